@@ -1,0 +1,108 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Event types and their current versions.
+const (
+	// TypeMessageReceived is a customer's message on a channel (inbound topic).
+	TypeMessageReceived = "message.received"
+	// TypeMessageStatus is a channel's delivery report for an outbound message (inbound topic).
+	TypeMessageStatus = "message.status"
+	// TypeMessageSend asks a channel sender to deliver an outbound message (outbound topic).
+	TypeMessageSend = "message.send"
+)
+
+// ThreadKey is the record key and conversation grain identity of one
+// customer's thread on one channel account: every event of that thread lands
+// on one partition, in order, and reaches one grain.
+func ThreadKey(tenantID, channel, externalUserID string) string {
+	return tenantID + "/" + channel + "/" + externalUserID
+}
+
+// Media references an attachment held by the channel or the blob store.
+type Media struct {
+	ID       string `json:"id,omitempty"`
+	MimeType string `json:"mime_type,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Voice    bool   `json:"voice,omitempty"`
+}
+
+// MessageReceived is the payload of TypeMessageReceived, version 1.
+type MessageReceived struct {
+	Channel          string          `json:"channel"`
+	ChannelAccount   string          `json:"channel_account,omitempty"`
+	ExternalUserID   string          `json:"external_user_id"`
+	ProfileName      string          `json:"profile_name,omitempty"`
+	ChannelMessageID string          `json:"channel_message_id"`
+	Kind             string          `json:"kind"`
+	Text             string          `json:"text,omitempty"`
+	Media            *Media          `json:"media,omitempty"`
+	ReplyTo          string          `json:"reply_to,omitempty"`
+	SentAt           time.Time       `json:"sent_at"`
+	Details          json.RawMessage `json:"details,omitempty"`
+}
+
+// MessageStatus is the payload of TypeMessageStatus, version 1.
+type MessageStatus struct {
+	Channel          string    `json:"channel"`
+	ChannelMessageID string    `json:"channel_message_id"`
+	ExternalUserID   string    `json:"external_user_id,omitempty"`
+	Status           string    `json:"status"`
+	ErrorCode        int       `json:"error_code,omitempty"`
+	ErrorTitle       string    `json:"error_title,omitempty"`
+	At               time.Time `json:"at"`
+}
+
+// MessageSend is the payload of TypeMessageSend, version 1.
+type MessageSend struct {
+	MessageID      string `json:"message_id"`
+	ConversationID string `json:"conversation_id"`
+	Channel        string `json:"channel"`
+	ChannelAccount string `json:"channel_account,omitempty"`
+	To             string `json:"to"`
+	Text           string `json:"text"`
+}
+
+type typeVersion struct {
+	typ     string
+	version int
+}
+
+var decoders = map[typeVersion]func() any{
+	{TypeMessageReceived, 1}: func() any { return new(MessageReceived) },
+	{TypeMessageStatus, 1}:   func() any { return new(MessageStatus) },
+	{TypeMessageSend, 1}:     func() any { return new(MessageSend) },
+}
+
+// Version returns the current version of typ, the one producers write.
+func Version(typ string) int {
+	switch typ {
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend:
+		return 1
+	}
+	return 0
+}
+
+// Decode returns the typed payload of e (a pointer to one of the payload
+// types above). An unknown type or version yields
+// persistence.ErrUnknownEventVersion.
+func Decode(e Envelope) (any, error) {
+	mk, ok := decoders[typeVersion{e.Type, e.Version}]
+	if !ok {
+		return nil, fmt.Errorf("event %s: type %q version %d: %w", e.ID, e.Type, e.Version, persistence.ErrUnknownEventVersion)
+	}
+	p := mk()
+	if err := json.Unmarshal(e.Payload, p); err != nil {
+		return nil, fmt.Errorf("event %s: decode %s v%d payload: %w", e.ID, e.Type, e.Version, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,64 @@
+package persistence
+
+import (
+	"context"
+	"time"
+)
+
+// Topic names of the event log. Each topic is partitioned; records with the
+// same key land on the same partition and keep their order.
+const (
+	TopicInbound  = "inbound"
+	TopicOutbound = "outbound"
+)
+
+// DeadLetterTopic names the topic that receives records of topic which could
+// not be processed (poison events, permanent failures).
+func DeadLetterTopic(topic string) string { return topic + ".dlq" }
+
+// Record is one entry of the event log. Producers set Topic, Key and Value;
+// the log fills Partition, Offset and Time on append.
+type Record struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       string
+	Value     []byte
+	Time      time.Time
+}
+
+// Log is the contract both event log implementations (the SQL log of the
+// embedded mode and Kafka in cluster mode) satisfy and that logtest checks.
+// Its shape follows Kafka: partitioned topics, keyed records, consumer groups
+// with committed offsets, and replay from any offset.
+type Log interface {
+	// Append durably appends records and returns them with Partition, Offset
+	// and Time set. Records with one key keep their order.
+	Append(ctx context.Context, recs ...Record) ([]Record, error)
+	// Subscribe joins the named consumer group on topic. Consumption starts
+	// at the group's committed offsets, or at the beginning for a new group.
+	Subscribe(ctx context.Context, group, topic string) (Subscription, error)
+	// Partitions returns the number of partitions of topic.
+	Partitions(ctx context.Context, topic string) (int32, error)
+	// Read returns up to limit records of one partition starting at offset
+	// from, oldest first, without touching any group: replay.
+	Read(ctx context.Context, topic string, partition int32, from int64, limit int) ([]Record, error)
+	// EndOffset returns the offset the next record of the partition will get.
+	EndOffset(ctx context.Context, topic string, partition int32) (int64, error)
+}
+
+// Subscription is one member's seat in a consumer group.
+type Subscription interface {
+	// Poll blocks until at least one record is available or ctx ends, and
+	// returns records in partition order. Records stay uncommitted until
+	// Commit; a restart of the group redelivers them.
+	Poll(ctx context.Context) ([]Record, error)
+	// Commit records that every given record (and everything before it in
+	// its partition) has been processed.
+	Commit(ctx context.Context, recs []Record) error
+	// Lag returns how many records of the topic the group has not committed.
+	Lag(ctx context.Context) (int64, error)
+	// Close leaves the group. Uncommitted records are delivered again to the
+	// next member of the group.
+	Close() error
+}

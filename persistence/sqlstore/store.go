@@ -1,0 +1,228 @@
+// Package sqlstore implements frontdesk's store on SQL databases: SQLite
+// (pure-Go modernc.org/sqlite, WAL, one file in the data dir) by default and
+// PostgreSQL (pgx/v5 connection pool) when a database URL is given. Both share
+// the query code; a dialect supplies placeholders, JSON column types and the
+// embedded migrations of each database. The package also holds the embedded
+// event log (log.go) in the same database, so an append and the state change
+// that causes it can commit in one transaction.
+//
+// Concurrency: Store is safe for concurrent use. SQLite allows one writer at
+// a time; writes wait on the busy timeout rather than failing.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Config selects and tunes the database.
+type Config struct {
+	// DatabaseURL selects PostgreSQL when set (postgres:// or postgresql://).
+	DatabaseURL string
+	// DataDir holds the SQLite file (frontdesk.db) when DatabaseURL is empty.
+	DataDir string
+	// MaxConns bounds the PostgreSQL pool (default 16).
+	MaxConns int32
+}
+
+// Validate reports a configuration that cannot work, naming the problem.
+func (c Config) Validate() error {
+	if c.DatabaseURL != "" {
+		return ValidateDatabaseURL(c.DatabaseURL)
+	}
+	if c.DataDir == "" {
+		return errors.New("data dir: empty (set FRONTDESK_DATA_DIR)")
+	}
+	return nil
+}
+
+// ValidateDatabaseURL checks that u is a usable PostgreSQL URL.
+func ValidateDatabaseURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("FRONTDESK_DATABASE_URL: not a URL: %w", err)
+	}
+	if p.Scheme != "postgres" && p.Scheme != "postgresql" {
+		return fmt.Errorf("FRONTDESK_DATABASE_URL: scheme %q is not supported (want postgres://user@host:port/db)", p.Scheme)
+	}
+	if p.Host == "" {
+		return errors.New("FRONTDESK_DATABASE_URL: missing host (want postgres://user@host:port/db)")
+	}
+	if _, err := pgxpool.ParseConfig(u); err != nil {
+		return fmt.Errorf("FRONTDESK_DATABASE_URL: %w", err)
+	}
+	return nil
+}
+
+// Store is the SQL-backed store. Model methods are defined on q and so are
+// available on both Store and Tx.
+type Store struct {
+	q
+	db   *sql.DB
+	pool *pgxpool.Pool
+	log  *Log
+}
+
+// Tx is a store transaction; the model methods and Log.AppendTx run in it.
+type Tx struct {
+	q
+	tx *sql.Tx
+}
+
+// execer is what queries need from *sql.DB and *sql.Tx alike.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q runs the model queries against one execer in one dialect.
+type q struct {
+	ex execer
+	d  *dialect
+}
+
+// Open connects to the configured database, checks it is usable and returns
+// the store. It does not migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg)
+	}
+	return openSQLite(ctx, cfg)
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("FRONTDESK_DATABASE_URL: %w", err)
+	}
+	pc.MaxConns = 16
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres at %s: %w", redact(cfg.DatabaseURL), err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	s := &Store{q: q{ex: db, d: postgresDialect}, db: db, pool: pool}
+	s.log = newLog(s)
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	path := filepath.Join(cfg.DataDir, "frontdesk.db")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// One connection avoids SQLITE_BUSY between our own writers; WAL keeps
+	// readers of other processes (replay) unblocked.
+	db.SetMaxOpenConns(1)
+	if err := checkSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	s := &Store{q: q{ex: db, d: sqliteDialect}, db: db}
+	s.log = newLog(s)
+	return s, nil
+}
+
+// checkSQLite fails on a file that is not a SQLite database or is damaged,
+// before anything writes to it.
+func checkSQLite(ctx context.Context, db *sql.DB) error {
+	var res string
+	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil {
+		return fmt.Errorf("not a usable database (corrupt data dir?): %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check failed (corrupt data dir?): %s", res)
+	}
+	return nil
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// Log returns the event log kept in this store's database.
+func (s *Store) Log() *Log { return s.log }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
+}
+
+// InTx runs fn in a transaction and commits it when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	stx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{q: q{ex: stx, d: s.d}, tx: stx}
+	if err := fn(tx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return p.Redacted()
+}
+
+// mapErr turns driver errors into the persistence sentinels.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return persistence.ErrNotFound
+	}
+	msg := err.Error()
+	// SQLite: "constraint failed: UNIQUE constraint failed: ..." (2067);
+	// PostgreSQL: SQLSTATE 23505.
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
+		return fmt.Errorf("%w: %s", persistence.ErrDuplicate, msg)
+	}
+	return err
+}
