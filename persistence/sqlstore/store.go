@@ -226,3 +226,6 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// DB returns the underlying database handle (tests and the log use it).
+func (s *Store) DB() *sql.DB { return s.db }
