@@ -16,4 +16,6 @@ var (
 	// ErrUnknownEventVersion means an envelope's type/version pair is not one
 	// this build can decode.
 	ErrUnknownEventVersion = errors.New("unknown event version")
+	// ErrClosed means the subscription (or log) was closed.
+	ErrClosed = errors.New("closed")
 )

@@ -1,15 +1,114 @@
+// Command frontdesk is the frontdesk binary: every role of the support
+// runtime in one process (serve), its database migrations (migrate) and its
+// version. Configuration comes from FRONTDESK_* environment variables,
+// mirrored by flags, parsed once here and handed down as typed structs.
 package main
+
 import (
- _ "github.com/asynkron/protoactor-go/cluster"
- _ "github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
- _ "github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
- _ "modernc.org/sqlite"
- _ "github.com/jackc/pgx/v5/pgxpool"
- _ "github.com/jackc/pgx/v5/stdlib"
- _ "github.com/rs/zerolog"
- _ "github.com/prometheus/client_golang/prometheus"
- _ "golang.org/x/sync/errgroup"
- _ "github.com/google/uuid"
- _ "google.golang.org/protobuf/proto"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/rs/zerolog"
 )
-func main(){}
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it is read from the module build info.
+var version = ""
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `frontdesk: a self-hostable AI customer-support runtime
+
+usage: frontdesk <command> [flags]
+
+commands:
+  serve     run every role in one process (gateway, actors, senders, dashboard)
+  migrate   apply the store's migrations and exit
+  version   print the version
+
+Run "frontdesk <command> -h" for the flags and environment variables.
+`
+
+// run executes one subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "frontdesk %s\n", buildVersion())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "migrate":
+	default:
+		fmt.Fprintf(stderr, "frontdesk: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	cfg, err := parseConfig(cmd, rest, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "frontdesk %s: configuration: %v\n", cmd, err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd {
+	case "migrate":
+		err = migrate(ctx, cfg, log)
+	case "serve":
+		err = serve(ctx, cfg, log)
+	}
+	if err != nil {
+		log.Error().Err(err).Msg(cmd + " failed")
+		return 1
+	}
+	return 0
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}
+
+// newLogger builds the one logger of the process: JSON, or human-readable
+// console lines when stderr is a terminal (or FRONTDESK_LOG_FORMAT=console).
+func newLogger(cfg config, w io.Writer) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.LogLevel)
+	console := cfg.LogFormat == "console"
+	if cfg.LogFormat == "auto" {
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				console = true
+			}
+		}
+	}
+	if console {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}

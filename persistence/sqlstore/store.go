@@ -79,8 +79,13 @@ type Store struct {
 // Tx is a store transaction; the model methods and Log.AppendTx run in it.
 type Tx struct {
 	q
-	tx *sql.Tx
+	tx          *sql.Tx
+	afterCommit []func()
 }
+
+// AfterCommit registers fn to run once the transaction has committed (not
+// on rollback); the log uses it to wake its consumers.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
 // execer is what queries need from *sql.DB and *sql.Tx alike.
 type execer interface {
@@ -199,6 +204,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
 	return nil
 }
 
@@ -209,6 +217,8 @@ func redact(u string) string {
 	}
 	return p.Redacted()
 }
+
+func isDuplicate(err error) bool { return errors.Is(err, persistence.ErrDuplicate) }
 
 // mapErr turns driver errors into the persistence sentinels.
 func mapErr(err error) error {

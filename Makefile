@@ -1,0 +1,43 @@
+# frontdesk — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/frontdesk
+PKGS := ./...
+# Go's race detector and the benchmarks want a little time; keep CI under 15 min.
+TEST_TIMEOUT ?= 12m
+
+.PHONY: help run build test test-short bench lint gen fuzz clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/frontdesk
+	$(GO) build -o $(BIN) ./cmd/frontdesk
+
+run: build ## run frontdesk on its embedded defaults (SQLite + embedded log in ./data, :8080)
+	./$(BIN) serve
+
+test: ## go vet + all tests with -race (PostgreSQL tests run when FRONTDESK_TEST_DATABASE_URL is set)
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+test-short: ## quick tests without -race
+	$(GO) test -count=1 $(PKGS)
+
+bench: ## run the benchmarks and write bench/RESULTS.md
+	./bench/run.sh
+
+lint: ## go vet and gofmt check
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+gen: ## regenerate protobuf code (needs protoc and protoc-gen-go)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" protoc --go_out=. --go_opt=paths=source_relative actors/grainpb/grain.proto
+
+fuzz: ## run each fuzz target for 30 s
+	@for t in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$t/*_test.go | sed 's/func //'); do \
+	    $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 30s ./$$t || exit 1; done; done
+
+clean: ## remove build outputs
+	rm -rf bin

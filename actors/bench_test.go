@@ -1,0 +1,115 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// benchTenant creates a tenant for a benchmark.
+func benchTenant(b *testing.B) string {
+	b.Helper()
+	tn := &persistence.Tenant{Name: b.Name(), Slug: fmt.Sprintf("b-%d", time.Now().UnixNano())}
+	if err := env.store.CreateTenant(context.Background(), tn); err != nil {
+		b.Fatal(err)
+	}
+	return tn.ID
+}
+
+// seedThreads writes n conversation checkpoints whose hot context holds the
+// configured number of recent messages of realistic length, and returns one
+// record per thread that the checkpoint already covers (delivering it
+// activates the grain, which loads its hot context, and changes nothing).
+func seedThreads(b *testing.B, tenant string, n int) []*grainpb.Deliver {
+	b.Helper()
+	ctx := context.Background()
+	text := strings.Repeat("Where is my order? It was due on Tuesday. ", 5)[:200]
+	out := make([]*grainpb.Deliver, n)
+	for i := range n {
+		user := fmt.Sprintf("bench%07d", i)
+		key := tenant + "/whatsapp/" + user
+		st := threadState{TenantID: tenant, Channel: "whatsapp", ExternalUserID: user, CustomerID: fmt.Sprintf("c-%d", i),
+			ProfileName: "Customer " + user, ConversationID: fmt.Sprintf("conv-%d", i), MessagesApplied: 20}
+		for j := range env.rt.cfg.RecentMessages {
+			dir := "inbound"
+			if j%2 == 1 {
+				dir = "outbound"
+			}
+			st.Recent = append(st.Recent, recentMessage{ID: fmt.Sprintf("m-%d-%d", i, j), Direction: dir, Kind: "text", Text: text, At: time.Now().UTC()})
+		}
+		raw, _ := json.Marshal(st)
+		cp := &persistence.Checkpoint{TenantID: tenant, Kind: KindConversation, Identity: key, Topic: persistence.TopicInbound, Partition: 0, Offset: 1 << 40, State: raw}
+		if err := env.store.SaveCheckpoint(ctx, cp); err != nil {
+			b.Fatal(err)
+		}
+		out[i] = &grainpb.Deliver{Topic: persistence.TopicInbound, Partition: 0, Offset: 1, Envelope: []byte("{}")}
+	}
+	return out
+}
+
+func call(b *testing.B, key string, d *grainpb.Deliver) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := member.Call(ctx, KindConversation, key, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ack := res.(*grainpb.DeliverAck); !ack.Duplicate {
+		b.Fatalf("ack %+v, want duplicate", ack)
+	}
+}
+
+// BenchmarkGrainActivation activates a conversation grain per iteration:
+// cluster placement, spawn, checkpoint load with a full hot context, and
+// one request/response. The baseline sub-benchmark sends the same request to
+// grains that are already active, so the difference is the activation cost.
+func BenchmarkGrainActivation(b *testing.B) {
+	tenant := benchTenant(b)
+	b.Run("activate", func(b *testing.B) {
+		ds := seedThreads(b, tenant+"a", b.N)
+		b.ResetTimer()
+		start := time.Now()
+		for i := range b.N {
+			call(b, fmt.Sprintf("%sa/whatsapp/bench%07d", tenant, i), ds[i])
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "activations/s")
+	})
+	b.Run("baseline-active", func(b *testing.B) {
+		ds := seedThreads(b, tenant+"w", 1)
+		key := tenant + "w/whatsapp/bench0000000"
+		call(b, key, ds[0])
+		b.ResetTimer()
+		start := time.Now()
+		for range b.N {
+			call(b, key, ds[0])
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+	})
+}
+
+// BenchmarkGrainMemory activates 2,000 conversation grains, each holding a
+// hot context of 20 recent messages of 200 characters, and reports the heap
+// they hold per grain.
+func BenchmarkGrainMemory(b *testing.B) {
+	const grains = 2000
+	for range b.N {
+		tenant := benchTenant(b)
+		ds := seedThreads(b, tenant, grains)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range grains {
+			call(b, fmt.Sprintf("%s/whatsapp/bench%07d", tenant, i), ds[i])
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/grains, "heap-bytes/grain")
+	}
+}

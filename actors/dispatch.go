@@ -1,0 +1,268 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Consumer is what the dispatcher needs from the event log: a seat in a
+// consumer group, and appends for dead letters.
+type Consumer interface {
+	Subscribe(ctx context.Context, group, topic string) (persistence.Subscription, error)
+	Append(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error)
+}
+
+// DispatchConfig configures a Dispatcher.
+type DispatchConfig struct {
+	// Group is the consumer group (default "conversations").
+	Group string
+	// Topic is the topic read (default persistence.TopicInbound).
+	Topic string
+	// Parallel bounds how many threads are delivered to at once (default 64).
+	Parallel int
+	// DeliverTimeout bounds one delivery including the grain's retries
+	// (default 30 s); a delivery that times out is tried again.
+	DeliverTimeout time.Duration
+	// DrainTimeout bounds how long a stopping dispatcher keeps delivering
+	// the batch in hand (default 20 s); what is left is redelivered later.
+	DrainTimeout time.Duration
+}
+
+func (c *DispatchConfig) defaults() {
+	if c.Group == "" {
+		c.Group = "conversations"
+	}
+	if c.Topic == "" {
+		c.Topic = persistence.TopicInbound
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 64
+	}
+	if c.DeliverTimeout <= 0 {
+		c.DeliverTimeout = 30 * time.Second
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 20 * time.Second
+	}
+}
+
+// Dispatcher reads the inbound topic as a consumer group and delivers each
+// record to its conversation grain, at least once and in order per key. It
+// commits a partition's offsets only up to the last record whose grain
+// acknowledged a durable effect, so a crash redelivers what was not applied
+// and the grain's checkpoint turns the redelivery into a no-op.
+type Dispatcher struct {
+	cfg   DispatchConfig
+	log   Consumer
+	rt    *Runtime
+	ready atomic.Bool
+}
+
+// NewDispatcher builds a dispatcher that delivers through rt's caller.
+func NewDispatcher(cfg DispatchConfig, log Consumer, rt *Runtime) *Dispatcher {
+	cfg.defaults()
+	return &Dispatcher{cfg: cfg, log: log, rt: rt}
+}
+
+// Ready reports whether the dispatcher has joined its consumer group.
+func (d *Dispatcher) Ready() bool { return d.ready.Load() }
+
+// Run consumes until ctx ends (stop intake), then finishes the batch in hand
+// within DrainTimeout, commits what was applied, and leaves the group.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	sub, err := d.log.Subscribe(ctx, d.cfg.Group, d.cfg.Topic)
+	if err != nil {
+		return fmt.Errorf("dispatcher: subscribe %s/%s: %w", d.cfg.Group, d.cfg.Topic, err)
+	}
+	defer sub.Close()
+	d.ready.Store(true)
+	defer d.ready.Store(false)
+	log := d.rt.log.With().Str("component", "dispatcher").Str("group", d.cfg.Group).Str("topic", d.cfg.Topic).Logger()
+	lag := d.rt.metrics.lag.WithLabelValues(d.cfg.Group, d.cfg.Topic)
+	for {
+		if n, err := sub.Lag(context.WithoutCancel(ctx)); err == nil {
+			lag.Set(float64(n))
+		}
+		recs, err := sub.Poll(ctx)
+		if ctx.Err() != nil {
+			log.Info().Msg("dispatcher stopped")
+			return nil
+		}
+		if err != nil {
+			d.rt.metrics.errors.WithLabelValues("dispatcher").Inc()
+			log.Error().Err(err).Msg("poll failed; retrying")
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		// Deliveries outlive intake: a stop lets the batch finish (drain).
+		dctx, cancel := drainContext(ctx, d.cfg.DrainTimeout)
+		done := d.deliverBatch(dctx, recs)
+		cancel()
+		if len(done) > 0 {
+			if err := sub.Commit(context.WithoutCancel(ctx), done); err != nil {
+				d.rt.metrics.errors.WithLabelValues("dispatcher").Inc()
+				log.Error().Err(err).Msg("commit failed; records will be redelivered and deduplicated")
+			}
+		}
+		if n, err := sub.Lag(context.WithoutCancel(ctx)); err == nil {
+			lag.Set(float64(n))
+		}
+	}
+}
+
+// drainContext returns a context that is not cancelled by ctx itself but
+// ends DrainTimeout after ctx ends.
+func drainContext(ctx context.Context, drain time.Duration) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(drain, cancel)
+		context.AfterFunc(dctx, func() { t.Stop() })
+	})
+	return dctx, func() { stop(); cancel() }
+}
+
+// deliverBatch delivers recs, one goroutine per key (bounded by Parallel),
+// each key's records in order, and returns the records that may be
+// committed: per partition, the prefix whose records were all handled.
+func (d *Dispatcher) deliverBatch(ctx context.Context, recs []persistence.Record) []persistence.Record {
+	byKey := map[string][]int{}
+	var keys []string
+	for i, r := range recs {
+		if _, ok := byKey[r.Key]; !ok {
+			keys = append(keys, r.Key)
+		}
+		byKey[r.Key] = append(byKey[r.Key], i)
+	}
+	handled := make([]bool, len(recs))
+	sem := make(chan struct{}, d.cfg.Parallel)
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		idx := byKey[k]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for _, i := range idx {
+				if !d.deliver(ctx, recs[i]) {
+					return // keep the key's order: stop at the first unhandled record
+				}
+				handled[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	return committable(recs, handled)
+}
+
+// committable returns, for each partition, the records of the longest
+// prefix (in offset order) whose records were all handled.
+func committable(recs []persistence.Record, handled []bool) []persistence.Record {
+	type pos struct {
+		rec     persistence.Record
+		handled bool
+	}
+	parts := map[string][]pos{}
+	for i, r := range recs {
+		k := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
+		parts[k] = append(parts[k], pos{r, handled[i]})
+	}
+	var out []persistence.Record
+	for _, ps := range parts {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].rec.Offset < ps[j].rec.Offset })
+		for _, p := range ps {
+			if !p.handled {
+				break
+			}
+			out = append(out, p.rec)
+		}
+	}
+	return out
+}
+
+// deliver hands one record to its grain until it is applied, found to be a
+// duplicate, or dead-lettered; it returns false only when ctx ends first.
+func (d *Dispatcher) deliver(ctx context.Context, rec persistence.Record) bool {
+	msg := &grainpb.Deliver{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Envelope: rec.Value}
+	for attempt := 0; ; attempt++ {
+		if _, _, _, err := parseThreadKey(rec.Key); err != nil {
+			return d.deadLetter(ctx, rec, err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, d.cfg.DeliverTimeout)
+		res, err := d.rt.call(cctx, KindConversation, rec.Key, msg)
+		cancel()
+		if err == nil {
+			ack, ok := res.(*grainpb.DeliverAck)
+			switch {
+			case !ok:
+				err = fmt.Errorf("unexpected answer %T", res)
+			case ack.Applied || ack.Duplicate:
+				d.rt.metrics.delivered.WithLabelValues(d.cfg.Group, "acked").Inc()
+				return true
+			case ack.Permanent:
+				return d.deadLetter(ctx, rec, errors.New(ack.Error))
+			default:
+				err = errors.New(ack.Error)
+			}
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d.rt.metrics.errors.WithLabelValues("deliver").Inc()
+		d.rt.log.Warn().Err(err).Str("key", rec.Key).Int64("offset", rec.Offset).Int("attempt", attempt+1).Msg("delivery failed; retrying")
+		if !sleep(ctx, time.Duration(rand.Int64N(int64(100*time.Millisecond<<min(attempt, 6))))) {
+			return false
+		}
+	}
+}
+
+// DeadLetter is the JSON value of a record on a dead-letter topic: the
+// original record and why it could not be applied.
+type DeadLetter struct {
+	Topic     string    `json:"topic"`
+	Partition int32     `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Key       string    `json:"key"`
+	Value     []byte    `json:"value"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
+func (d *Dispatcher) deadLetter(ctx context.Context, rec persistence.Record, cause error) bool {
+	v, _ := json.Marshal(DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Error: cause.Error(), At: time.Now().UTC()})
+	for attempt := 0; ; attempt++ {
+		_, err := d.log.Append(ctx, persistence.Record{Topic: persistence.DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || !sleep(ctx, 200*time.Millisecond) {
+			return false
+		}
+	}
+	d.rt.metrics.delivered.WithLabelValues(d.cfg.Group, "dead_lettered").Inc()
+	d.rt.log.Error().Str("topic", rec.Topic).Int32("partition", rec.Partition).Int64("offset", rec.Offset).
+		Str("key", rec.Key).Str("error", cause.Error()).Msg("event cannot be applied; moved to the dead-letter topic")
+	return true
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,294 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+)
+
+// threadState is a conversation grain's hot context, persisted as its
+// checkpoint state.
+type threadState struct {
+	TenantID        string          `json:"tenant_id"`
+	Channel         string          `json:"channel"`
+	ExternalUserID  string          `json:"external_user_id"`
+	ChannelAccount  string          `json:"channel_account,omitempty"`
+	CustomerID      string          `json:"customer_id,omitempty"`
+	ProfileName     string          `json:"profile_name,omitempty"`
+	ConversationID  string          `json:"conversation_id,omitempty"`
+	MessagesApplied int64           `json:"messages_applied"`
+	Recent          []recentMessage `json:"recent,omitempty"`
+}
+
+// recentMessage is one entry of the hot context the model will see.
+type recentMessage struct {
+	ID        string    `json:"id"`
+	Direction string    `json:"direction"`
+	Kind      string    `json:"kind"`
+	Text      string    `json:"text"`
+	At        time.Time `json:"at"`
+}
+
+func (s threadState) clone() threadState {
+	s.Recent = append([]recentMessage(nil), s.Recent...)
+	return s
+}
+
+// parseThreadKey splits a conversation grain identity (events.ThreadKey).
+func parseThreadKey(identity string) (tenant, channel, user string, err error) {
+	parts := strings.SplitN(identity, "/", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", fmt.Errorf("conversation identity %q: want tenant/channel/user", identity)
+	}
+	return parts[0], parts[1], parts[2], nil
+}
+
+// thread is a conversation grain's persisted state: checkpoint plus decoded
+// hot context. Its methods do the I/O and run on job goroutines, on a copy.
+type thread struct {
+	identity string
+	cp       persistence.Checkpoint
+	st       threadState
+}
+
+func (t thread) clone() thread {
+	t.st = t.st.clone()
+	t.cp.State = nil
+	return t
+}
+
+// loadThread reads a conversation grain's checkpoint, or starts a fresh one.
+func loadThread(ctx context.Context, store Store, identity string) (thread, error) {
+	tenant, channel, user, err := parseThreadKey(identity)
+	if err != nil {
+		return thread{}, err
+	}
+	t := thread{identity: identity}
+	cp, err := store.GetCheckpoint(ctx, KindConversation, identity)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		t.cp = persistence.Checkpoint{TenantID: tenant, Kind: KindConversation, Identity: identity, Partition: -1, Offset: -1}
+		t.st = threadState{TenantID: tenant, Channel: channel, ExternalUserID: user}
+		return t, nil
+	case err != nil:
+		return thread{}, err
+	}
+	t.cp = cp
+	if err := json.Unmarshal(cp.State, &t.st); err != nil {
+		return thread{}, fmt.Errorf("conversation %s: decode checkpoint state: %w", identity, err)
+	}
+	return t, nil
+}
+
+// applyResult is what applying one record did.
+type applyResult struct {
+	duplicate bool
+	message   *persistence.Message
+}
+
+// errPermanent marks an event that can never be applied (retrying will not
+// help): it goes to the dead-letter topic.
+type errPermanent struct{ err error }
+
+func (e errPermanent) Error() string { return e.err.Error() }
+func (e errPermanent) Unwrap() error { return e.err }
+
+func permanent(err error) error { return errPermanent{err} }
+
+// apply applies one inbound record to t in one transaction: the effect, the
+// new hot context and the checkpoint (version-checked) commit together.
+// On success t holds the new state.
+func (t *thread) apply(ctx context.Context, store Store, rec persistence.Record, recent int) (applyResult, error) {
+	if t.cp.Covers(rec.Topic, rec.Partition, rec.Offset) {
+		return applyResult{duplicate: true}, nil
+	}
+	env, err := events.Parse(rec.Value)
+	if err != nil {
+		return applyResult{}, permanent(err)
+	}
+	if env.TenantID != t.st.TenantID || env.Key != t.identity {
+		return applyResult{}, permanent(fmt.Errorf("event %s for %s/%s delivered to conversation %s", env.ID, env.TenantID, env.Key, t.identity))
+	}
+	payload, err := events.Decode(env)
+	if err != nil {
+		return applyResult{}, permanent(err)
+	}
+	next := t.clone()
+	var res applyResult
+	err = store.InTx(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		switch p := payload.(type) {
+		case *events.MessageReceived:
+			res, err = next.applyReceived(ctx, tx, p, env, recent)
+		case *events.MessageStatus:
+			res, err = next.applyStatus(ctx, tx, p)
+		default:
+			return permanent(fmt.Errorf("event %s: type %s is not handled by conversation grains", env.ID, env.Type))
+		}
+		if err != nil {
+			return err
+		}
+		state, err := json.Marshal(next.st)
+		if err != nil {
+			return fmt.Errorf("encode conversation state: %w", err)
+		}
+		next.cp.State = state
+		next.cp.Topic, next.cp.Partition, next.cp.Offset = rec.Topic, rec.Partition, rec.Offset
+		return tx.SaveCheckpoint(ctx, &next.cp)
+	})
+	if err != nil {
+		return applyResult{}, err
+	}
+	*t = next
+	return res, nil
+}
+
+func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived, env events.Envelope, recent int) (applyResult, error) {
+	if p.ChannelMessageID == "" {
+		return applyResult{}, permanent(fmt.Errorf("event %s: message without channel_message_id", env.ID))
+	}
+	if err := t.ensureCustomer(ctx, tx, p); err != nil {
+		return applyResult{}, err
+	}
+	conv, err := t.ensureConversation(ctx, tx, p)
+	if err != nil {
+		return applyResult{}, err
+	}
+	meta, _ := json.Marshal(map[string]any{"event_id": env.ID, "sent_at": p.SentAt, "details": p.Details, "media": p.Media, "reply_to": p.ReplyTo})
+	msg := &persistence.Message{
+		Base:             persistence.Base{TenantID: t.st.TenantID, Metadata: meta},
+		ConversationID:   conv.ID,
+		Direction:        persistence.DirectionInbound,
+		Channel:          p.Channel,
+		ChannelMessageID: p.ChannelMessageID,
+		Sender:           "customer",
+		Kind:             p.Kind,
+		Text:             p.Text,
+		DeliveryStatus:   persistence.DeliveryReceived,
+	}
+	if p.Media != nil {
+		msg.MediaRef = p.Media.ID
+	}
+	if err := tx.CreateMessage(ctx, msg); err != nil {
+		if errors.Is(err, persistence.ErrDuplicate) {
+			// Delivered before under another log position (the channel sent
+			// it twice): nothing to do but move the checkpoint.
+			return applyResult{duplicate: true}, nil
+		}
+		return applyResult{}, err
+	}
+	at := msg.CreatedAt
+	conv.LastMessageAt = &at
+	if err := tx.UpdateConversation(ctx, &conv); err != nil {
+		return applyResult{}, err
+	}
+	t.st.MessagesApplied++
+	t.st.Recent = append(t.st.Recent, recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at})
+	if len(t.st.Recent) > recent {
+		t.st.Recent = append([]recentMessage(nil), t.st.Recent[len(t.st.Recent)-recent:]...)
+	}
+	return applyResult{message: msg}, nil
+}
+
+// ensureCustomer resolves the thread's customer by its channel identity,
+// creating customer and identity on first contact.
+func (t *thread) ensureCustomer(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived) error {
+	if p.ProfileName != "" {
+		t.st.ProfileName = p.ProfileName
+	}
+	if p.ChannelAccount != "" {
+		t.st.ChannelAccount = p.ChannelAccount
+	}
+	if t.st.CustomerID != "" {
+		return nil
+	}
+	id, err := tx.GetCustomerIdentity(ctx, t.st.TenantID, t.st.Channel, t.st.ExternalUserID)
+	if err == nil {
+		t.st.CustomerID = id.CustomerID
+		return nil
+	}
+	if !errors.Is(err, persistence.ErrNotFound) {
+		return err
+	}
+	c := &persistence.Customer{Base: persistence.Base{TenantID: t.st.TenantID}, Name: p.ProfileName}
+	if t.st.Channel == "whatsapp" {
+		c.Phone = "+" + strings.TrimPrefix(t.st.ExternalUserID, "+")
+	}
+	if err := tx.CreateCustomer(ctx, c); err != nil {
+		return err
+	}
+	ident := &persistence.CustomerIdentity{Base: persistence.Base{TenantID: t.st.TenantID}, CustomerID: c.ID, Channel: t.st.Channel, ExternalID: t.st.ExternalUserID, DisplayName: p.ProfileName}
+	if err := tx.CreateCustomerIdentity(ctx, ident); err != nil {
+		return err
+	}
+	t.st.CustomerID = c.ID
+	return nil
+}
+
+// ensureConversation returns the thread's open conversation, opening one
+// when there is none.
+func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived) (persistence.Conversation, error) {
+	conv, err := tx.GetOpenConversation(ctx, t.st.TenantID, t.identity)
+	if err == nil {
+		t.st.ConversationID = conv.ID
+		return conv, nil
+	}
+	if !errors.Is(err, persistence.ErrNotFound) {
+		return conv, err
+	}
+	conv = persistence.Conversation{
+		Base:           persistence.Base{TenantID: t.st.TenantID},
+		CustomerID:     t.st.CustomerID,
+		Channel:        t.st.Channel,
+		ChannelAccount: p.ChannelAccount,
+		ThreadKey:      t.identity,
+		Status:         persistence.ConversationOpen,
+	}
+	if err := tx.CreateConversation(ctx, &conv); err != nil {
+		return conv, err
+	}
+	t.st.ConversationID = conv.ID
+	t.st.Recent = nil
+	return conv, nil
+}
+
+// deliveryRank orders delivery statuses: a status report only moves a
+// message forward (failed is final).
+var deliveryRank = map[persistence.DeliveryStatus]int{
+	persistence.DeliveryPending: 0, persistence.DeliverySent: 1, persistence.DeliveryDelivered: 2,
+	persistence.DeliveryRead: 3, persistence.DeliveryFailed: 4,
+}
+
+func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.MessageStatus) (applyResult, error) {
+	msg, err := tx.GetMessageByChannelID(ctx, p.Channel, p.ChannelMessageID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		// A report for a message sent outside frontdesk: nothing to update.
+		return applyResult{duplicate: true}, nil
+	}
+	if err != nil {
+		return applyResult{}, err
+	}
+	if msg.TenantID != t.st.TenantID {
+		return applyResult{}, permanent(fmt.Errorf("status for message %s of another tenant", p.ChannelMessageID))
+	}
+	status := persistence.DeliveryStatus(p.Status)
+	cur, next := deliveryRank[msg.DeliveryStatus], deliveryRank[status]
+	if _, ok := deliveryRank[status]; !ok || next <= cur || msg.DeliveryStatus == persistence.DeliveryFailed {
+		return applyResult{duplicate: true}, nil
+	}
+	msg.DeliveryStatus = status
+	if status == persistence.DeliveryFailed {
+		msg.Error = fmt.Sprintf("%d %s", p.ErrorCode, p.ErrorTitle)
+	}
+	if err := tx.UpdateMessage(ctx, &msg); err != nil {
+		return applyResult{}, err
+	}
+	return applyResult{message: &msg}, nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaultsAndFlags(t *testing.T) {
+	cfg, err := parseConfig("serve", nil, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != ":8080" || cfg.Store.DataDir != "./data" || cfg.Store.DatabaseURL != "" {
+		t.Fatalf("defaults = %+v", cfg)
+	}
+	cfg, err = parseConfig("serve", []string{"-http-addr", "127.0.0.1:9999"}, envOf(map[string]string{
+		"FRONTDESK_HTTP_ADDR": ":7000", "FRONTDESK_DATA_DIR": "/var/lib/fd", "FRONTDESK_GRAIN_IDLE_TIMEOUT": "90s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.Store.DataDir != "/var/lib/fd" || cfg.Actors.IdleTimeout.Seconds() != 90 {
+		t.Fatalf("env + flag = %+v", cfg)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"database url scheme", map[string]string{"FRONTDESK_DATABASE_URL": "mysql://root@localhost/db"}, "FRONTDESK_DATABASE_URL: scheme \"mysql\""},
+		{"database url host", map[string]string{"FRONTDESK_DATABASE_URL": "postgres:///db"}, "FRONTDESK_DATABASE_URL: missing host"},
+		{"database url garbage", map[string]string{"FRONTDESK_DATABASE_URL": "::not a url"}, "FRONTDESK_DATABASE_URL"},
+		{"idle timeout", map[string]string{"FRONTDESK_GRAIN_IDLE_TIMEOUT": "soon"}, "FRONTDESK_GRAIN_IDLE_TIMEOUT: want a duration"},
+		{"partitions", map[string]string{"FRONTDESK_LOG_PARTITIONS": "0"}, "FRONTDESK_LOG_PARTITIONS: want a positive integer"},
+		{"log level", map[string]string{"FRONTDESK_LOG_LEVEL": "loud"}, "FRONTDESK_LOG_LEVEL"},
+		{"cluster addr", map[string]string{"FRONTDESK_CLUSTER_ADDR": "nohost"}, "FRONTDESK_CLUSTER_ADDR"},
+		{"peers without addr", map[string]string{"FRONTDESK_CLUSTER_PEERS": "a:1,b:2"}, "FRONTDESK_CLUSTER_ADDR is empty"},
+		{"kafka", map[string]string{"FRONTDESK_KAFKA_BROKERS": "k:9092"}, "FRONTDESK_KAFKA_BROKERS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseConfig("serve", nil, envOf(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// runCmd runs the binary's entry point in-process and returns its exit code
+// and stderr.
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, envOf(env), &stdout, &stderr)
+	return code, stderr.String()
+}
+
+func TestBadInputGivesOneClearLine(t *testing.T) {
+	corrupt := t.TempDir()
+	junk := bytes.Repeat([]byte("this is not a database "), 400)
+	if err := os.WriteFile(filepath.Join(corrupt, "frontdesk.db"), junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"bad database url", map[string]string{"FRONTDESK_DATABASE_URL": "mysql://x"}, 2, "FRONTDESK_DATABASE_URL"},
+		{"unreachable database", map[string]string{"FRONTDESK_DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"}, 1, "connect postgres"},
+		{"corrupt data dir", map[string]string{"FRONTDESK_DATA_DIR": corrupt, "FRONTDESK_LOG_FORMAT": "json"}, 1, "corrupt data dir"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stderr := runCmd(t, tc.env, "migrate")
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code != tc.code || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and one line containing %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// The corrupt file is left as it was: nothing stored is rewritten.
+	got, err := os.ReadFile(filepath.Join(corrupt, "frontdesk.db"))
+	if err != nil || !bytes.Equal(got, junk) {
+		t.Fatalf("corrupt data dir was modified (err %v)", err)
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, envOf(nil), &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "frontdesk ") {
+		t.Fatalf("version: exit %d, out %q", code, out.String())
+	}
+	if code, stderr := runCmd(t, nil, "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,128 @@
+// Package gateway owns frontdesk's HTTP edge: health and readiness probes,
+// Prometheus metrics, and (with the channel issues) the channel webhooks,
+// the REST API with its authentication, and the WebSocket endpoint. HTTP
+// status codes are chosen here and nowhere else.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+)
+
+// Check is one readiness condition: nil when the part it checks is usable.
+type Check func(ctx context.Context) error
+
+// Config configures the HTTP server.
+type Config struct {
+	// Addr is the listen address (FRONTDESK_HTTP_ADDR).
+	Addr string
+	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg    Config
+	log    zerolog.Logger
+	mux    *http.ServeMux
+	checks map[string]Check
+	ln     net.Listener
+}
+
+// New builds the server; gatherer serves /metrics, checks decide /readyz.
+func New(cfg Config, log zerolog.Logger, gatherer prometheus.Gatherer, checks map[string]Check) *Server {
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), checks: checks}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	return s
+}
+
+// Handle registers an extra route (channels, API) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler returns the server's root handler (for in-process tests).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var failed []string
+	for name, check := range s.checks {
+		if err := check(ctx); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+		}
+	}
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		for _, f := range failed {
+			_, _ = fmt.Fprintln(w, f)
+		}
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Listen binds the listen address, so a busy port fails start-up before
+// anything else starts.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on FRONTDESK_HTTP_ADDR %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the bound address (after Listen).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.cfg.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Run serves until ctx ends, then stops accepting and lets requests in
+// flight finish within ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	s.log.Info().Str("addr", s.Addr()).Msg("http server listening")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server shutdown: %w", err)
+	}
+	return nil
+}

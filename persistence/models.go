@@ -1,0 +1,454 @@
+package persistence
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+)
+
+// Base holds the fields every record shares; each record type embeds it.
+type Base struct {
+	// ID is a UUID (v4) that the store generates on create when empty.
+	ID string
+	// TenantID scopes the record; every tenant-scoped read takes it.
+	TenantID string
+	// CreatedAt is UTC, truncated to microseconds by the store. Create keeps
+	// a non-zero CreatedAt (imports, replays) and fills it otherwise.
+	CreatedAt time.Time
+	// UpdatedAt is set by the store on every write.
+	UpdatedAt time.Time
+	// Metadata is free-form JSON; nil or empty is stored as {}. JSON fields
+	// round-trip as equal JSON values, not byte for byte (PostgreSQL keeps
+	// JSONB).
+	Metadata json.RawMessage
+	// Version starts at 1 on create. An update carries the version it read,
+	// fails with ErrVersionConflict when the stored one moved on, and bumps
+	// it on success.
+	Version int64
+}
+
+// BaseFields returns b. Through embedding it gives generic code (stores,
+// tests) the shared fields of any record.
+func (b *Base) BaseFields() *Base { return b }
+
+// ErrInvalid means a record or argument breaks a rule of the data model: an
+// unknown enum value, a missing required field, JSON that does not parse, or
+// a page cursor that this store did not issue.
+var ErrInvalid = errors.New("invalid")
+
+// Page limits.
+const (
+	// DefaultPageLimit is the page size when Page.Limit is zero or negative.
+	DefaultPageLimit = 50
+	// MaxPageLimit is the largest page a list returns.
+	MaxPageLimit = 500
+)
+
+// Page selects one page of a keyset-paginated list, oldest first.
+type Page struct {
+	// Limit is the page size: DefaultPageLimit when <= 0, at most MaxPageLimit.
+	Limit int
+	// Cursor is the opaque next cursor returned by the previous page; empty
+	// starts at the beginning.
+	Cursor string
+}
+
+// Size returns the effective page size of p.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageLimit
+	case p.Limit > MaxPageLimit:
+		return MaxPageLimit
+	}
+	return p.Limit
+}
+
+// Role is what a dashboard user may do.
+type Role string
+
+// Roles of dashboard users.
+const (
+	RoleAdmin      Role = "admin"
+	RoleSupervisor Role = "supervisor"
+	RoleAgent      Role = "agent"
+	RoleAnalyst    Role = "analyst"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return slices.Contains([]Role{RoleAdmin, RoleSupervisor, RoleAgent, RoleAnalyst}, r)
+}
+
+// ConversationStatus is where a conversation stands.
+type ConversationStatus string
+
+// Conversation statuses.
+const (
+	ConversationOpen         ConversationStatus = "open"
+	ConversationWaitingHuman ConversationStatus = "waiting_human"
+	ConversationClosed       ConversationStatus = "closed"
+)
+
+// Valid reports whether s is a known conversation status.
+func (s ConversationStatus) Valid() bool {
+	return slices.Contains([]ConversationStatus{ConversationOpen, ConversationWaitingHuman, ConversationClosed}, s)
+}
+
+// Direction tells whether a message came from the customer or went to them.
+type Direction string
+
+// Message directions.
+const (
+	DirectionInbound  Direction = "inbound"
+	DirectionOutbound Direction = "outbound"
+)
+
+// Valid reports whether d is a known direction.
+func (d Direction) Valid() bool { return d == DirectionInbound || d == DirectionOutbound }
+
+// DeliveryStatus is how far a message got: inbound messages are received,
+// outbound ones go from pending to sent, delivered and read, or failed.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	DeliveryReceived  DeliveryStatus = "received"
+	DeliveryPending   DeliveryStatus = "pending"
+	DeliverySent      DeliveryStatus = "sent"
+	DeliveryDelivered DeliveryStatus = "delivered"
+	DeliveryRead      DeliveryStatus = "read"
+	DeliveryFailed    DeliveryStatus = "failed"
+)
+
+// Valid reports whether s is a known delivery status.
+func (s DeliveryStatus) Valid() bool {
+	return slices.Contains([]DeliveryStatus{DeliveryReceived, DeliveryPending, DeliverySent, DeliveryDelivered, DeliveryRead, DeliveryFailed}, s)
+}
+
+// Message senders other than a named user (see SenderUser).
+const (
+	SenderCustomer = "customer"
+	SenderAI       = "ai"
+	SenderSystem   = "system"
+)
+
+// SenderUser returns the Sender of a message written by the dashboard user id.
+func SenderUser(id string) string { return "user:" + id }
+
+// Message kinds.
+const (
+	KindText     = "text"
+	KindAudio    = "audio"
+	KindImage    = "image"
+	KindVideo    = "video"
+	KindDocument = "document"
+)
+
+// TicketPriority orders tickets.
+type TicketPriority string
+
+// Ticket priorities.
+const (
+	PriorityLow    TicketPriority = "low"
+	PriorityNormal TicketPriority = "normal"
+	PriorityHigh   TicketPriority = "high"
+	PriorityUrgent TicketPriority = "urgent"
+)
+
+// Valid reports whether p is a known priority.
+func (p TicketPriority) Valid() bool {
+	return slices.Contains([]TicketPriority{PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent}, p)
+}
+
+// TicketStatus is where a ticket stands; open and pending tickets are open
+// in the sense of ListOpenTickets.
+type TicketStatus string
+
+// Ticket statuses.
+const (
+	TicketOpen    TicketStatus = "open"
+	TicketPending TicketStatus = "pending"
+	TicketSolved  TicketStatus = "solved"
+	TicketClosed  TicketStatus = "closed"
+)
+
+// Valid reports whether s is a known ticket status.
+func (s TicketStatus) Valid() bool {
+	return slices.Contains([]TicketStatus{TicketOpen, TicketPending, TicketSolved, TicketClosed}, s)
+}
+
+// TransactionKind tells a charge from a refund.
+type TransactionKind string
+
+// Transaction kinds.
+const (
+	TransactionCharge TransactionKind = "charge"
+	TransactionRefund TransactionKind = "refund"
+)
+
+// Valid reports whether k is a known transaction kind.
+func (k TransactionKind) Valid() bool { return k == TransactionCharge || k == TransactionRefund }
+
+// FollowUpStatus is where a follow-up task stands.
+type FollowUpStatus string
+
+// Follow-up statuses.
+const (
+	FollowUpScheduled FollowUpStatus = "scheduled"
+	FollowUpDone      FollowUpStatus = "done"
+	FollowUpCancelled FollowUpStatus = "cancelled"
+)
+
+// Valid reports whether s is a known follow-up status.
+func (s FollowUpStatus) Valid() bool {
+	return slices.Contains([]FollowUpStatus{FollowUpScheduled, FollowUpDone, FollowUpCancelled}, s)
+}
+
+// Audit actor kinds.
+const (
+	ActorAI     = "ai"
+	ActorUser   = "user"
+	ActorSystem = "system"
+)
+
+// Tenant is one brand served by the installation. Its TenantID equals its ID.
+type Tenant struct {
+	Base
+
+	Name string
+	// Slug is unique across the installation.
+	Slug string
+}
+
+// User is a person who signs in to the dashboard.
+type User struct {
+	Base
+
+	// Email is unique across all tenants, compared case-insensitively; the
+	// store keeps it lower-cased.
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash string
+	Disabled     bool
+}
+
+// Customer is a person who writes to the tenant on any channel.
+type Customer struct {
+	Base
+
+	Name       string
+	Email      string
+	Phone      string
+	Language   string
+	LastSeenAt *time.Time
+}
+
+// CustomerIdentity ties a channel's id of a person (a WhatsApp number, a
+// Messenger PSID) to a customer; unique per tenant, channel and external id.
+type CustomerIdentity struct {
+	Base
+
+	CustomerID  string
+	Channel     string
+	ExternalID  string
+	DisplayName string
+}
+
+// Conversation is one thread with a customer on one channel account.
+type Conversation struct {
+	Base
+
+	CustomerID     string
+	Channel        string
+	ChannelAccount string
+	// ThreadKey identifies the thread across conversations (the event log key).
+	ThreadKey string
+	// Status defaults to ConversationOpen.
+	Status ConversationStatus
+	// AssignedUserID is the human agent who writes; empty means the AI writes.
+	AssignedUserID string
+	AgentProfileID string
+	LastMessageAt  *time.Time
+	ClosedAt       *time.Time
+}
+
+// Message is one message of a conversation, in either direction.
+type Message struct {
+	Base
+
+	ConversationID string
+	Direction      Direction
+	Channel        string
+	// ChannelMessageID is the provider's id (e.g. a wamid); when not empty it
+	// is unique per channel, which deduplicates inbound deliveries.
+	ChannelMessageID string
+	// Sender is SenderCustomer, SenderAI, SenderSystem or SenderUser(id).
+	Sender string
+	// Kind is KindText, KindAudio, KindImage, …
+	Kind     string
+	Text     string
+	MediaRef string
+	// DeliveryStatus defaults to DeliveryReceived for inbound messages and
+	// DeliveryPending for outbound ones.
+	DeliveryStatus DeliveryStatus
+	Error          string
+}
+
+// AgentProfile configures one AI agent: its tools, routing and the live
+// prompt version.
+type AgentProfile struct {
+	Base
+
+	Name        string
+	Description string
+	// LiveVersion is the PromptVersion.Number in use; 0 means none yet.
+	LiveVersion int
+	// Tools is the allow-list of tool names.
+	Tools   []string
+	Routing json.RawMessage
+}
+
+// PromptVersion is one immutable revision of an agent profile's prompt.
+type PromptVersion struct {
+	Base
+
+	AgentProfileID string
+	// Number is unique per profile.
+	Number   int
+	Prompt   string
+	AuthorID string
+}
+
+// Order is a commerce order, imported from a shop (Source) or created here.
+type Order struct {
+	Base
+
+	CustomerID string
+	// Source names the shop system, e.g. "shopify".
+	Source string
+	// ExternalID is the shop's id, unique per tenant and source when set.
+	ExternalID string
+	Status     string
+	TotalCents int64
+	Currency   string
+	PlacedAt   *time.Time
+	// Items is a JSON array of line items; nil is stored as [].
+	Items json.RawMessage
+}
+
+// Ticket is a support case opened for a customer.
+type Ticket struct {
+	Base
+
+	CustomerID     string
+	ConversationID string
+	Subject        string
+	Description    string
+	// Priority defaults to PriorityNormal.
+	Priority TicketPriority
+	// Status defaults to TicketOpen.
+	Status TicketStatus
+	// IdempotencyKey is unique per tenant when not empty.
+	IdempotencyKey string
+}
+
+// PaymentIntent is a payment the customer is asked to make.
+type PaymentIntent struct {
+	Base
+
+	CustomerID     string
+	ConversationID string
+	OrderID        string
+	AmountCents    int64
+	Currency       string
+	Status         string
+	Provider       string
+	ProviderRef    string
+	// IdempotencyKey is unique per tenant when not empty.
+	IdempotencyKey string
+}
+
+// Transaction is money that moved (or was asked to move) for a payment
+// intent: a charge or a refund.
+type Transaction struct {
+	Base
+
+	PaymentIntentID string
+	Kind            TransactionKind
+	AmountCents     int64
+	Currency        string
+	Status          string
+	ProviderRef     string
+	// IdempotencyKey is unique per tenant when not empty.
+	IdempotencyKey string
+}
+
+// KnowledgeDocument is one source document of the knowledge base.
+type KnowledgeDocument struct {
+	Base
+
+	Title       string
+	Source      string
+	ContentType string
+	Body        string
+	Tags        []string
+	Status      string
+}
+
+// UserMemorySummary is the rolling summary of what the AI knows about a
+// customer; one per customer.
+type UserMemorySummary struct {
+	Base
+
+	CustomerID      string
+	Summary         string
+	MessagesCovered int
+}
+
+// FollowUpTask is a reminder to contact a customer at DueAt.
+type FollowUpTask struct {
+	Base
+
+	CustomerID     string
+	ConversationID string
+	DueAt          time.Time
+	Note           string
+	// Status defaults to FollowUpScheduled.
+	Status FollowUpStatus
+	// IdempotencyKey is unique per tenant when not empty.
+	IdempotencyKey string
+}
+
+// AuditEvent records who did what to which record. Audit events are
+// append-only: the store has no update for them and the database refuses
+// one.
+type AuditEvent struct {
+	Base
+
+	// ActorKind is ActorAI, ActorUser or ActorSystem.
+	ActorKind string
+	ActorID   string
+	// Action names what happened, e.g. "tool.create_ticket".
+	Action     string
+	TargetKind string
+	TargetID   string
+	Data       json.RawMessage
+}
+
+// ChannelAccount is a tenant's account on a channel, e.g. a WhatsApp phone
+// number; (Channel, ExternalID) is unique across tenants, so a webhook finds
+// its tenant. Secrets are not kept here.
+type ChannelAccount struct {
+	Base
+
+	// Channel names the channel, e.g. "whatsapp".
+	Channel string
+	// ExternalID is the channel's id of the account, e.g. the
+	// phone_number_id.
+	ExternalID string
+	Name       string
+	Config     json.RawMessage
+}
