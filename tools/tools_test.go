@@ -109,7 +109,7 @@ func TestTools(t *testing.T) {
 			t.Run("invalid calls are not executed and explain why", func(t *testing.T) {
 				for _, tc := range []struct {
 					name, tool, args, want string
-					allowed            []string
+					allowed                []string
 				}{
 					{"missing required", tools.CreateTicket, `{"description":"x"}`, "subject", all},
 					{"wrong type", tools.CreateTicket, `{"subject":42}`, "subject", all},
