@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,7 +106,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		// Deliveries outlive intake: a stop lets the batch finish (drain).
 		dctx, cancel := drainContext(ctx, d.cfg.DrainTimeout)
-		done := d.deliverBatch(dctx, recs)
+		done := persistence.ProcessByKey(dctx, recs, d.cfg.Parallel, d.deliver)
 		cancel()
 		if len(done) > 0 {
 			if err := sub.Commit(context.WithoutCancel(ctx), done); err != nil {
@@ -131,64 +129,6 @@ func drainContext(ctx context.Context, drain time.Duration) (context.Context, co
 		context.AfterFunc(dctx, func() { t.Stop() })
 	})
 	return dctx, func() { stop(); cancel() }
-}
-
-// deliverBatch delivers recs, one goroutine per key (bounded by Parallel),
-// each key's records in order, and returns the records that may be
-// committed: per partition, the prefix whose records were all handled.
-func (d *Dispatcher) deliverBatch(ctx context.Context, recs []persistence.Record) []persistence.Record {
-	byKey := map[string][]int{}
-	var keys []string
-	for i, r := range recs {
-		if _, ok := byKey[r.Key]; !ok {
-			keys = append(keys, r.Key)
-		}
-		byKey[r.Key] = append(byKey[r.Key], i)
-	}
-	handled := make([]bool, len(recs))
-	sem := make(chan struct{}, d.cfg.Parallel)
-	var wg sync.WaitGroup
-	for _, k := range keys {
-		idx := byKey[k]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			for _, i := range idx {
-				if !d.deliver(ctx, recs[i]) {
-					return // keep the key's order: stop at the first unhandled record
-				}
-				handled[i] = true
-			}
-		}()
-	}
-	wg.Wait()
-	return committable(recs, handled)
-}
-
-// committable returns, for each partition, the records of the longest
-// prefix (in offset order) whose records were all handled.
-func committable(recs []persistence.Record, handled []bool) []persistence.Record {
-	type pos struct {
-		rec     persistence.Record
-		handled bool
-	}
-	parts := map[string][]pos{}
-	for i, r := range recs {
-		k := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
-		parts[k] = append(parts[k], pos{r, handled[i]})
-	}
-	var out []persistence.Record
-	for _, ps := range parts {
-		sort.Slice(ps, func(i, j int) bool { return ps[i].rec.Offset < ps[j].rec.Offset })
-		for _, p := range ps {
-			if !p.handled {
-				break
-			}
-			out = append(out, p.rec)
-		}
-	}
-	return out
 }
 
 // deliver hands one record to its grain until it is applied, found to be a
@@ -227,20 +167,8 @@ func (d *Dispatcher) deliver(ctx context.Context, rec persistence.Record) bool {
 	}
 }
 
-// DeadLetter is the JSON value of a record on a dead-letter topic: the
-// original record and why it could not be applied.
-type DeadLetter struct {
-	Topic     string    `json:"topic"`
-	Partition int32     `json:"partition"`
-	Offset    int64     `json:"offset"`
-	Key       string    `json:"key"`
-	Value     []byte    `json:"value"`
-	Error     string    `json:"error"`
-	At        time.Time `json:"at"`
-}
-
 func (d *Dispatcher) deadLetter(ctx context.Context, rec persistence.Record, cause error) bool {
-	v, _ := json.Marshal(DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Error: cause.Error(), At: time.Now().UTC()})
+	v, _ := json.Marshal(persistence.DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Error: cause.Error(), At: time.Now().UTC()})
 	for attempt := 0; ; attempt++ {
 		_, err := d.log.Append(ctx, persistence.Record{Topic: persistence.DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v})
 		if err == nil {

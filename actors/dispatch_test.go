@@ -69,7 +69,7 @@ func TestDispatcherDeliversEveryEventOnceAndDeadLettersPoison(t *testing.T) {
 	}
 	// Both poison records went to the dead-letter topic with their error.
 	dlq := persistence.DeadLetterTopic(persistence.TopicInbound)
-	var letters []DeadLetter
+	var letters []persistence.DeadLetter
 	n, err := env.store.Log().Partitions(ctx, dlq)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestDispatcherDeliversEveryEventOnceAndDeadLettersPoison(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range rs {
-			var dl DeadLetter
+			var dl persistence.DeadLetter
 			if err := json.Unmarshal(r.Value, &dl); err != nil {
 				t.Fatal(err)
 			}

@@ -53,13 +53,15 @@ type MessageReceived struct {
 
 // MessageStatus is the payload of TypeMessageStatus, version 1.
 type MessageStatus struct {
-	Channel          string    `json:"channel"`
-	ChannelMessageID string    `json:"channel_message_id"`
-	ExternalUserID   string    `json:"external_user_id,omitempty"`
-	Status           string    `json:"status"`
-	ErrorCode        int       `json:"error_code,omitempty"`
-	ErrorTitle       string    `json:"error_title,omitempty"`
-	At               time.Time `json:"at"`
+	Channel          string          `json:"channel"`
+	ChannelAccount   string          `json:"channel_account,omitempty"`
+	ChannelMessageID string          `json:"channel_message_id"`
+	ExternalUserID   string          `json:"external_user_id,omitempty"`
+	Status           string          `json:"status"`
+	ErrorCode        int             `json:"error_code,omitempty"`
+	ErrorTitle       string          `json:"error_title,omitempty"`
+	At               time.Time       `json:"at"`
+	Details          json.RawMessage `json:"details,omitempty"`
 }
 
 // MessageSend is the payload of TypeMessageSend, version 1.

@@ -16,6 +16,18 @@ const (
 // not be processed (poison events, permanent failures).
 func DeadLetterTopic(topic string) string { return topic + ".dlq" }
 
+// DeadLetter is the JSON value of a record on a dead-letter topic: the
+// original record (or what is known of it) and why it was not processed.
+type DeadLetter struct {
+	Topic     string    `json:"topic"`
+	Partition int32     `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Key       string    `json:"key"`
+	Value     []byte    `json:"value"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
 // Record is one entry of the event log. Producers set Topic, Key and Value;
 // the log fills Partition, Offset and Time on append.
 type Record struct {
