@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
 	"github.com/frontdesk-ai/frontdesk/cluster"
 	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // One cluster member per test binary: protoactor-go has process-wide state
@@ -26,7 +29,35 @@ import (
 var (
 	env    *harness
 	member *cluster.Member
+	model  *switchModel
 )
+
+// switchModel answers with the offline responder unless a test installs its
+// own answer function for a tenant.
+type switchModel struct {
+	def Completer
+	mu  sync.Mutex
+	by  map[string]func(context.Context, llmrouter.Request) (llmrouter.Response, error)
+}
+
+func (m *switchModel) set(tenant string, f func(context.Context, llmrouter.Request) (llmrouter.Response, error)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.by == nil {
+		m.by = map[string]func(context.Context, llmrouter.Request) (llmrouter.Response, error){}
+	}
+	m.by[tenant] = f
+}
+
+func (m *switchModel) Complete(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+	m.mu.Lock()
+	f := m.by[req.TenantID]
+	m.mu.Unlock()
+	if f == nil {
+		return m.def.Complete(ctx, req)
+	}
+	return f(ctx, req)
+}
 
 // harness is the member's runtime and the store it runs on. Grain kinds are
 // bound to one runtime, so every test shares it and uses its own threads.
@@ -59,7 +90,13 @@ func runWithMember(m *testing.M) int {
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
 		idle = 10 * time.Minute
 	}
-	rt, err := New(Config{IdleTimeout: idle}, store, log, prometheus.NewRegistry())
+	reg, err := tools.New(store)
+	if err != nil {
+		panic(err)
+	}
+	offline := llmrouter.NewOffline()
+	model = &switchModel{def: offline}
+	rt, err := New(Config{IdleTimeout: idle}, Deps{Store: store, Model: model, Offline: offline, Tools: reg, Outbox: store.Log()}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}
@@ -69,9 +106,10 @@ func runWithMember(m *testing.M) int {
 	}
 	rt.SetCaller(member)
 	env = &harness{store: store, rt: rt}
-	code := m.Run()
-	member.Stop()
-	return code
+	// The member is not stopped: protoactor-go's Shutdown races with its
+	// own placement actor (shared notes, defect 4) and -race would report
+	// it; the process ends here anyway.
+	return m.Run()
 }
 
 // newTenant creates a tenant for one test.
@@ -122,6 +160,7 @@ func deliver(t *testing.T, rec persistence.Record) *grainpb.DeliverAck {
 	return res.(*grainpb.DeliverAck)
 }
 
+// messages returns the inbound messages of the thread's open conversation.
 func messages(t *testing.T, tenant, identity string) []persistence.Message {
 	t.Helper()
 	ctx := context.Background()
@@ -132,9 +171,15 @@ func messages(t *testing.T, tenant, identity string) []persistence.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, _, err := env.store.ListMessages(ctx, tenant, conv.ID, persistence.Page{Limit: 500})
+	all, _, err := env.store.ListMessages(ctx, tenant, conv.ID, persistence.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var msgs []persistence.Message
+	for _, m := range all {
+		if m.Direction == persistence.DirectionInbound {
+			msgs = append(msgs, m)
+		}
 	}
 	return msgs
 }
@@ -231,7 +276,13 @@ func TestPassivationAndReactivationKeepState(t *testing.T) {
 	if st2.ConversationID != st1.ConversationID || st2.CustomerID != st1.CustomerID || st2.MessagesApplied != 2 {
 		t.Fatalf("state after re-activation = %+v, want same conversation and customer, 2 messages (before: %+v)", st2, st1)
 	}
-	if len(st2.Recent) != 2 || st2.Recent[0].Text != "first" || st2.Recent[1].Text != "second" {
+	var inbound []string
+	for _, m := range st2.Recent {
+		if m.Direction == "inbound" {
+			inbound = append(inbound, m.Text)
+		}
+	}
+	if len(inbound) != 2 || inbound[0] != "first" || inbound[1] != "second" {
 		t.Fatalf("hot context = %+v, want first, second", st2.Recent)
 	}
 }
@@ -250,10 +301,10 @@ func TestStaleActivationWriteRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.apply(ctx, env.store, r1, 20); err != nil {
+	if _, err := a.apply(ctx, env.rt, r1); err != nil {
 		t.Fatalf("first activation: %v", err)
 	}
-	_, err = b.apply(ctx, env.store, r2, 20)
+	_, err = b.apply(ctx, env.rt, r2)
 	if !errors.Is(err, persistence.ErrVersionConflict) {
 		t.Fatalf("stale activation write: err = %v, want ErrVersionConflict", err)
 	}
@@ -265,10 +316,10 @@ func TestStaleActivationWriteRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := b.apply(ctx, env.store, r1, 20); err != nil || !res.duplicate {
+	if res, err := b.apply(ctx, env.rt, r1); err != nil || !res.duplicate {
 		t.Fatalf("reloaded activation re-applying r1: %+v %v, want duplicate", res, err)
 	}
-	if _, err := b.apply(ctx, env.store, r2, 20); err != nil {
+	if _, err := b.apply(ctx, env.rt, r2); err != nil {
 		t.Fatalf("reloaded activation: %v", err)
 	}
 	if msgs := messages(t, tenant, r1.Key); len(msgs) != 2 {

@@ -24,7 +24,18 @@ type conversationGrain struct {
 	jobs   jobs
 	// waiting holds deliveries that arrived before the thread was loaded.
 	waiting []delivery
+	// turning is set while a turn runs (model and tools, off the actor);
+	// deliveries keep being applied meanwhile and are answered by the next
+	// turn. turnFailures counts turns in a row that failed.
+	turning      bool
+	turnFailures int
 }
+
+// turnDone carries a finished turn back to the grain.
+type turnDone struct{ res turnResult }
+
+// retryTurn asks the grain to try a failed turn again.
+type retryTurn struct{}
 
 type delivery struct {
 	msg    *grainpb.Deliver
@@ -60,8 +71,13 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 		g.deliver(ctx, d)
 	case *jobDone:
 		g.jobs.done(ctx, m)
+		g.maybeTurn(ctx)
+	case *turnDone:
+		g.commit(ctx, m.res)
+	case *retryTurn:
+		g.maybeTurn(ctx)
 	case *actor.ReceiveTimeout:
-		if g.jobs.idle() && len(g.waiting) == 0 {
+		if g.jobs.idle() && len(g.waiting) == 0 && !g.turning {
 			ctx.Poison(ctx.Self())
 		}
 	case *actor.Stopped:
@@ -104,6 +120,8 @@ func (g *conversationGrain) activate(ctx actor.Context, identity string) {
 				g.deliver(ctx, d)
 			}
 			g.waiting = nil
+			// Messages applied before a crash may still wait for their
+			// answer: the turn runs again (tools are idempotent per turn).
 		},
 	})
 }
@@ -115,17 +133,20 @@ func (g *conversationGrain) deliver(ctx actor.Context, d delivery) {
 			// Jobs run one at a time and only a job's finish replaces
 			// g.thread, so reading it here does not race.
 			t := g.thread.clone()
-			res, err := t.apply(jctx, g.rt.store, rec, g.rt.cfg.RecentMessages)
+			res, err := t.apply(jctx, g.rt, rec)
 			if errors.Is(err, persistence.ErrVersionConflict) {
 				// Another activation wrote first: reload and try again; the
 				// checkpoint tells whether the record is already applied.
 				g.log.Warn().Err(err).Msg("stale conversation state; reloading")
 				if t, err = loadThread(jctx, g.rt.store, g.thread.identity); err == nil {
-					res, err = t.apply(jctx, g.rt.store, rec, g.rt.cfg.RecentMessages)
+					res, err = t.apply(jctx, g.rt, rec)
 				}
 			}
-			if err == nil && res.message != nil && res.message.Direction == persistence.DirectionInbound {
-				g.tellCustomer(jctx, t.st, res.message.CreatedAt)
+			if err == nil && res.message != nil {
+				g.rt.notify(t.st.TenantID)
+				if res.message.Direction == persistence.DirectionInbound {
+					g.tellCustomer(jctx, t.st, res.message.CreatedAt)
+				}
 			}
 			return applied{thread: t, res: res, err: err}
 		},
@@ -152,6 +173,88 @@ func (g *conversationGrain) deliver(ctx actor.Context, d delivery) {
 		},
 	})
 }
+
+// maybeTurn starts a turn when inbound messages wait for an answer, no
+// turn runs, and no delivery is queued (queued messages are folded into the
+// turn instead of answered one by one).
+func (g *conversationGrain) maybeTurn(ctx actor.Context) {
+	if !g.loaded || g.turning || !g.jobs.idle() || !g.thread.st.turnDue() || g.thread.st.ConversationID == "" {
+		return
+	}
+	g.turning = true
+	in := turnInput{st: g.thread.st.clone(), through: g.thread.st.PendingThrough}
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.rt.inflight.Add(1)
+	go func() {
+		defer g.rt.inflight.Done()
+		tctx, cancel := context.WithTimeout(context.Background(), g.rt.cfg.TurnTimeout)
+		res := g.rt.runTurn(tctx, in)
+		cancel()
+		root.Send(self, &turnDone{res: res})
+	}()
+}
+
+// commit records a finished turn through the job lane, so it serializes with
+// deliveries; then the next turn may start for messages that came meanwhile.
+func (g *conversationGrain) commit(ctx actor.Context, res turnResult) {
+	if res.err != nil {
+		g.turning = false
+		g.turnFailures++
+		g.rt.metrics.turns.WithLabelValues("failed").Inc()
+		g.log.Error().Err(res.err).Int("failures", g.turnFailures).Msg("turn failed")
+		if g.turnFailures < maxTurnFailures {
+			self, root := ctx.Self(), ctx.ActorSystem().Root
+			time.AfterFunc(time.Duration(g.turnFailures)*time.Second, func() { root.Send(self, &retryTurn{}) })
+			return
+		}
+		// Give up on these messages (they stay visible for a human) rather
+		// than retrying forever.
+		res = turnResult{in: res.in, skip: "turn failed: " + res.err.Error()}
+	}
+	g.jobs.add(ctx, job{
+		run: func(jctx context.Context) any {
+			t := g.thread.clone()
+			err := t.commitTurn(jctx, g.rt, res)
+			if errors.Is(err, persistence.ErrVersionConflict) {
+				g.log.Warn().Err(err).Msg("stale conversation state at turn commit; reloading")
+				if t, err = loadThread(jctx, g.rt.store, g.thread.identity); err == nil {
+					err = t.commitTurn(jctx, g.rt, res)
+				}
+			}
+			if err == nil {
+				g.rt.notify(t.st.TenantID)
+			}
+			return applied{thread: t, err: err}
+		},
+		finish: func(ctx actor.Context, r any) {
+			a := r.(applied)
+			g.turning = false
+			if a.err != nil {
+				g.turnFailures++
+				g.rt.metrics.turns.WithLabelValues("failed").Inc()
+				g.log.Error().Err(a.err).Msg("turn not committed; it will run again")
+				self, root := ctx.Self(), ctx.ActorSystem().Root
+				time.AfterFunc(time.Second, func() { root.Send(self, &retryTurn{}) })
+				return
+			}
+			g.thread = a.thread
+			g.turnFailures = 0
+			outcome := "answered"
+			switch {
+			case res.skip != "":
+				outcome = "skipped"
+			case res.offline:
+				outcome = "offline"
+			}
+			g.rt.metrics.turns.WithLabelValues(outcome).Inc()
+			g.rt.maybeSummarize(g.thread.st)
+		},
+	})
+}
+
+// maxTurnFailures is how many times in a row a turn is tried before its
+// messages are left for a human.
+const maxTurnFailures = 3
 
 // tellCustomer reports the customer's activity to its customer grain. It is
 // not part of the event's effect (last-seen is monotonic), so a failure is

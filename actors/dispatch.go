@@ -16,7 +16,7 @@ import (
 // Consumer is what the dispatcher needs from the event log: a seat in a
 // consumer group, and appends for dead letters.
 type Consumer interface {
-	Subscribe(ctx context.Context, group, topic string) (persistence.Subscription, error)
+	persistence.Subscriber
 	Append(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error)
 }
 
@@ -78,57 +78,23 @@ func (d *Dispatcher) Ready() bool { return d.ready.Load() }
 // Run consumes until ctx ends (stop intake), then finishes the batch in hand
 // within DrainTimeout, commits what was applied, and leaves the group.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	sub, err := d.log.Subscribe(ctx, d.cfg.Group, d.cfg.Topic)
-	if err != nil {
-		return fmt.Errorf("dispatcher: subscribe %s/%s: %w", d.cfg.Group, d.cfg.Topic, err)
-	}
-	defer sub.Close()
-	d.ready.Store(true)
-	defer d.ready.Store(false)
 	log := d.rt.log.With().Str("component", "dispatcher").Str("group", d.cfg.Group).Str("topic", d.cfg.Topic).Logger()
 	lag := d.rt.metrics.lag.WithLabelValues(d.cfg.Group, d.cfg.Topic)
-	for {
-		if n, err := sub.Lag(context.WithoutCancel(ctx)); err == nil {
-			lag.Set(float64(n))
-		}
-		recs, err := sub.Poll(ctx)
-		if ctx.Err() != nil {
-			log.Info().Msg("dispatcher stopped")
-			return nil
-		}
-		if err != nil {
+	defer d.ready.Store(false)
+	err := persistence.Consume(ctx, d.log, persistence.ConsumerConfig{
+		Group: d.cfg.Group, Topic: d.cfg.Topic, Parallel: d.cfg.Parallel, DrainTimeout: d.cfg.DrainTimeout,
+		Joined: func() { d.ready.Store(true) },
+		Lag:    func(n int64) { lag.Set(float64(n)) },
+		Failed: func(err error) {
 			d.rt.metrics.errors.WithLabelValues("dispatcher").Inc()
-			log.Error().Err(err).Msg("poll failed; retrying")
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
-			continue
-		}
-		// Deliveries outlive intake: a stop lets the batch finish (drain).
-		dctx, cancel := drainContext(ctx, d.cfg.DrainTimeout)
-		done := persistence.ProcessByKey(dctx, recs, d.cfg.Parallel, d.deliver)
-		cancel()
-		if len(done) > 0 {
-			if err := sub.Commit(context.WithoutCancel(ctx), done); err != nil {
-				d.rt.metrics.errors.WithLabelValues("dispatcher").Inc()
-				log.Error().Err(err).Msg("commit failed; records will be redelivered and deduplicated")
-			}
-		}
-		if n, err := sub.Lag(context.WithoutCancel(ctx)); err == nil {
-			lag.Set(float64(n))
-		}
+			log.Error().Err(err).Msg("dispatcher")
+		},
+	}, d.deliver)
+	if err != nil {
+		return fmt.Errorf("dispatcher: %w", err)
 	}
-}
-
-// drainContext returns a context that is not cancelled by ctx itself but
-// ends DrainTimeout after ctx ends.
-func drainContext(ctx context.Context, drain time.Duration) (context.Context, context.CancelFunc) {
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(drain, cancel)
-		context.AfterFunc(dctx, func() { t.Stop() })
-	})
-	return dctx, func() { stop(); cancel() }
+	log.Info().Msg("dispatcher stopped")
+	return nil
 }
 
 // deliver hands one record to its grain until it is applied, found to be a

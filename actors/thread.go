@@ -25,6 +25,27 @@ type threadState struct {
 	ConversationID  string          `json:"conversation_id,omitempty"`
 	MessagesApplied int64           `json:"messages_applied"`
 	Recent          []recentMessage `json:"recent,omitempty"`
+	// LastInboundID is the id of the latest inbound message: the turn id of
+	// the turn that answers it (tool idempotency keys derive from it).
+	LastInboundID string `json:"last_inbound_id,omitempty"`
+	// PendingThrough is the inbound sequence (MessagesApplied) of the latest
+	// message that needs an answer; AnsweredThrough the one the last
+	// committed turn answered. A turn is due while Pending > Answered.
+	PendingThrough  int64 `json:"pending_through,omitempty"`
+	AnsweredThrough int64 `json:"answered_through,omitempty"`
+	// AnsweredInboundID is the latest inbound message the last committed
+	// turn saw; later inbound messages are what the next turn answers.
+	AnsweredInboundID string `json:"answered_inbound_id,omitempty"`
+}
+
+// turnDue reports whether inbound messages wait for an answer.
+func (s threadState) turnDue() bool { return s.PendingThrough > s.AnsweredThrough }
+
+func (s *threadState) remember(m recentMessage, keep int) {
+	s.Recent = append(s.Recent, m)
+	if len(s.Recent) > keep {
+		s.Recent = append([]recentMessage(nil), s.Recent[len(s.Recent)-keep:]...)
+	}
 }
 
 // recentMessage is one entry of the hot context the model will see.
@@ -93,6 +114,47 @@ type applyResult struct {
 	message   *persistence.Message
 }
 
+// live appends a live event for the dashboard in tx.
+func live(ctx context.Context, tx *sqlstore.Tx, tenantID, typ, conversationID string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode live %s: %w", typ, err)
+	}
+	return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: tenantID, Type: typ, ConversationID: conversationID, Data: raw})
+}
+
+// MessageView is a message as the live stream and the API show it.
+type MessageView struct {
+	ID               string    `json:"id"`
+	ConversationID   string    `json:"conversation_id"`
+	Direction        string    `json:"direction"`
+	Kind             string    `json:"kind"`
+	Text             string    `json:"text"`
+	Status           string    `json:"status"`
+	Sender           string    `json:"sender"`
+	ChannelMessageID string    `json:"channel_message_id,omitempty"`
+	MediaRef         string    `json:"media_ref,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// ViewMessage returns the live/API view of m.
+func ViewMessage(m persistence.Message) MessageView {
+	return MessageView{ID: m.ID, ConversationID: m.ConversationID, Direction: string(m.Direction), Kind: m.Kind, Text: m.Text,
+		Status: string(m.DeliveryStatus), Sender: m.Sender, ChannelMessageID: m.ChannelMessageID, MediaRef: m.MediaRef,
+		Error: m.Error, CreatedAt: m.CreatedAt}
+}
+
+// conversationView is the data of a conversation.updated live event.
+func conversationView(c persistence.Conversation) map[string]any {
+	writer := "ai"
+	if c.AssignedUserID != "" {
+		writer = "user:" + c.AssignedUserID
+	}
+	return map[string]any{"id": c.ID, "status": c.Status, "channel": c.Channel, "customer_id": c.CustomerID,
+		"assigned_user_id": c.AssignedUserID, "writer": writer, "last_message_at": c.LastMessageAt}
+}
+
 // errPermanent marks an event that can never be applied (retrying will not
 // help): it goes to the dead-letter topic.
 type errPermanent struct{ err error }
@@ -105,7 +167,7 @@ func permanent(err error) error { return errPermanent{err} }
 // apply applies one inbound record to t in one transaction: the effect, the
 // new hot context and the checkpoint (version-checked) commit together.
 // On success t holds the new state.
-func (t *thread) apply(ctx context.Context, store Store, rec persistence.Record, recent int) (applyResult, error) {
+func (t *thread) apply(ctx context.Context, rt *Runtime, rec persistence.Record) (applyResult, error) {
 	if t.cp.Covers(rec.Topic, rec.Partition, rec.Offset) {
 		return applyResult{duplicate: true}, nil
 	}
@@ -122,11 +184,11 @@ func (t *thread) apply(ctx context.Context, store Store, rec persistence.Record,
 	}
 	next := t.clone()
 	var res applyResult
-	err = store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err = rt.store.InTx(ctx, func(tx *sqlstore.Tx) error {
 		var err error
 		switch p := payload.(type) {
 		case *events.MessageReceived:
-			res, err = next.applyReceived(ctx, tx, p, env, recent)
+			res, err = next.applyReceived(ctx, tx, rt, p, env)
 		case *events.MessageStatus:
 			res, err = next.applyStatus(ctx, tx, p)
 		default:
@@ -150,14 +212,14 @@ func (t *thread) apply(ctx context.Context, store Store, rec persistence.Record,
 	return res, nil
 }
 
-func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived, env events.Envelope, recent int) (applyResult, error) {
+func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, p *events.MessageReceived, env events.Envelope) (applyResult, error) {
 	if p.ChannelMessageID == "" {
 		return applyResult{}, permanent(fmt.Errorf("event %s: message without channel_message_id", env.ID))
 	}
 	if err := t.ensureCustomer(ctx, tx, p); err != nil {
 		return applyResult{}, err
 	}
-	conv, err := t.ensureConversation(ctx, tx, p)
+	conv, opened, err := t.ensureConversation(ctx, tx, p, rt.cfg.ConversationIdle)
 	if err != nil {
 		return applyResult{}, err
 	}
@@ -190,9 +252,33 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, p *events.M
 		return applyResult{}, err
 	}
 	t.st.MessagesApplied++
-	t.st.Recent = append(t.st.Recent, recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at})
-	if len(t.st.Recent) > recent {
-		t.st.Recent = append([]recentMessage(nil), t.st.Recent[len(t.st.Recent)-recent:]...)
+	t.st.LastInboundID = msg.ID
+	if triggersTurn(msg.Kind) {
+		t.st.PendingThrough = t.st.MessagesApplied
+	}
+	t.st.remember(recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at}, rt.cfg.RecentMessages)
+	if opened {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
+			return applyResult{}, err
+		}
+	}
+	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
+		return applyResult{}, err
+	}
+	if p.Channel == "whatsapp" && p.ChannelAccount != "" {
+		// Blue ticks: the sender marks it read on the channel.
+		env, err := events.New(events.TypeMarkRead, events.Version(events.TypeMarkRead), t.st.TenantID, t.identity, time.Now(),
+			events.MarkRead{Channel: p.Channel, ChannelAccount: p.ChannelAccount, ChannelMessageID: p.ChannelMessageID})
+		if err != nil {
+			return applyResult{}, err
+		}
+		rec, err := env.Record(persistence.TopicOutbound)
+		if err != nil {
+			return applyResult{}, err
+		}
+		if _, err := rt.outbox.AppendTx(ctx, tx, rec); err != nil {
+			return applyResult{}, err
+		}
 	}
 	return applyResult{message: msg}, nil
 }
@@ -234,14 +320,25 @@ func (t *thread) ensureCustomer(ctx context.Context, tx *sqlstore.Tx, p *events.
 
 // ensureConversation returns the thread's open conversation, opening one
 // when there is none.
-func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived) (persistence.Conversation, error) {
+// A conversation idle for longer than idle is closed first; the message
+// then opens a new one.
+func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived, idle time.Duration) (persistence.Conversation, bool, error) {
 	conv, err := tx.GetOpenConversation(ctx, t.st.TenantID, t.identity)
 	if err == nil {
-		t.st.ConversationID = conv.ID
-		return conv, nil
-	}
-	if !errors.Is(err, persistence.ErrNotFound) {
-		return conv, err
+		if conv.LastMessageAt == nil || time.Since(*conv.LastMessageAt) < idle {
+			t.st.ConversationID = conv.ID
+			return conv, false, nil
+		}
+		now := time.Now().UTC()
+		conv.Status, conv.ClosedAt = persistence.ConversationClosed, &now
+		if err := tx.UpdateConversation(ctx, &conv); err != nil {
+			return conv, false, err
+		}
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
+			return conv, false, err
+		}
+	} else if !errors.Is(err, persistence.ErrNotFound) {
+		return conv, false, err
 	}
 	conv = persistence.Conversation{
 		Base:           persistence.Base{TenantID: t.st.TenantID},
@@ -252,12 +349,19 @@ func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *eve
 		Status:         persistence.ConversationOpen,
 	}
 	if err := tx.CreateConversation(ctx, &conv); err != nil {
-		return conv, err
+		return conv, false, err
 	}
 	t.st.ConversationID = conv.ID
 	t.st.Recent = nil
-	return conv, nil
+	// A new conversation starts its own turn bookkeeping.
+	t.st.AnsweredThrough = t.st.MessagesApplied
+	t.st.PendingThrough = t.st.MessagesApplied
+	return conv, true, nil
 }
+
+// statusGrace is how long a status report for an unknown message id is
+// retried before it is taken to be about a message sent outside frontdesk.
+const statusGrace = 30 * time.Second
 
 // deliveryRank orders delivery statuses: a status report only moves a
 // message forward (failed is final).
@@ -269,6 +373,11 @@ var deliveryRank = map[persistence.DeliveryStatus]int{
 func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.MessageStatus) (applyResult, error) {
 	msg, err := tx.GetMessageByChannelID(ctx, p.Channel, p.ChannelMessageID)
 	if errors.Is(err, persistence.ErrNotFound) {
+		if time.Since(p.At) < statusGrace {
+			// The channel can report a send before the sender has stored
+			// the message id it got back: try again shortly.
+			return applyResult{}, fmt.Errorf("status %s for %s: message not known yet", p.Status, p.ChannelMessageID)
+		}
 		// A report for a message sent outside frontdesk: nothing to update.
 		return applyResult{duplicate: true}, nil
 	}
@@ -288,6 +397,9 @@ func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.Mes
 		msg.Error = fmt.Sprintf("%d %s", p.ErrorCode, p.ErrorTitle)
 	}
 	if err := tx.UpdateMessage(ctx, &msg); err != nil {
+		return applyResult{}, err
+	}
+	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, ViewMessage(msg)); err != nil {
 		return applyResult{}, err
 	}
 	return applyResult{message: &msg}, nil

@@ -16,6 +16,8 @@ const (
 	TypeMessageStatus = "message.status"
 	// TypeMessageSend asks a channel sender to deliver an outbound message (outbound topic).
 	TypeMessageSend = "message.send"
+	// TypeMarkRead asks a channel sender to mark an inbound message as read (outbound topic).
+	TypeMarkRead = "message.mark_read"
 )
 
 // ThreadKey is the record key and conversation grain identity of one
@@ -74,6 +76,13 @@ type MessageSend struct {
 	Text           string `json:"text"`
 }
 
+// MarkRead is the payload of TypeMarkRead, version 1.
+type MarkRead struct {
+	Channel          string `json:"channel"`
+	ChannelAccount   string `json:"channel_account"`
+	ChannelMessageID string `json:"channel_message_id"`
+}
+
 type typeVersion struct {
 	typ     string
 	version int
@@ -83,12 +92,13 @@ var decoders = map[typeVersion]func() any{
 	{TypeMessageReceived, 1}: func() any { return new(MessageReceived) },
 	{TypeMessageStatus, 1}:   func() any { return new(MessageStatus) },
 	{TypeMessageSend, 1}:     func() any { return new(MessageSend) },
+	{TypeMarkRead, 1}:        func() any { return new(MarkRead) },
 }
 
 // Version returns the current version of typ, the one producers write.
 func Version(typ string) int {
 	switch typ {
-	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend:
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead:
 		return 1
 	}
 	return 0

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,28 @@ type config struct {
 	Cluster    cluster.Config
 	Actors     actors.Config
 	Partitions int
+
+	AdminEmail, AdminPassword string
+	WhatsApp                  whatsAppConfig
+	LLM                       llmConfig
+}
+
+// whatsAppConfig is the default tenant's WhatsApp Cloud API channel.
+type whatsAppConfig struct {
+	VerifyToken, AppSecret, AccessToken, PhoneNumberID string
+	GraphAPIURL                                        string
+	RatePerSecond                                      float64
+}
+
+// enabled reports whether the channel is configured at all.
+func (w whatsAppConfig) enabled() bool {
+	return w.VerifyToken != "" || w.AppSecret != "" || w.AccessToken != "" || w.PhoneNumberID != ""
+}
+
+// llmConfig is the default agent's model backend.
+type llmConfig struct {
+	BaseURL, Model, APIKey string
+	RouterURL              string
 }
 
 // setting ties one environment variable to the flag that mirrors it.
@@ -57,6 +80,48 @@ var settings = []setting{
 		func(c *config, v string) (err error) { c.Actors.IdleTimeout, err = positiveDuration(v); return err }},
 	{"FRONTDESK_LOG_PARTITIONS", "log-partitions", "4", "partitions of a new topic in the embedded log",
 		func(c *config, v string) (err error) { c.Partitions, err = positiveInt(v); return err }},
+	{"FRONTDESK_ADMIN_EMAIL", "admin-email", "", "first admin user, created on first start",
+		func(c *config, v string) error { c.AdminEmail = v; return nil }},
+	{"FRONTDESK_ADMIN_PASSWORD", "admin-password", "", "password of the first admin (at least 12 characters)",
+		func(c *config, v string) error { c.AdminPassword = v; return nil }},
+	{"FRONTDESK_WHATSAPP_VERIFY_TOKEN", "whatsapp-verify-token", "", "token Meta sends when verifying the webhook",
+		func(c *config, v string) error { c.WhatsApp.VerifyToken = v; return nil }},
+	{"FRONTDESK_WHATSAPP_APP_SECRET", "whatsapp-app-secret", "", "Meta app secret that signs webhooks",
+		func(c *config, v string) error { c.WhatsApp.AppSecret = v; return nil }},
+	{"FRONTDESK_WHATSAPP_ACCESS_TOKEN", "whatsapp-access-token", "", "Cloud API access token for sending",
+		func(c *config, v string) error { c.WhatsApp.AccessToken = v; return nil }},
+	{"FRONTDESK_WHATSAPP_PHONE_NUMBER_ID", "whatsapp-phone-number-id", "", "the business phone number id",
+		func(c *config, v string) error { c.WhatsApp.PhoneNumberID = v; return nil }},
+	{"FRONTDESK_WHATSAPP_RATE", "whatsapp-rate", "80", "messages per second per business number",
+		func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				return fmt.Errorf("want a positive number, got %q", v)
+			}
+			c.WhatsApp.RatePerSecond = f
+			return nil
+		}},
+	{"FRONTDESK_GRAPH_API_URL", "graph-api-url", "https://graph.facebook.com/v21.0", "Meta Graph API base URL",
+		func(c *config, v string) error { c.WhatsApp.GraphAPIURL = v; return validURL(v) }},
+	{"FRONTDESK_LLM_BASE_URL", "llm-base-url", "", "OpenAI-compatible base URL (…/v1) of the default agent's model; empty: offline responder",
+		func(c *config, v string) error {
+			c.LLM.BaseURL = v
+			if v == "" {
+				return nil
+			}
+			return validURL(v)
+		}},
+	{"FRONTDESK_LLM_MODEL", "llm-model", "", "model name for FRONTDESK_LLM_BASE_URL",
+		func(c *config, v string) error { c.LLM.Model = v; return nil }},
+	{"FRONTDESK_LLM_API_KEY", "llm-api-key", "", "bearer key for FRONTDESK_LLM_BASE_URL",
+		func(c *config, v string) error { c.LLM.APIKey = v; return nil }},
+	{"FRONTDESK_LLMROUTER_URL", "llmrouter-url", "", "remote frontdesk llmrouter (not in this build)",
+		func(c *config, v string) error { c.LLM.RouterURL = v; return nil }},
+	{"FRONTDESK_CONVERSATION_IDLE", "conversation-idle", "24h", "close a conversation idle this long; the next message opens a new one",
+		func(c *config, v string) (err error) {
+			c.Actors.ConversationIdle, err = positiveDuration(v)
+			return err
+		}},
 	{"FRONTDESK_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
 		func(c *config, v string) error {
 			switch v {
@@ -127,6 +192,21 @@ func (c config) validate() error {
 	if err := c.Cluster.Validate(); err != nil {
 		return err
 	}
+	if c.LLM.RouterURL != "" {
+		return errors.New("FRONTDESK_LLMROUTER_URL: the remote LLM router is not part of this build yet; unset it to use the in-process router")
+	}
+	if c.LLM.BaseURL != "" && c.LLM.Model == "" {
+		return errors.New("FRONTDESK_LLM_MODEL: required when FRONTDESK_LLM_BASE_URL is set")
+	}
+	if w := c.WhatsApp; w.enabled() && (w.VerifyToken == "" || w.AppSecret == "" || w.AccessToken == "" || w.PhoneNumberID == "") {
+		return errors.New("FRONTDESK_WHATSAPP_*: set all four of VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN and PHONE_NUMBER_ID, or none")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return errors.New("FRONTDESK_ADMIN_EMAIL and FRONTDESK_ADMIN_PASSWORD: set both or neither")
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
+		return errors.New("FRONTDESK_ADMIN_PASSWORD: at least 12 characters")
+	}
 	if len(c.Cluster.Peers) > 1 {
 		return errors.New("FRONTDESK_CLUSTER_PEERS: several members need a shared event log (FRONTDESK_KAFKA_BROKERS); the embedded log serves one member")
 	}
@@ -158,6 +238,14 @@ func positiveDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a positive duration, got %s", v)
 	}
 	return d, nil
+}
+
+func validURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an http(s) URL, got %q", v)
+	}
+	return nil
 }
 
 func positiveInt(v string) (int, error) {

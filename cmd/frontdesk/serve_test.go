@@ -250,11 +250,30 @@ func TestSIGTERMDuringBurstLosesNothing(t *testing.T) {
 	}
 
 	var n, distinct int
-	if err := store.DB().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT channel_message_id) FROM messages WHERE tenant_id = ?`, tenant.ID).Scan(&n, &distinct); err != nil {
+	if err := store.DB().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT channel_message_id) FROM messages WHERE tenant_id = ? AND direction = 'inbound'`, tenant.ID).Scan(&n, &distinct); err != nil {
 		t.Fatal(err)
 	}
 	if n != total || distinct != total {
 		t.Fatalf("messages = %d (%d distinct), want %d", n, distinct, total)
+	}
+	// With no model configured, the offline responder answers each thread
+	// once (acknowledge, open a ticket, hand over): one reply and one ticket
+	// per thread, whatever the SIGTERM interrupted.
+	var replies, tickets, threadsReplied int
+	for wait := time.Now().Add(60 * time.Second); ; {
+		if err := store.DB().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT conversation_id) FROM messages WHERE tenant_id = ? AND direction = 'outbound'`, tenant.ID).Scan(&replies, &threadsReplied); err != nil {
+			t.Fatal(err)
+		}
+		if replies >= threads || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE tenant_id = ?`, tenant.ID).Scan(&tickets); err != nil {
+		t.Fatal(err)
+	}
+	if replies != threads || threadsReplied != threads || tickets != threads {
+		t.Fatalf("replies %d in %d threads, tickets %d; want one reply and one ticket per thread (%d)", replies, threadsReplied, tickets, threads)
 	}
 	for th := range threads {
 		key := events.ThreadKey(tenant.ID, "whatsapp", fmt.Sprintf("4917000%03d", th))

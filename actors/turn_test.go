@@ -1,0 +1,97 @@
+package actors
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+func outbound(t *testing.T, tenant, identity string) []persistence.Message {
+	t.Helper()
+	ctx := context.Background()
+	conv, err := env.store.GetOpenConversation(ctx, tenant, identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := env.store.ListMessages(ctx, tenant, conv.ID, persistence.Page{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []persistence.Message
+	for _, m := range all {
+		if m.Direction == persistence.DirectionOutbound {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestMessagesDuringATurnAreFoldedIntoTheNext holds the model inside the
+// first turn while two more messages arrive: they are applied at once, and
+// answered together by one second turn, not twice.
+func TestMessagesDuringATurnAreFoldedIntoTheNext(t *testing.T) {
+	tenant := newTenant(t)
+	release := make(chan struct{})
+	entered := make(chan struct{}, 4)
+	var mu sync.Mutex
+	var seen []string
+	model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+		last := req.Messages[len(req.Messages)-1].Content
+		mu.Lock()
+		seen = append(seen, last)
+		n := len(seen)
+		mu.Unlock()
+		if n == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+		return llmrouter.Response{Message: llmrouter.Message{Role: llmrouter.RoleAssistant, Content: "answer to: " + last}, Backend: "test"}, nil
+	})
+	r1 := received(t, tenant, "4915552001", "wamid.f1", "one")
+	if ack := deliver(t, r1); !ack.Applied {
+		t.Fatalf("deliver: %+v", ack)
+	}
+	<-entered
+	for _, w := range []string{"two", "three"} {
+		r := received(t, tenant, "4915552001", "wamid.f."+w, w)
+		if ack := deliver(t, r); !ack.Applied {
+			t.Fatalf("deliver during the turn: %+v", ack)
+		}
+	}
+	close(release)
+	eventually(t, "two replies", func() bool { return len(outbound(t, tenant, r1.Key)) == 2 })
+	out := outbound(t, tenant, r1.Key)
+	if out[0].Text != "answer to: one" || out[1].Text != "answer to: two\nthree" {
+		t.Fatalf("replies = %q, %q; want the first turn to answer one and the second two and three together", out[0].Text, out[1].Text)
+	}
+	if out[0].DeliveryStatus != persistence.DeliveryPending || out[0].Sender != "ai" {
+		t.Fatalf("reply = %+v, want pending, from the AI", out[0])
+	}
+	mu.Lock()
+	calls := len(seen)
+	mu.Unlock()
+	if calls != 2 {
+		t.Fatalf("model called %d times, want 2", calls)
+	}
+	// Each reply has its outbound event for the channel sender.
+	sends := 0
+	n, _ := env.store.Log().Partitions(context.Background(), persistence.TopicOutbound)
+	for p := range n {
+		recs, err := env.store.Log().Read(context.Background(), persistence.TopicOutbound, p, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Key == r1.Key && strings.Contains(string(r.Value), `"message.send"`) {
+				sends++
+			}
+		}
+	}
+	if sends != 2 {
+		t.Fatalf("outbound message.send records = %d, want 2", sends)
+	}
+}
