@@ -14,8 +14,8 @@ help: ## list the targets
 build: ## build bin/frontdesk
 	$(GO) build -o $(BIN) ./cmd/frontdesk
 
-run: build ## run frontdesk on its embedded defaults (SQLite + embedded log in ./data, :8080)
-	./$(BIN) serve
+run: build ## run frontdesk on its embedded defaults (SQLite + embedded log in ./data, :8080; demo mode unless WhatsApp is configured)
+	@if [ -z "$$FRONTDESK_WHATSAPP_PHONE_NUMBER_ID" ]; then export FRONTDESK_DEMO=$${FRONTDESK_DEMO:-1}; fi; ./$(BIN) serve
 
 test: ## go vet + all tests with -race (PostgreSQL tests run when FRONTDESK_TEST_DATABASE_URL is set)
 	$(GO) vet $(PKGS)

@@ -26,6 +26,7 @@ type config struct {
 	Actors     actors.Config
 	Partitions int
 
+	Demo                      bool
 	AdminEmail, AdminPassword string
 	WhatsApp                  whatsAppConfig
 	LLM                       llmConfig
@@ -80,6 +81,8 @@ var settings = []setting{
 		func(c *config, v string) (err error) { c.Actors.IdleTimeout, err = positiveDuration(v); return err }},
 	{"FRONTDESK_LOG_PARTITIONS", "log-partitions", "4", "partitions of a new topic in the embedded log",
 		func(c *config, v string) (err error) { c.Partitions, err = positiveInt(v); return err }},
+	{"FRONTDESK_DEMO", "demo", "false", "demo mode: a WhatsApp channel with public demo credentials and a demo admin (never in production)",
+		func(c *config, v string) (err error) { c.Demo, err = strconv.ParseBool(v); return err }},
 	{"FRONTDESK_ADMIN_EMAIL", "admin-email", "", "first admin user, created on first start",
 		func(c *config, v string) error { c.AdminEmail = v; return nil }},
 	{"FRONTDESK_ADMIN_PASSWORD", "admin-password", "", "password of the first admin (at least 12 characters)",
@@ -176,10 +179,11 @@ func parseConfig(name string, args []string, getenv func(string) string) (config
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
-	return c, c.validate()
+	err := c.validate()
+	return c, err
 }
 
-func (c config) validate() error {
+func (c *config) validate() error {
 	if c.HTTPAddr == "" {
 		return errors.New("FRONTDESK_HTTP_ADDR: empty")
 	}
@@ -191,6 +195,14 @@ func (c config) validate() error {
 	}
 	if err := c.Cluster.Validate(); err != nil {
 		return err
+	}
+	if c.Demo {
+		if c.WhatsApp.enabled() {
+			return errors.New("FRONTDESK_DEMO: demo mode brings its own WhatsApp channel; unset FRONTDESK_WHATSAPP_* or FRONTDESK_DEMO")
+		}
+		if c.AdminEmail == "" {
+			c.AdminEmail, c.AdminPassword = demoAdminEmail, demoAdminPassword
+		}
 	}
 	if c.LLM.RouterURL != "" {
 		return errors.New("FRONTDESK_LLMROUTER_URL: the remote LLM router is not part of this build yet; unset it to use the in-process router")

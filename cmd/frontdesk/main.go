@@ -33,6 +33,8 @@ commands:
   serve     run every role in one process (gateway, actors, senders, dashboard)
   migrate   apply the store's migrations and exit
   version   print the version
+  demo-message
+            post a signed test WhatsApp message to a running frontdesk and print the live events
 
 Run "frontdesk <command> -h" for the flags and environment variables.
 `
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "demo-message":
+		return demoMessage(ctx, rest, getenv, stdout, stderr)
 	case "serve", "migrate":
 	default:
 		fmt.Fprintf(stderr, "frontdesk: unknown command %q\n\n%s", cmd, usage)

@@ -127,7 +127,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{}, log))
 
 	var sender *whatsapp.Sender
-	if w := cfg.WhatsApp; w.enabled() {
+	if cfg.Demo {
+		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: demoVerifyToken, AppSecret: demoAppSecret,
+			PhoneNumberID: demoPhoneNumberID, DefaultTenantID: tenant.ID}, store, eventLog, log, reg)
+		if err != nil {
+			return err
+		}
+		wh.Register(srv)
+		log.Warn().Str("admin", cfg.AdminEmail).Msg("DEMO MODE: WhatsApp webhook with public demo credentials; replies are shown live but not delivered. Try: frontdesk demo-message")
+	} else if w := cfg.WhatsApp; w.enabled() {
 		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: w.VerifyToken, AppSecret: w.AppSecret,
 			PhoneNumberID: w.PhoneNumberID, DefaultTenantID: tenant.ID}, store, eventLog, log, reg)
 		if err != nil {

@@ -293,3 +293,22 @@ func TestSIGTERMDuringBurstLosesNothing(t *testing.T) {
 	}
 	s2.stop(t)
 }
+
+// TestDemoMode is the README's demo: `make run` (demo mode) and
+// `frontdesk demo-message`, answered by the offline responder over /ws.
+func TestDemoMode(t *testing.T) {
+	s := startServer(t, "FRONTDESK_DATA_DIR="+t.TempDir(), "FRONTDESK_DEMO=1")
+	s.waitReady(t)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"demo-message", "-addr", s.addr, "-text", "Is anyone there?", "-watch", "3s"}, envOf(nil), &out, &errb)
+	if code != 0 {
+		t.Fatalf("demo-message: exit %d: %s", code, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{`"type":"message.created"`, `"text":"Is anyone there?"`, `"direction":"outbound"`, `"tool":"create_ticket"`, `"status":"waiting_human"`} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("demo output lacks %s:\n%s", want, got)
+		}
+	}
+	s.stop(t)
+}
