@@ -16,9 +16,8 @@ run() { go test -run '^$' -bench "$2" -benchtime "$3" -count "${COUNT:-1}" -time
 run ./persistence/sqlstore/ 'Log' 2000x
 run ./actors/ 'GrainActivation' 2000x
 run ./actors/ 'GrainMemory' 1x
-for pkg in $(git grep -l '^func Benchmark' -- '*_test.go' ':!persistence/sqlstore/*' ':!actors/*' | xargs -rn1 dirname | sort -u); do
-  run "./$pkg" . 1x
-done
+run ./gateway/ 'WebhookIngest' 4000x
+run ./cmd/frontdesk/ 'TurnOverhead' 300x
 
 {
   echo "# Benchmark results"
