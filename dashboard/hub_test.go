@@ -572,24 +572,33 @@ func testHubStop(t *testing.T, src stream) {
 	}
 }
 
-// TestHubSubscribeBeforeRun serves a subscription made before Run starts.
+// TestHubSubscribeBeforeRun serves subscriptions made before Run starts.
 func TestHubSubscribeBeforeRun(t *testing.T) {
 	leakCheck(t)
 	src := newFakeSource()
 	h := dashboard.New(dashboard.Config{PollInterval: 5 * time.Millisecond}, src, zerolog.Nop())
 	src.appendEvents(t, "t", 2)
-	sub, err := h.Subscribe(context.Background(), "t", 0, false)
+	resumed, err := h.Subscribe(context.Background(), "t", 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sub.Close()
+	defer resumed.Close()
+	// Only a poller delivers to a subscriber that starts at the latest id.
+	live, err := h.Subscribe(context.Background(), "t", 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
 	src.appendEvents(t, "t", 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if got, err := receive(sub, 3); err != nil || len(got) != 3 {
-		t.Fatalf("events: %v, %v; want 1..3", got, err)
+	if got, err := receive(resumed, 3); err != nil || len(got) != 3 {
+		t.Fatalf("resumed: %v, %v; want 1..3", got, err)
+	}
+	if got, err := receive(live, 3); err != nil || len(got) != 1 {
+		t.Fatalf("live: %v, %v; want 3", got, err)
 	}
 	if err := h.Run(ctx); err == nil {
 		t.Fatal("second Run accepted")
