@@ -27,14 +27,18 @@ func benchTenant(b *testing.B) string {
 // configured number of recent messages of realistic length, and returns one
 // record per thread that the checkpoint already covers (delivering it
 // activates the grain, which loads its hot context, and changes nothing).
-func seedThreads(b *testing.B, tenant string, n int) []*grainpb.Deliver {
+func seedThreads(b *testing.B, tenant string, n int) ([]string, []*grainpb.Deliver) {
 	b.Helper()
+	// Sub-benchmarks run more than once: every run gets fresh identities.
+	run := time.Now().UnixNano()
 	ctx := context.Background()
 	text := strings.Repeat("Where is my order? It was due on Tuesday. ", 5)[:200]
 	out := make([]*grainpb.Deliver, n)
+	keys := make([]string, n)
 	for i := range n {
-		user := fmt.Sprintf("bench%07d", i)
+		user := fmt.Sprintf("bench%d-%07d", run, i)
 		key := tenant + "/whatsapp/" + user
+		keys[i] = key
 		st := threadState{TenantID: tenant, Channel: "whatsapp", ExternalUserID: user, CustomerID: fmt.Sprintf("c-%d", i),
 			ProfileName: "Customer " + user, ConversationID: fmt.Sprintf("conv-%d", i), MessagesApplied: 20}
 		for j := range env.rt.cfg.RecentMessages {
@@ -51,7 +55,7 @@ func seedThreads(b *testing.B, tenant string, n int) []*grainpb.Deliver {
 		}
 		out[i] = &grainpb.Deliver{Topic: persistence.TopicInbound, Partition: 0, Offset: 1, Envelope: []byte("{}")}
 	}
-	return out
+	return keys, out
 }
 
 func call(b *testing.B, key string, d *grainpb.Deliver) {
@@ -73,17 +77,17 @@ func call(b *testing.B, key string, d *grainpb.Deliver) {
 func BenchmarkGrainActivation(b *testing.B) {
 	tenant := benchTenant(b)
 	b.Run("activate", func(b *testing.B) {
-		ds := seedThreads(b, tenant+"a", b.N)
+		keys, ds := seedThreads(b, tenant, b.N)
 		b.ResetTimer()
 		start := time.Now()
 		for i := range b.N {
-			call(b, fmt.Sprintf("%sa/whatsapp/bench%07d", tenant, i), ds[i])
+			call(b, keys[i], ds[i])
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "activations/s")
 	})
 	b.Run("baseline-active", func(b *testing.B) {
-		ds := seedThreads(b, tenant+"w", 1)
-		key := tenant + "w/whatsapp/bench0000000"
+		keys, ds := seedThreads(b, tenant, 1)
+		key := keys[0]
 		call(b, key, ds[0])
 		b.ResetTimer()
 		start := time.Now()
@@ -101,12 +105,12 @@ func BenchmarkGrainMemory(b *testing.B) {
 	const grains = 2000
 	for range b.N {
 		tenant := benchTenant(b)
-		ds := seedThreads(b, tenant, grains)
+		keys, ds := seedThreads(b, tenant, grains)
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range grains {
-			call(b, fmt.Sprintf("%s/whatsapp/bench%07d", tenant, i), ds[i])
+			call(b, keys[i], ds[i])
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

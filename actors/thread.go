@@ -105,6 +105,9 @@ func loadThread(ctx context.Context, store Store, identity string) (thread, erro
 	if err := json.Unmarshal(cp.State, &t.st); err != nil {
 		return thread{}, fmt.Errorf("conversation %s: decode checkpoint state: %w", identity, err)
 	}
+	// The decoded state is authoritative (re-encoded at each save); do not
+	// hold the raw copy too.
+	t.cp.State = nil
 	return t, nil
 }
 

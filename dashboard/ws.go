@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,16 +74,16 @@ func (c WSConfig) withDefaults() WSConfig {
 
 // Validate reports a configuration that cannot work, after defaults.
 func (c WSConfig) Validate() error {
-	d := c.withDefaults()
-	if c.PingInterval < 0 || c.PongWait < 0 || c.WriteTimeout < 0 {
-		return errors.New("websocket: ping interval, pong wait and write timeout must not be negative")
+	if c.PingInterval < 0 || c.PongWait < 0 || c.WriteTimeout < 0 || c.ReadLimit < 0 {
+		return errors.New("websocket: ping interval, pong wait, write timeout and read limit must not be negative")
 	}
+	d := c.withDefaults()
 	if d.PongWait <= d.PingInterval {
-		return errors.New("websocket: pong wait " + d.PongWait.String() + " must exceed ping interval " + d.PingInterval.String())
+		return fmt.Errorf("websocket: pong wait %s must exceed ping interval %s", d.PongWait, d.PingInterval)
 	}
 	for _, o := range c.AllowedOrigins {
 		if _, ok := normalOrigin(o); !ok {
-			return errors.New("websocket: allowed origin " + strconv.Quote(o) + " is not scheme://host[:port]")
+			return fmt.Errorf("websocket: allowed origin %q is not scheme://host[:port]", o)
 		}
 	}
 	return nil
@@ -199,7 +200,9 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	sub, err := h.hub.Subscribe(ctx, tenantID, lastID, fromLatest)
 	if err != nil {
-		log.Warn().Err(err).Msg("websocket: subscribe failed")
+		if ctx.Err() == nil {
+			log.Warn().Err(err).Msg("websocket: subscribe failed")
+		}
 		http.Error(w, "live events unavailable", http.StatusServiceUnavailable)
 		return
 	}
