@@ -96,7 +96,7 @@ func runWithMember(m *testing.M) int {
 	}
 	offline := llmrouter.NewOffline()
 	model = &switchModel{def: offline}
-	rt, err := New(Config{IdleTimeout: idle}, Deps{Store: store, Model: model, Offline: offline, Tools: reg, Outbox: store.Log()}, log, prometheus.NewRegistry())
+	rt, err := New(Config{IdleTimeout: idle, SummaryEvery: 3}, Deps{Store: store, Model: model, Offline: offline, Tools: reg, Outbox: store.Log()}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}
@@ -123,9 +123,11 @@ func newTenant(t *testing.T) string {
 }
 
 // received appends a message.received event for thread user of tenant and
-// returns the appended record.
+// returns the appended record. The wamid is made unique per tenant so tests
+// can run again (-count) on the same store.
 func received(t *testing.T, tenant, user, wamid, text string) persistence.Record {
 	t.Helper()
+	wamid = tenant + ":" + wamid
 	return appendEvent(t, tenant, user, events.TypeMessageReceived, 1, events.MessageReceived{
 		Channel: "whatsapp", ChannelAccount: "1555", ExternalUserID: user, ProfileName: "Ada " + user,
 		ChannelMessageID: wamid, Kind: "text", Text: text, SentAt: time.Now().UTC(),
@@ -227,7 +229,7 @@ func TestDuplicateDeliveryAppliedOnce(t *testing.T) {
 		t.Fatalf("redelivered wamid: %+v, want duplicate", ack)
 	}
 	msgs := messages(t, tenant, rec.Key)
-	if len(msgs) != 1 || msgs[0].Text != "hello" || msgs[0].ChannelMessageID != "wamid.dup1" || msgs[0].Direction != persistence.DirectionInbound {
+	if len(msgs) != 1 || msgs[0].Text != "hello" || msgs[0].ChannelMessageID != tenant+":wamid.dup1" || msgs[0].Direction != persistence.DirectionInbound {
 		t.Fatalf("messages = %+v, want the one inbound hello", msgs)
 	}
 	cp, st := checkpointState(t, rec.Key)

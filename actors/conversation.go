@@ -79,7 +79,10 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		if g.jobs.idle() && len(g.waiting) == 0 && !g.turning {
 			ctx.Poison(ctx.Self())
+			return
 		}
+		// Busy: protoactor cancels the timeout once it fires, so arm it again.
+		ctx.SetReceiveTimeout(g.rt.cfg.IdleTimeout)
 	case *actor.Stopped:
 		if g.thread.identity != "" {
 			g.rt.metrics.activeGrains.WithLabelValues(KindConversation).Dec()

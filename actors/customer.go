@@ -61,7 +61,10 @@ func (g *customerGrain) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		if g.jobs.idle() && len(g.waiting) == 0 {
 			ctx.Poison(ctx.Self())
+			return
 		}
+		// Busy: protoactor cancels the timeout once it fires, so arm it again.
+		ctx.SetReceiveTimeout(g.rt.cfg.IdleTimeout)
 	case *actor.Stopped:
 		if g.identity != "" {
 			g.rt.metrics.activeGrains.WithLabelValues(KindCustomer).Dec()

@@ -2,8 +2,10 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
@@ -40,6 +42,9 @@ func TestMessagesDuringATurnAreFoldedIntoTheNext(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
 	model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+		if req.Messages[0].Content == summaryPrompt {
+			return llmrouter.Response{Offline: true}, nil // not this test's concern
+		}
 		last := req.Messages[len(req.Messages)-1].Content
 		mu.Lock()
 		seen = append(seen, last)
@@ -93,5 +98,40 @@ func TestMessagesDuringATurnAreFoldedIntoTheNext(t *testing.T) {
 	}
 	if sends != 2 {
 		t.Fatalf("outbound message.send records = %d, want 2", sends)
+	}
+}
+
+// TestMemorySummaryUpdatedWhenTheConversationGrows checks that once a
+// thread has SummaryEvery (3 here) messages the summary does not cover, the
+// model is asked for a summary and it is stored for the customer.
+func TestMemorySummaryUpdatedWhenTheConversationGrows(t *testing.T) {
+	tenant := newTenant(t)
+	var summaries atomic.Int32
+	model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+		if req.Messages[0].Content == summaryPrompt {
+			summaries.Add(1)
+			if !strings.Contains(req.Messages[1].Content, "parcel 42") {
+				return llmrouter.Response{}, fmt.Errorf("transcript lacks the conversation: %q", req.Messages[1].Content)
+			}
+			return llmrouter.Response{Message: llmrouter.Message{Content: "Ada is waiting for parcel 42."}}, nil
+		}
+		return llmrouter.Response{Message: llmrouter.Message{Content: "noted"}}, nil
+	})
+	var key string
+	for i, text := range []string{"hi", "where is parcel 42?", "thanks"} {
+		r := received(t, tenant, "4915552002", fmt.Sprintf("wamid.sum.%d", i), text)
+		key = r.Key
+		if ack := deliver(t, r); !ack.Applied {
+			t.Fatalf("deliver: %+v", ack)
+		}
+		eventually(t, "the reply", func() bool { return len(outbound(t, tenant, key)) == i+1 })
+	}
+	_, st := checkpointState(t, key)
+	eventually(t, "the memory summary", func() bool {
+		m, err := env.store.GetUserMemorySummary(context.Background(), tenant, st.CustomerID)
+		return err == nil && m.Summary == "Ada is waiting for parcel 42." && m.MessagesCovered == 3
+	})
+	if n := summaries.Load(); n != 1 {
+		t.Fatalf("summaries asked = %d, want 1", n)
 	}
 }

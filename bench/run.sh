@@ -28,8 +28,26 @@ run ./cmd/frontdesk/ 'TurnOverhead' 300x
   echo "- machine: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "- go: $(go version | cut -d' ' -f3)"
   echo "- commit: $(git rev-parse --short HEAD)"
-  echo "- PostgreSQL: ${FRONTDESK_TEST_DATABASE_URL:+yes}${FRONTDESK_TEST_DATABASE_URL:-no (FRONTDESK_TEST_DATABASE_URL unset)}"
+  if [ -n "${FRONTDESK_TEST_DATABASE_URL:-}" ]; then echo "- PostgreSQL: local server (PostgreSQL $(psql --version | awk '{print $3}'))"; else echo "- PostgreSQL: not run (FRONTDESK_TEST_DATABASE_URL unset)"; fi
   echo
+  cat <<'TXT'
+What each benchmark measures:
+
+- `LogAppend/<db>/batch1|batch100`: appends to the embedded event log (200-byte records), one record or
+  100 per transaction; events/s and p50/p99 per append call.
+- `LogConsume/<db>`: poll + commit of a prefilled topic by one consumer group; events/s, p50/p99 per poll.
+- `GrainActivation/activate`: activating a conversation grain (placement, spawn, checkpoint load with a
+  20-message hot context, one request/response), one per iteration; `baseline-active` sends the same
+  request to a grain already active: the ratio of the two is the activation cost.
+- `GrainMemory`: heap held per active conversation grain with a hot context of 20 messages × 200
+  characters (2,000 grains).
+- `WebhookIngest/<db>`: signed one-message `POST /webhooks/whatsapp` (verify, parse, dedupe, append, 200)
+  from 8 concurrent clients, beside a bare `net/http` handler that only answers 200 in the same run;
+  `ratio-vs-bare` is ingest req/s ÷ bare req/s.
+- `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
+  model that answers instantly (SQLite), one message after another; p50/p99.
+
+TXT
   echo '```'
   grep -E '^(Benchmark|goos|goarch|pkg|cpu)' "$raw"
   echo '```'
