@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -127,36 +126,18 @@ func (d *Dispatcher) deliver(ctx context.Context, rec persistence.Record) bool {
 		}
 		d.rt.metrics.errors.WithLabelValues("deliver").Inc()
 		d.rt.log.Warn().Err(err).Str("key", rec.Key).Int64("offset", rec.Offset).Int("attempt", attempt+1).Msg("delivery failed; retrying")
-		if !sleep(ctx, time.Duration(rand.Int64N(int64(100*time.Millisecond<<min(attempt, 6))))) {
+		if !persistence.Sleep(ctx, time.Duration(rand.Int64N(int64(100*time.Millisecond<<min(attempt, 6))))) {
 			return false
 		}
 	}
 }
 
 func (d *Dispatcher) deadLetter(ctx context.Context, rec persistence.Record, cause error) bool {
-	v, _ := json.Marshal(persistence.DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Error: cause.Error(), At: time.Now().UTC()})
-	for attempt := 0; ; attempt++ {
-		_, err := d.log.Append(ctx, persistence.Record{Topic: persistence.DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v})
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil || !sleep(ctx, 200*time.Millisecond) {
-			return false
-		}
+	if !persistence.AppendDeadLetter(ctx, d.log, rec, cause) {
+		return false
 	}
 	d.rt.metrics.delivered.WithLabelValues(d.cfg.Group, "dead_lettered").Inc()
 	d.rt.log.Error().Str("topic", rec.Topic).Int32("partition", rec.Partition).Int64("offset", rec.Offset).
 		Str("key", rec.Key).Str("error", cause.Error()).Msg("event cannot be applied; moved to the dead-letter topic")
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -161,9 +161,8 @@ func (w *WhatsApp) accept(ctx context.Context, b whatsapp.Batch) error {
 		tenant, err := w.tenantFor(ctx, pnid)
 		if errors.Is(err, persistence.ErrNotFound) {
 			raw, _ := json.Marshal(payload)
-			dl, _ := json.Marshal(persistence.DeadLetter{Topic: persistence.TopicInbound, Key: pnid, Value: raw,
-				Error: fmt.Sprintf("whatsapp %s for unknown phone_number_id %q", kind, pnid), At: time.Now().UTC()})
-			unroutable = append(unroutable, persistence.Record{Topic: persistence.DeadLetterTopic(persistence.TopicInbound), Key: pnid, Value: dl})
+			unroutable = append(unroutable, persistence.DeadLetterRecord(persistence.Record{Topic: persistence.TopicInbound, Key: pnid, Value: raw},
+				fmt.Errorf("whatsapp %s for unknown phone_number_id %q", kind, pnid), time.Now()))
 			w.items.WithLabelValues(whatsapp.Channel, kind, "unroutable").Inc()
 			w.logger.Error().Str("phone_number_id", pnid).Str("item", kind).Msg("webhook item for an unknown phone number kept on the dead-letter topic")
 			return nil
@@ -208,19 +207,20 @@ func (w *WhatsApp) accept(ctx context.Context, b whatsapp.Batch) error {
 			ActorID: whatsapp.Channel, Action: "whatsapp.webhook_error", TargetKind: "channel_account", TargetID: e.PhoneNumberID, Data: data})
 		w.logger.Warn().Int("code", e.Code).Str("title", e.Title).Str("phone_number_id", e.PhoneNumberID).Msg("whatsapp reported an error")
 	}
-	return w.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	outcomes := make([]string, len(items))
+	err := w.store.InTx(ctx, func(tx *sqlstore.Tx) error {
 		var recs []persistence.Record
-		for _, it := range items {
+		for i, it := range items {
 			fresh, err := tx.ClaimDedupeKey(ctx, it.tenantID, whatsapp.Channel, it.kind+":"+it.dedupeKey)
 			if err != nil {
 				return err
 			}
 			if !fresh {
-				w.items.WithLabelValues(whatsapp.Channel, it.kind, "duplicate").Inc()
+				outcomes[i] = "duplicate"
 				continue
 			}
 			recs = append(recs, it.rec)
-			w.items.WithLabelValues(whatsapp.Channel, it.kind, "appended").Inc()
+			outcomes[i] = "appended"
 		}
 		for _, a := range audits {
 			if err := tx.CreateAuditEvent(ctx, a); err != nil {
@@ -234,4 +234,11 @@ func (w *WhatsApp) accept(ctx context.Context, b whatsapp.Batch) error {
 		_, err := w.log.AppendTx(ctx, tx, recs...)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		w.items.WithLabelValues(whatsapp.Channel, it.kind, outcomes[i]).Inc()
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -67,12 +68,8 @@ func Consume(ctx context.Context, sub Subscriber, cfg ConsumerConfig, handle fun
 			if cfg.Failed != nil {
 				cfg.Failed(fmt.Errorf("poll %s/%s: %w", cfg.Group, cfg.Topic, err))
 			}
-			t := time.NewTimer(time.Second)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !Sleep(ctx, time.Second) {
 				return nil
-			case <-t.C:
 			}
 			continue
 		}
@@ -97,4 +94,43 @@ func drainContext(ctx context.Context, drain time.Duration) (context.Context, co
 		context.AfterFunc(dctx, func() { t.Stop() })
 	})
 	return dctx, func() { stop(); cancel() }
+}
+
+// Appender appends records to the event log.
+type Appender interface {
+	Append(ctx context.Context, recs ...Record) ([]Record, error)
+}
+
+// DeadLetterRecord returns the record that parks rec on its topic's
+// dead-letter topic with the reason it could not be processed.
+func DeadLetterRecord(rec Record, cause error, at time.Time) Record {
+	v, _ := json.Marshal(DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key,
+		Value: rec.Value, Error: cause.Error(), At: at.UTC()})
+	return Record{Topic: DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v}
+}
+
+// AppendDeadLetter parks rec on the dead-letter topic, retrying the append
+// until it succeeds; it returns false only when ctx ends first.
+func AppendDeadLetter(ctx context.Context, log Appender, rec Record, cause error) bool {
+	dl := DeadLetterRecord(rec, cause, time.Now())
+	for {
+		if _, err := log.Append(ctx, dl); err == nil {
+			return true
+		}
+		if !Sleep(ctx, 200*time.Millisecond) {
+			return false
+		}
+	}
+}
+
+// Sleep waits for d and reports true, or false when ctx ends first.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

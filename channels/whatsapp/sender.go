@@ -72,7 +72,7 @@ func NewSender(cfg SenderConfig, client *Client, limiter *RateLimiter, store Sen
 		cfg.Notify = func(string) {}
 	}
 	s := &Sender{cfg: cfg, client: client, limiter: limiter, store: store, log: log,
-		logger: logger.With().Str("component", "whatsapp-sender").Logger(), sleep: sleepCtx,
+		logger: logger.With().Str("component", "whatsapp-sender").Logger(), sleep: persistence.Sleep,
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "frontdesk_outbound_total", Help: "Outbound channel operations, by channel, operation and outcome (sent, failed, retried, skipped).",
 		}, []string{"channel", "op", "outcome"}),
@@ -268,27 +268,5 @@ func (s *Sender) markRead(ctx context.Context, m *events.MarkRead) bool {
 }
 
 func (s *Sender) deadLetter(ctx context.Context, rec persistence.Record, cause error) bool {
-	v, _ := json.Marshal(persistence.DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key,
-		Value: rec.Value, Error: cause.Error(), At: time.Now().UTC()})
-	for {
-		_, err := s.log.Append(ctx, persistence.Record{Topic: persistence.DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v})
-		if err == nil {
-			return true
-		}
-		s.logger.Error().Err(err).Msg("dead-letter append failed; retrying")
-		if !s.sleep(ctx, time.Second) {
-			return false
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return persistence.AppendDeadLetter(ctx, s.log, rec, cause)
 }

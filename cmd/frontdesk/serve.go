@@ -25,17 +25,26 @@ import (
 )
 
 func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return store.Close()
+}
+
+// openStore opens the configured store and applies its migrations.
+func openStore(ctx context.Context, cfg config, log zerolog.Logger) (*sqlstore.Store, error) {
 	store, err := sqlstore.Open(ctx, cfg.Store)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
 	applied, err := store.Migrate(ctx)
 	if err != nil {
-		return err
+		store.Close()
+		return nil, err
 	}
-	log.Info().Str("database", store.Dialect()).Strs("applied", applied).Msg("migrations applied")
-	return nil
+	log.Info().Str("database", store.Dialect()).Strs("applied", applied).Msg("store ready")
+	return store, nil
 }
 
 // serve runs every role in one process. Shutdown order on SIGINT/SIGTERM:
@@ -49,16 +58,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	intake, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	store, err := sqlstore.Open(ctx, cfg.Store)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	applied, err := store.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	log.Info().Str("database", store.Dialect()).Int("migrations_applied", len(applied)).Msg("store ready")
 	eventLog := store.Log()
 	if err := eventLog.Configure(sqlstore.LogConfig{Partitions: int32(cfg.Partitions)}); err != nil {
 		return fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
