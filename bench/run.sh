@@ -18,6 +18,7 @@ run ./actors/ 'GrainActivation' 2000x
 run ./actors/ 'GrainMemory' 1x
 run ./gateway/ 'WebhookIngest' 4000x
 run ./cmd/frontdesk/ 'TurnOverhead' 300x
+run ./cmd/frontdesk/ 'Replay' 1x
 
 {
   echo "# Benchmark results"
@@ -44,6 +45,7 @@ What each benchmark measures:
 - `WebhookIngest/<db>`: signed one-message `POST /webhooks/whatsapp` (verify, parse, dedupe, append, 200)
   from 8 concurrent clients, beside a bare `net/http` handler that only answers 200 in the same run;
   `ratio-vs-bare` is ingest req/s ÷ bare req/s.
+- `Replay`: `frontdesk replay` of 200,000 envelopes from the SQLite log to a discarding writer.
 - `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
   model that answers instantly (SQLite), one message after another; p50/p99.
 

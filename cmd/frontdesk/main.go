@@ -32,6 +32,7 @@ usage: frontdesk <command> [flags]
 commands:
   serve     run every role in one process (gateway, actors, senders, dashboard)
   migrate   apply the store's migrations and exit
+  replay    write the event log's envelopes as JSON lines to stdout
   version   print the version
   demo-message
             post a signed test WhatsApp message to a running frontdesk and print the live events
@@ -55,10 +56,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "demo-message":
 		return demoMessage(ctx, rest, getenv, stdout, stderr)
-	case "serve", "migrate":
+	case "serve", "migrate", "replay":
 	default:
 		fmt.Fprintf(stderr, "frontdesk: unknown command %q\n\n%s", cmd, usage)
 		return 2
+	}
+	var ropts replayOptions
+	if cmd == "replay" {
+		var err error
+		if ropts, rest, err = parseReplayFlags(rest, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "frontdesk replay: %v\n", err)
+			return 2
+		}
 	}
 	cfg, err := parseConfig(cmd, rest, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -74,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = migrate(ctx, cfg, log)
 	case "serve":
 		err = serve(ctx, cfg, log)
+	case "replay":
+		err = runReplay(ctx, cfg, ropts, stdout, log)
 	}
 	if err != nil {
 		log.Error().Err(err).Msg(cmd + " failed")
