@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
@@ -33,6 +35,11 @@ type DispatchConfig struct {
 	// DrainTimeout bounds how long a stopping dispatcher keeps delivering
 	// the batch in hand (default 20 s); what is left is redelivered later.
 	DrainTimeout time.Duration
+	// Fenced, when set, pauses consumption while it reports true (the
+	// member is cut off from its cluster): the dispatcher drains, leaves
+	// the consumer group so other members take its partitions, and joins
+	// again once it is false.
+	Fenced func() bool
 }
 
 func (c *DispatchConfig) defaults() {
@@ -78,8 +85,35 @@ func (d *Dispatcher) Ready() bool { return d.ready.Load() }
 // within DrainTimeout, commits what was applied, and leaves the group.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	log := d.rt.log.With().Str("component", "dispatcher").Str("group", d.cfg.Group).Str("topic", d.cfg.Topic).Logger()
-	lag := d.rt.metrics.lag.WithLabelValues(d.cfg.Group, d.cfg.Topic)
 	defer d.ready.Store(false)
+	if d.cfg.Fenced == nil {
+		return d.consume(ctx, log)
+	}
+	for {
+		for d.cfg.Fenced() {
+			if !persistence.Sleep(ctx, 250*time.Millisecond) {
+				return nil
+			}
+		}
+		// Consume until fenced (or stopped), then wait to serve again.
+		cctx, cancel := context.WithCancel(ctx)
+		go func() {
+			for !d.cfg.Fenced() && persistence.Sleep(cctx, 250*time.Millisecond) {
+			}
+			cancel()
+		}()
+		err := d.consume(cctx, log)
+		cancel()
+		d.ready.Store(false)
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		log.Warn().Msg("dispatcher paused: member fenced")
+	}
+}
+
+func (d *Dispatcher) consume(ctx context.Context, log zerolog.Logger) error {
+	lag := d.rt.metrics.lag.WithLabelValues(d.cfg.Group, d.cfg.Topic)
 	err := persistence.Consume(ctx, d.log, persistence.ConsumerConfig{
 		Group: d.cfg.Group, Topic: d.cfg.Topic, Parallel: d.cfg.Parallel, DrainTimeout: d.cfg.DrainTimeout,
 		Joined: func() { d.ready.Store(true) },

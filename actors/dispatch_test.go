@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
@@ -96,5 +98,33 @@ func TestDispatcherDeliversEveryEventOnceAndDeadLettersPoison(t *testing.T) {
 		if dl.Error == "" || dl.Topic != persistence.TopicInbound {
 			t.Fatalf("dead letter without its cause: %+v", dl)
 		}
+	}
+}
+
+// TestFencedDispatcherTakesNoWork: while the member is fenced the
+// dispatcher does not consume (and is not ready); once unfenced it delivers
+// everything that waited.
+func TestFencedDispatcherTakesNoWork(t *testing.T) {
+	tenant := newTenant(t)
+	var fenced atomic.Bool
+	fenced.Store(true)
+	group := "fenced-" + tenant
+	d := NewDispatcher(DispatchConfig{Group: group, Fenced: fenced.Load}, env.store.Log(), env.rt)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	var key string
+	for i := range 3 {
+		key = received(t, tenant, "4915553001", fmt.Sprintf("wamid.fence.%d", i), fmt.Sprint(i)).Key
+	}
+	time.Sleep(500 * time.Millisecond)
+	if d.Ready() || len(messages(t, tenant, key)) != 0 {
+		t.Fatalf("fenced dispatcher consumed (ready %v)", d.Ready())
+	}
+	fenced.Store(false)
+	eventually(t, "delivery after unfencing", func() bool { return len(messages(t, tenant, key)) == 3 })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -42,6 +43,9 @@ type Config struct {
 	AttemptTimeout time.Duration
 	// BackoffBase and BackoffMax shape the retry backoff (defaults 50 ms, 2 s).
 	BackoffBase, BackoffMax time.Duration
+	// FenceAfter is how long a member may see fewer than a quorum of its
+	// peers before it fences itself (default 3 s; see fence.go).
+	FenceAfter time.Duration
 }
 
 // Validate reports a configuration that cannot work.
@@ -76,6 +80,9 @@ func (c *Config) defaults() {
 	if c.BackoffMax <= 0 {
 		c.BackoffMax = 2 * time.Second
 	}
+	if c.FenceAfter <= 0 {
+		c.FenceAfter = 3 * time.Second
+	}
 }
 
 func splitHostPort(addr string) (string, int, error) {
@@ -102,6 +109,9 @@ type Member struct {
 	system  *actor.ActorSystem
 	cluster *pcluster.Cluster
 	log     zerolog.Logger
+	// fenced is set by the watchdog while the member must take no work; a
+	// member with peers starts fenced until it has seen a quorum.
+	fenced atomic.Bool
 }
 
 // Start boots the actor system and joins the cluster with the given kinds.
@@ -146,6 +156,7 @@ func Start(cfg Config, log zerolog.Logger, kinds ...Kind) (*Member, error) {
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
 	m := &Member{cfg: cfg, system: system, cluster: c, log: log}
+	m.fenced.Store(m.quorum() > 1)
 	log.Info().Str("address", system.Address()).Int("peers", len(cfg.Peers)).Msg("cluster member started")
 	return m, nil
 }
