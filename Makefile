@@ -6,7 +6,7 @@ PKGS := ./...
 # Go's race detector and the benchmarks want a little time; keep CI under 15 min.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: help run build test test-short bench lint gen fuzz clean
+.PHONY: help run build test test-cluster test-short bench lint gen fuzz clean cluster
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ run: build ## run frontdesk on its embedded defaults (SQLite + embedded log in .
 test: ## go vet + all tests with -race (PostgreSQL tests run when FRONTDESK_TEST_DATABASE_URL is set)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+test-cluster: ## three-member cluster tests: separate processes, kfake broker, PostgreSQL (needs FRONTDESK_TEST_DATABASE_URL)
+	$(GO) test -tags cluster -run '^TestCluster' -count=1 -timeout 25m -v ./cmd/frontdesk/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|cluster recovery|\s+cluster_test)' ; exit $${PIPESTATUS[0]}
 
 test-short: ## quick tests without -race
 	$(GO) test -count=1 $(PKGS)
@@ -38,6 +41,9 @@ fuzz: ## run each fuzz target for 30 s
 	@for t in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$t/*_test.go | sed 's/func //'); do \
 	    $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 30s ./$$t || exit 1; done; done
+
+cluster: ## three members + a development Kafka broker on this machine (needs PostgreSQL; see README)
+	./deploy/local-cluster.sh
 
 clean: ## remove build outputs
 	rm -rf bin
