@@ -25,9 +25,13 @@ type threadState struct {
 	ConversationID  string          `json:"conversation_id,omitempty"`
 	MessagesApplied int64           `json:"messages_applied"`
 	Recent          []recentMessage `json:"recent,omitempty"`
-	// LastInboundID is the id of the latest inbound message: the turn id of
-	// the turn that answers it (tool idempotency keys derive from it).
+	// LastInboundID is the id of the latest inbound message.
 	LastInboundID string `json:"last_inbound_id,omitempty"`
+	// Unanswered lists the inbound messages (ids, in order) that wait for
+	// an answer. The first one names the turn that answers them: a turn
+	// re-run after a crash, even with more messages folded in, keeps its id,
+	// so its tools' idempotency keys repeat no effect.
+	Unanswered []string `json:"unanswered,omitempty"`
 	// PendingThrough is the inbound sequence (MessagesApplied) of the latest
 	// message that needs an answer; AnsweredThrough the one the last
 	// committed turn answered. A turn is due while Pending > Answered.
@@ -59,7 +63,16 @@ type recentMessage struct {
 
 func (s threadState) clone() threadState {
 	s.Recent = append([]recentMessage(nil), s.Recent...)
+	s.Unanswered = append([]string(nil), s.Unanswered...)
 	return s
+}
+
+// turnID names the turn that answers the unanswered messages.
+func (s threadState) turnID() string {
+	if len(s.Unanswered) > 0 {
+		return s.Unanswered[0]
+	}
+	return s.LastInboundID
 }
 
 // parseThreadKey splits a conversation grain identity (events.ThreadKey).
@@ -241,7 +254,7 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 	if p.Media != nil {
 		msg.MediaRef = p.Media.ID
 	}
-	if err := tx.CreateMessage(ctx, msg); err != nil {
+	if err := tx.Savepoint(ctx, func() error { return tx.CreateMessage(ctx, msg) }); err != nil {
 		if errors.Is(err, persistence.ErrDuplicate) {
 			// Delivered before under another log position (the channel sent
 			// it twice): nothing to do but move the checkpoint.
@@ -258,16 +271,9 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 	t.st.LastInboundID = msg.ID
 	if triggersTurn(msg.Kind) {
 		t.st.PendingThrough = t.st.MessagesApplied
+		t.st.Unanswered = append(t.st.Unanswered, msg.ID)
 	}
 	t.st.remember(recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at}, rt.cfg.RecentMessages)
-	if opened {
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
-			return applyResult{}, err
-		}
-	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
-		return applyResult{}, err
-	}
 	if p.Channel == "whatsapp" && p.ChannelAccount != "" {
 		// Blue ticks: the sender marks it read on the channel.
 		env, err := events.New(events.TypeMarkRead, events.Version(events.TypeMarkRead), t.st.TenantID, t.identity, time.Now(),
@@ -282,6 +288,15 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 		if _, err := rt.outbox.AppendTx(ctx, tx, rec); err != nil {
 			return applyResult{}, err
 		}
+	}
+	// Live events last: the tenant's live stream is the last lock taken.
+	if opened {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
+			return applyResult{}, err
+		}
+	}
+	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
+		return applyResult{}, err
 	}
 	return applyResult{message: msg}, nil
 }
@@ -310,11 +325,24 @@ func (t *thread) ensureCustomer(ctx context.Context, tx *sqlstore.Tx, p *events.
 	if t.st.Channel == "whatsapp" {
 		c.Phone = "+" + strings.TrimPrefix(t.st.ExternalUserID, "+")
 	}
-	if err := tx.CreateCustomer(ctx, c); err != nil {
-		return err
+	ident := &persistence.CustomerIdentity{Base: persistence.Base{TenantID: t.st.TenantID}, Channel: t.st.Channel, ExternalID: t.st.ExternalUserID, DisplayName: p.ProfileName}
+	err = tx.Savepoint(ctx, func() error {
+		if err := tx.CreateCustomer(ctx, c); err != nil {
+			return err
+		}
+		ident.CustomerID = c.ID
+		return tx.CreateCustomerIdentity(ctx, ident)
+	})
+	if errors.Is(err, persistence.ErrDuplicate) {
+		// Another activation created the identity first: use its customer.
+		existing, gerr := tx.GetCustomerIdentity(ctx, t.st.TenantID, t.st.Channel, t.st.ExternalUserID)
+		if gerr != nil {
+			return gerr
+		}
+		t.st.CustomerID = existing.CustomerID
+		return nil
 	}
-	ident := &persistence.CustomerIdentity{Base: persistence.Base{TenantID: t.st.TenantID}, CustomerID: c.ID, Channel: t.st.Channel, ExternalID: t.st.ExternalUserID, DisplayName: p.ProfileName}
-	if err := tx.CreateCustomerIdentity(ctx, ident); err != nil {
+	if err != nil {
 		return err
 	}
 	t.st.CustomerID = c.ID
@@ -359,6 +387,7 @@ func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *eve
 	// A new conversation starts its own turn bookkeeping.
 	t.st.AnsweredThrough = t.st.MessagesApplied
 	t.st.PendingThrough = t.st.MessagesApplied
+	t.st.Unanswered = nil
 	return conv, true, nil
 }
 

@@ -114,7 +114,7 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 	}
 	req := llmrouter.Request{
 		TenantID: st.TenantID, AgentProfileID: agent.id, ConversationID: st.ConversationID,
-		Language: bundle.Language, ToolChoice: llmrouter.ToolChoiceAuto,
+		Channel: st.Channel, Language: bundle.Language, ToolChoice: llmrouter.ToolChoiceAuto,
 	}
 	bundleJSON, _ := json.MarshalIndent(bundle, "", "  ")
 	req.Messages = append([]llmrouter.Message{{Role: llmrouter.RoleSystem, Content: strings.ReplaceAll(agent.prompt, "{{brand}}", bundle.Brand) +
@@ -123,7 +123,7 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 		req.Tools = append(req.Tools, llmrouter.Tool{Name: d.Name, Description: d.Description, Parameters: d.Parameters})
 	}
 	scope := tools.Scope{TenantID: st.TenantID, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
-		TurnID: st.LastInboundID, ActorKind: persistence.ActorAI, ActorID: agent.id}
+		TurnID: st.turnID(), ActorKind: persistence.ActorAI, ActorID: agent.id}
 	perTool := map[string]int{}
 	for step := 0; ; step++ {
 		if step == rt.cfg.MaxToolSteps {

@@ -26,11 +26,9 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 		if err != nil {
 			return err
 		}
-		for _, c := range res.calls {
-			if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
-				return err
-			}
-		}
+		// Lock order: the conversation's rows first, the tenant's live
+		// stream last (as when applying an event), so two writers of one
+		// conversation cannot deadlock.
 		reason := res.skip
 		if reason == "" && conv.AssignedUserID != "" {
 			reason = "a human agent took over during the turn"
@@ -40,7 +38,7 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 		}
 		if reason != "" {
 			if res.skip == "" {
-				data, _ := json.Marshal(map[string]any{"reason": reason, "reply": res.reply, "turn_id": res.in.st.LastInboundID})
+				data, _ := json.Marshal(map[string]any{"reason": reason, "reply": res.reply, "turn_id": res.in.st.turnID()})
 				if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: t.st.TenantID},
 					ActorKind: persistence.ActorAI, Action: "turn.discarded", TargetKind: "conversation", TargetID: conv.ID, Data: data}); err != nil {
 					return err
@@ -49,8 +47,17 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 		} else if err := next.sendReply(ctx, tx, rt, conv, res); err != nil {
 			return err
 		}
+		if reason != "" {
+			for _, c := range res.calls {
+				if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
+					return err
+				}
+			}
+		}
 		next.st.AnsweredThrough = res.in.through
 		next.st.AnsweredInboundID = res.in.st.LastInboundID
+		// The messages this turn saw are answered; later ones still wait.
+		next.st.Unanswered = next.st.Unanswered[min(len(res.in.st.Unanswered), len(next.st.Unanswered)):]
 		state, err := json.Marshal(next.st)
 		if err != nil {
 			return fmt.Errorf("encode conversation state: %w", err)
@@ -67,7 +74,7 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 
 func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, conv persistence.Conversation, res turnResult) error {
 	meta, _ := json.Marshal(map[string]any{
-		"turn_id": res.in.st.LastInboundID, "backend": res.resp.Backend, "model": res.resp.Model, "offline": res.offline,
+		"turn_id": res.in.st.turnID(), "backend": res.resp.Backend, "model": res.resp.Model, "offline": res.offline,
 		"latency_ms": res.resp.Latency.Milliseconds(), "prompt_tokens": res.resp.Usage.PromptTokens,
 		"completion_tokens": res.resp.Usage.CompletionTokens, "tool_calls": len(res.calls),
 	})
@@ -104,6 +111,11 @@ func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, co
 		return err
 	}
 	t.st.remember(recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at}, rt.cfg.RecentMessages)
+	for _, c := range res.calls {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
+			return err
+		}
+	}
 	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
 		return err
 	}

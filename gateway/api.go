@@ -41,6 +41,9 @@ type APIConfig struct {
 	// Now is the clock that dates sessions and decides their expiry:
 	// time.Now when nil.
 	Now func() time.Time
+	// ToolNames are the tools an agent profile may allow (the tool
+	// registry's names); a profile naming another is refused.
+	ToolNames []string
 }
 
 // Validate reports a configuration that cannot work.
@@ -89,6 +92,8 @@ type APIStore interface {
 	GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error)
 	GetCustomers(ctx context.Context, tenantID string, ids []string) ([]persistence.Customer, error)
 	ListIdentitiesOfCustomer(ctx context.Context, tenantID, customerID string) ([]persistence.CustomerIdentity, error)
+
+	AgentStore
 }
 
 // Route is one route of the API: Method and Pattern (a net/http pattern
@@ -144,6 +149,14 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"GET", "/api/v1/customers/{id}", all}, a.getCustomer},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},
+		{Route{"GET", "/api/v1/agents", all}, a.listAgents},
+		{Route{"POST", "/api/v1/agents", managers}, a.createAgent},
+		{Route{"GET", "/api/v1/agents/{id}", all}, a.getAgent},
+		{Route{"PATCH", "/api/v1/agents/{id}", managers}, a.updateAgent},
+		{Route{"GET", "/api/v1/agents/{id}/prompts", all}, a.listPrompts},
+		{Route{"POST", "/api/v1/agents/{id}/prompts", managers}, a.createPrompt},
+		{Route{"GET", "/api/v1/agents/{id}/prompts/diff", all}, a.diffPrompts},
+		{Route{"POST", "/api/v1/agents/{id}/live", managers}, a.setLive},
 	}
 	return a
 }

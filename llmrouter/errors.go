@@ -14,6 +14,24 @@ import (
 // may still answer the same request.
 var ErrBackendUnavailable = errors.New("llm backend unavailable")
 
+// ErrUnsupported is wrapped by a backend's error for a request that this
+// kind of server cannot serve as configured (tool_choice auto on a vLLM
+// server without a tool-call parser, say): the Router moves on to the next
+// candidate without counting it against the backend's circuit.
+var ErrUnsupported = errors.New("llm backend cannot serve this request")
+
+// ErrCircuitOpen is wrapped by the Router's record of a backend it skipped
+// because its circuit breaker is open.
+var ErrCircuitOpen = errors.New("llm backend circuit open")
+
+// ErrBackendBusy is wrapped by the Router's record of a backend it skipped
+// because the backend already had its maximum of calls in flight.
+var ErrBackendBusy = errors.New("llm backend at its concurrency limit")
+
+// ErrEgressDenied is wrapped by the error of a request to a host that is
+// not one of the configured backends' hosts; it is never sent.
+var ErrEgressDenied = errors.New("llm egress to an unconfigured host denied")
+
 // ErrInvalidRequest is wrapped by the error for a Request that no backend
 // can send (see Request.Validate).
 var ErrInvalidRequest = errors.New("invalid llm request")

@@ -1,15 +1,12 @@
 package llmrouter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -36,7 +33,7 @@ type OpenAIConfig struct {
 	// Name is the backend's Name; empty means "openai".
 	Name string
 	// BaseURL is the API base including /v1 (FRONTDESK_LLM_BASE_URL);
-	// requests go to {BaseURL}/chat/completions.
+	// requests go to {BaseURL}/chat/completions and {BaseURL}/embeddings.
 	BaseURL string
 	// Model is sent when a Request names none (FRONTDESK_LLM_MODEL).
 	Model string
@@ -56,12 +53,8 @@ type OpenAIConfig struct {
 
 // Validate reports whether the config is usable once defaults are applied.
 func (c OpenAIConfig) Validate() error {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil {
-		return fmt.Errorf("openai backend: base url: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("openai backend: base url %q is not an absolute http(s) url", c.BaseURL)
+	if err := checkBaseURL(c.BaseURL); err != nil {
+		return fmt.Errorf("openai backend: %w", err)
 	}
 	if c.Timeout < 0 || c.MaxAttempts < 0 || c.BackoffBase < 0 {
 		return errors.New("openai backend: negative timeout, attempts or backoff")
@@ -69,217 +62,211 @@ func (c OpenAIConfig) Validate() error {
 	return nil
 }
 
-// OpenAI is a Backend for an OpenAI-compatible chat-completions server
-// (OpenAI, vLLM, llama.cpp's llama-server, Ollama's /v1). It does not
-// stream. It retries network failures, per-attempt timeouts, 408, 429 and
-// 5xx with jittered exponential backoff, honouring Retry-After, within the
-// caller's deadline.
-type OpenAI struct {
-	name        string
-	endpoint    string
-	model       string
-	apiKey      string
-	http        *http.Client
-	timeout     time.Duration
-	maxAttempts int
-	backoffBase time.Duration
-	// sleep waits d or until ctx ends; tests replace it.
-	sleep func(ctx context.Context, d time.Duration) error
-	// jitter returns a value in [0,1); tests replace it.
-	jitter func() float64
+// checkBaseURL reports whether raw is an absolute http(s) URL.
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("base url: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base url %q is not an absolute http(s) url", raw)
+	}
+	return nil
 }
 
-var _ Backend = (*OpenAI)(nil)
+// OpenAI is a Backend for an OpenAI-compatible chat-completions server
+// (OpenAI, vLLM, llama.cpp's llama-server, Ollama's /v1). It streams
+// (Stream) and embeds (Embed). It retries network failures, per-attempt
+// timeouts, 408, 429 and 5xx with jittered exponential backoff, honouring
+// Retry-After, within the caller's deadline.
+type OpenAI struct {
+	name       string
+	endpoint   string
+	embeddings string
+	model      string
+	apiKey     string
+	http       *http.Client
+	dialect    dialect
+	retrier
+}
+
+var (
+	_ Streamer = (*OpenAI)(nil)
+	_ Embedder = (*OpenAI)(nil)
+)
+
+// dialect is what one kind of OpenAI-compatible server needs beyond the
+// common format.
+type dialect struct {
+	// kind names the server kind in errors.
+	kind string
+	// noAutoTools: the server cannot serve tool_choice "auto" (vLLM
+	// without --enable-auto-tool-choice answers 400).
+	noAutoTools bool
+	// strictTools marks every tool strict, which makes vLLM constrain
+	// "auto" calls to the schema.
+	strictTools bool
+	// parallelToolCalls sends parallel_tool_calls: true with tools
+	// (llama.cpp makes one call per turn otherwise).
+	parallelToolCalls bool
+	// noNamedChoice: the server ignores a named tool_choice, so the backend
+	// offers only that tool with "required" instead.
+	noNamedChoice bool
+}
 
 // NewOpenAI returns an OpenAI backend for cfg.
 func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
+	return newOpenAICompatible(cfg, "openai", dialect{kind: "openai"})
+}
+
+func newOpenAICompatible(cfg OpenAIConfig, defaultName string, d dialect) (*OpenAI, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
 	o := &OpenAI{
-		name:        cfg.Name,
-		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions",
-		model:       cfg.Model,
-		apiKey:      cfg.APIKey,
-		http:        cfg.HTTPClient,
-		timeout:     cfg.Timeout,
-		maxAttempts: cfg.MaxAttempts,
-		backoffBase: cfg.BackoffBase,
-		sleep:       sleep,
-		jitter:      rand.Float64,
+		name:       cfg.Name,
+		endpoint:   base + "/chat/completions",
+		embeddings: base + "/embeddings",
+		model:      cfg.Model,
+		apiKey:     cfg.APIKey,
+		http:       cfg.HTTPClient,
+		dialect:    d,
+		retrier:    newRetrier(cfg.Timeout, cfg.MaxAttempts, cfg.BackoffBase),
 	}
 	if o.name == "" {
-		o.name = "openai"
+		o.name = defaultName
 	}
 	if o.http == nil {
 		o.http = &http.Client{}
 	}
-	if o.timeout == 0 {
-		o.timeout = DefaultTimeout
-	}
-	if o.maxAttempts == 0 {
-		o.maxAttempts = DefaultMaxAttempts
-	}
-	if o.backoffBase == 0 {
-		o.backoffBase = DefaultBackoffBase
-	}
 	return o, nil
+}
+
+// newRetrier returns a retrier with the defaults applied to zero values.
+func newRetrier(timeout time.Duration, maxAttempts int, backoffBase time.Duration) retrier {
+	r := retrier{timeout: timeout, maxAttempts: maxAttempts, backoffBase: backoffBase, sleep: sleep, jitter: rand.Float64}
+	if r.timeout == 0 {
+		r.timeout = DefaultTimeout
+	}
+	if r.maxAttempts == 0 {
+		r.maxAttempts = DefaultMaxAttempts
+	}
+	if r.backoffBase == 0 {
+		r.backoffBase = DefaultBackoffBase
+	}
+	return r
 }
 
 // Name returns the configured name, "openai" by default.
 func (o *OpenAI) Name() string { return o.name }
 
+// Model returns the model sent when a Request names none.
+func (o *OpenAI) Model() string { return o.model }
+
 // Complete posts req to {BaseURL}/chat/completions and returns the first
 // choice. Its error wraps ErrInvalidRequest for a request it cannot send,
-// is an *APIError for an error answer it does not retry (400, 422, …),
-// wraps ErrBackendUnavailable (and the last *APIError or transport error)
-// when the server could not answer within the attempts or the caller's
-// deadline or says it is misconfigured (401, 403, 404), and wraps the
-// context's error when the caller gave up.
+// wraps ErrUnsupported for one this kind of server cannot serve, is an
+// *APIError for an error answer it does not retry (400, 422, …), wraps
+// ErrBackendUnavailable (and the last *APIError or transport error) when
+// the server could not answer within the attempts or the caller's deadline
+// or says it is misconfigured (401, 403, 404), and wraps the context's
+// error when the caller gave up.
 func (o *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 	start := time.Now()
+	body, err := o.encode(req, false)
+	if err != nil {
+		return Response{}, err
+	}
+	var resp Response
+	err = o.do(ctx, o.name, func(ctx context.Context) error {
+		hresp, err := post(ctx, o.http, o.endpoint, o.apiKey, body, "application/json")
+		if err != nil {
+			return err
+		}
+		defer hresp.Body.Close()
+		raw, err := readBody(hresp)
+		if err != nil {
+			return err
+		}
+		resp, err = parseResponse(raw)
+		return err
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return o.answered(resp, req, start), nil
+}
+
+// Stream is Complete with stream: true and stream_options.include_usage:
+// it calls onDelta with each piece of the server-sent events and returns
+// the assembled answer. A failed attempt is retried as in Complete only
+// while nothing has reached onDelta. A server that answers with a plain
+// completion instead of a stream is accepted (one Delta).
+func (o *OpenAI) Stream(ctx context.Context, req Request, onDelta func(Delta)) (Response, error) {
+	start := time.Now()
+	body, err := o.encode(req, true)
+	if err != nil {
+		return Response{}, err
+	}
+	delivered := false
+	emit := func(d Delta) {
+		delivered = true
+		onDelta(d)
+	}
+	var resp Response
+	err = o.do(ctx, o.name, func(ctx context.Context) error {
+		hresp, err := post(ctx, o.http, o.endpoint, o.apiKey, body, "text/event-stream")
+		if err != nil {
+			return err
+		}
+		defer hresp.Body.Close()
+		if !strings.HasPrefix(hresp.Header.Get("Content-Type"), "text/event-stream") {
+			raw, err := readBody(hresp)
+			if err != nil {
+				return err
+			}
+			if resp, err = parseResponse(raw); err != nil {
+				return err
+			}
+			emit(wholeDelta(resp.Message))
+			return nil
+		}
+		resp, err = readSSE(hresp.Body, emit)
+		if err != nil && delivered {
+			return fmt.Errorf("%w: %w", errStreamBroken, err)
+		}
+		return err
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	return o.answered(resp, req, start), nil
+}
+
+// encode validates req and builds its body for this server.
+func (o *OpenAI) encode(req Request, stream bool) ([]byte, error) {
 	if err := req.Validate(); err != nil {
-		return Response{}, err
+		return nil, err
 	}
-	body, err := encodeRequest(req, o.model)
-	if err != nil {
-		return Response{}, err
+	if o.dialect.noAutoTools && req.wantsTools() && !req.mustCall() {
+		return nil, fmt.Errorf("%s: %w: tool_choice auto needs a %s server with a tool-call parser", o.name, ErrUnsupported, o.dialect.kind)
 	}
-	var last error
-	attempts := 0
-	for attempt := 0; attempt < o.maxAttempts; attempt++ {
-		if attempt > 0 {
-			wait, ok := o.retryWait(ctx, last, attempt-1)
-			if !ok {
-				break
-			}
-			if err := o.sleep(ctx, wait); err != nil {
-				return Response{}, fmt.Errorf("%s: waiting to retry: %w", o.name, err)
-			}
-		}
-		attempts++
-		resp, err := o.attempt(ctx, body)
-		if err == nil {
-			resp.Backend = o.name
-			if resp.Model == "" {
-				resp.Model = req.Model
-				if resp.Model == "" {
-					resp.Model = o.model
-				}
-			}
-			resp.Latency = time.Since(start)
-			return resp, nil
-		}
-		if ctx.Err() != nil {
-			return Response{}, fmt.Errorf("%s: %w", o.name, ctx.Err())
-		}
-		var ae *APIError
-		if errors.As(err, &ae) && !ae.Retryable() {
-			if ae.misconfigured() {
-				return Response{}, fmt.Errorf("%s: %w: %w", o.name, ErrBackendUnavailable, ae)
-			}
-			return Response{}, fmt.Errorf("%s: %w", o.name, ae)
-		}
-		last = err
+	if o.dialect.noNamedChoice {
+		req = req.onlyNamedTool()
 	}
-	return Response{}, fmt.Errorf("%s: %w after %d attempts: %w", o.name, ErrBackendUnavailable, attempts, last)
+	return encodeWith(req, o.model, o.dialect, stream)
 }
 
-// retryWait returns the wait before retry number retry (0 for the first)
-// after err: the server's Retry-After, else jittered exponential backoff.
-// It reports false when the wait would run past ctx's deadline or
-// maxRetryWait, so that the caller gives up now.
-func (o *OpenAI) retryWait(ctx context.Context, err error, retry int) (time.Duration, bool) {
-	var wait time.Duration
-	var ae *APIError
-	if errors.As(err, &ae) && ae.RetryAfter > 0 {
-		wait = ae.RetryAfter
-	} else {
-		ceiling := maxBackoff
-		if retry < 30 {
-			if d := o.backoffBase << retry; d > 0 && d < ceiling {
-				ceiling = d
-			}
-		}
-		// Equal jitter: at least half the ceiling, so retries never bunch
-		// up at zero.
-		wait = ceiling/2 + time.Duration(o.jitter()*float64(ceiling/2))
-	}
-	if wait > maxRetryWait {
-		return 0, false
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
-		return 0, false
-	}
-	return wait, true
-}
-
-// attempt makes one request. It returns an *APIError for an error answer,
-// and another error for a transport failure, a timeout of this attempt or
-// a malformed answer.
-func (o *OpenAI) attempt(ctx context.Context, body []byte) (Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return Response{}, fmt.Errorf("build request: %w", err)
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
-	if o.apiKey != "" {
-		hreq.Header.Set("Authorization", "Bearer "+o.apiKey)
-	}
-	hresp, err := o.http.Do(hreq)
-	if err != nil {
-		return Response{}, fmt.Errorf("post chat completion: %w", err)
-	}
-	defer hresp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBody+1))
-	if err != nil {
-		return Response{}, fmt.Errorf("read chat completion: %w", err)
-	}
-	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		ae := parseAPIError(hresp.StatusCode, raw)
-		ae.RetryAfter = retryAfter(hresp.Header, time.Now())
-		return Response{}, ae
-	}
-	if len(raw) > maxResponseBody {
-		return Response{}, fmt.Errorf("%w: answer exceeds %d bytes", errMalformed, maxResponseBody)
-	}
-	return parseResponse(raw)
-}
-
-// retryAfter reads retry-after-ms (OpenAI) or Retry-After (seconds or an
-// HTTP date, relative to now); zero when absent or unreadable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
+// answered completes a parsed answer with what the server may leave out.
+func (o *OpenAI) answered(resp Response, req Request, start time.Time) Response {
+	resp.Backend = o.name
+	if resp.Model == "" {
+		resp.Model = req.Model
+		if resp.Model == "" {
+			resp.Model = o.model
 		}
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 86400) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	resp.Latency = time.Since(start)
+	return resp
 }

@@ -1,6 +1,7 @@
 package llmrouter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,6 +64,24 @@ type Request struct {
 	// Language is the customer's BCP 47 language tag ("es", "pt-BR"); the
 	// Offline responder answers in it when it knows it.
 	Language string
+	// Channel is the conversation's channel ("whatsapp", "messenger",
+	// "webhook"); routes may match on it.
+	Channel string
+	// ResponseFormat, when set, asks for a JSON answer.
+	ResponseFormat *ResponseFormat
+}
+
+// ResponseFormat asks the model for JSON: matching Schema when it is set,
+// any JSON object otherwise. Servers that support it enforce it by
+// constrained decoding (vLLM structured outputs, llama.cpp grammars, Ollama
+// format).
+type ResponseFormat struct {
+	// Name names the schema (json_schema.name); empty means "response".
+	Name string
+	// Schema is a JSON Schema; empty asks for any JSON object.
+	Schema json.RawMessage
+	// Strict asks OpenAI for strict schema adherence (json_schema.strict).
+	Strict bool
 }
 
 // Message is one entry of a transcript.
@@ -121,6 +140,10 @@ type Response struct {
 	// Offline is true when the Offline responder answered: no model saw
 	// the conversation.
 	Offline bool
+	// Route is the name of the routing-policy route that chose the
+	// backends, set by the Router; empty when no route matched (Offline
+	// answered) or a backend was called directly.
+	Route string
 }
 
 // Validate reports whether r can be sent to a backend: known roles, tool
@@ -176,7 +199,42 @@ func (r Request) Validate() error {
 	if r.MaxTokens < 0 {
 		return fmt.Errorf("%w: negative max tokens", ErrInvalidRequest)
 	}
+	if f := r.ResponseFormat; f != nil && len(bytes.TrimSpace(f.Schema)) > 0 && !json.Valid(f.Schema) {
+		return fmt.Errorf("%w: response format schema is not JSON", ErrInvalidRequest)
+	}
 	return nil
+}
+
+// mustCall reports whether req obliges the model to call a tool: a
+// required or named ToolChoice.
+func (r Request) mustCall() bool {
+	switch r.ToolChoice {
+	case "", ToolChoiceAuto, ToolChoiceNone:
+		return false
+	}
+	return len(r.Tools) > 0
+}
+
+// wantsTools reports whether req lets the model call any tool.
+func (r Request) wantsTools() bool {
+	return len(r.Tools) > 0 && r.ToolChoice != ToolChoiceNone
+}
+
+// onlyNamedTool returns req offering just the tool its ToolChoice names,
+// with ToolChoiceRequired, for servers that cannot name a tool; other
+// requests are returned as they are.
+func (r Request) onlyNamedTool() Request {
+	if !r.mustCall() || r.ToolChoice == ToolChoiceRequired {
+		return r
+	}
+	for _, t := range r.Tools {
+		if t.Name == r.ToolChoice {
+			r.Tools = []Tool{t}
+			r.ToolChoice = ToolChoiceRequired
+			return r
+		}
+	}
+	return r
 }
 
 // offers reports whether r lets the model call the tool named name.

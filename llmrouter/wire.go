@@ -13,12 +13,34 @@ import (
 // The OpenAI chat-completions wire format (specs/channels-and-llm.md §5).
 
 type wireRequest struct {
-	Model       string        `json:"model"`
-	Messages    []wireMessage `json:"messages"`
-	Tools       []wireTool    `json:"tools,omitempty"`
-	ToolChoice  any           `json:"tool_choice,omitempty"`
-	Temperature *float64      `json:"temperature,omitempty"`
-	MaxTokens   int           `json:"max_tokens,omitempty"`
+	Model             string              `json:"model"`
+	Messages          []wireMessage       `json:"messages"`
+	Tools             []wireTool          `json:"tools,omitempty"`
+	ToolChoice        any                 `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool               `json:"parallel_tool_calls,omitempty"`
+	ResponseFormat    *wireResponseFormat `json:"response_format,omitempty"`
+	Temperature       *float64            `json:"temperature,omitempty"`
+	MaxTokens         int                 `json:"max_tokens,omitempty"`
+	Stream            bool                `json:"stream,omitempty"`
+	StreamOptions     *wireStreamOptions  `json:"stream_options,omitempty"`
+}
+
+// wireResponseFormat is OpenAI's nested form, which vLLM and llama.cpp
+// also parse: {"type":"json_schema","json_schema":{"name","schema"}} or
+// {"type":"json_object"}.
+type wireResponseFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema *wireJSONSchema `json:"json_schema,omitempty"`
+}
+
+type wireJSONSchema struct {
+	Name   string          `json:"name"`
+	Schema json.RawMessage `json:"schema"`
+	Strict bool            `json:"strict,omitempty"`
+}
+
+type wireStreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
 }
 
 type wireMessage struct {
@@ -52,6 +74,7 @@ type wireToolFunction struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters"`
+	Strict      *bool           `json:"strict,omitempty"`
 }
 
 type wireNamedChoice struct {
@@ -65,9 +88,18 @@ type wireNamedChoice struct {
 // chat templates need one.
 const emptyParameters = `{"type":"object","properties":{}}`
 
+// defaultSchemaName names a ResponseFormat schema that has no name.
+const defaultSchemaName = "response"
+
 // encodeRequest builds the chat-completions body for req, sending model
 // when req.Model is empty. req must be valid.
 func encodeRequest(req Request, model string) ([]byte, error) {
+	return encodeWith(req, model, dialect{}, false)
+}
+
+// encodeWith is encodeRequest for a server of dialect d, asking for a
+// stream with usage when stream is set.
+func encodeWith(req Request, model string, d dialect, stream bool) ([]byte, error) {
 	if req.Model != "" {
 		model = req.Model
 	}
@@ -77,6 +109,11 @@ func encodeRequest(req Request, model string) ([]byte, error) {
 		Temperature: req.Temperature,
 		MaxTokens:   req.MaxTokens,
 	}
+	if stream {
+		w.Stream = true
+		w.StreamOptions = &wireStreamOptions{IncludeUsage: true}
+	}
+	w.ResponseFormat = encodeResponseFormat(req.ResponseFormat)
 	for _, m := range req.Messages {
 		wm := wireMessage{Role: m.Role}
 		content := m.Content
@@ -106,9 +143,14 @@ func encodeRequest(req Request, model string) ([]byte, error) {
 		if len(bytes.TrimSpace(params)) == 0 {
 			params = json.RawMessage(emptyParameters)
 		}
-		w.Tools = append(w.Tools, wireTool{Type: "function", Function: wireToolFunction{
-			Name: t.Name, Description: t.Description, Parameters: params,
-		}})
+		f := wireToolFunction{Name: t.Name, Description: t.Description, Parameters: params}
+		if d.strictTools {
+			f.Strict = &d.strictTools
+		}
+		w.Tools = append(w.Tools, wireTool{Type: "function", Function: f})
+	}
+	if d.parallelToolCalls && req.wantsTools() {
+		w.ParallelToolCalls = &d.parallelToolCalls
 	}
 	if len(req.Tools) > 0 {
 		switch req.ToolChoice {
@@ -128,6 +170,21 @@ func encodeRequest(req Request, model string) ([]byte, error) {
 		return nil, fmt.Errorf("encode chat completion request: %w", err)
 	}
 	return body, nil
+}
+
+// encodeResponseFormat returns the response_format of f, nil for none.
+func encodeResponseFormat(f *ResponseFormat) *wireResponseFormat {
+	if f == nil {
+		return nil
+	}
+	if len(bytes.TrimSpace(f.Schema)) == 0 {
+		return &wireResponseFormat{Type: "json_object"}
+	}
+	name := f.Name
+	if name == "" {
+		name = defaultSchemaName
+	}
+	return &wireResponseFormat{Type: "json_schema", JSONSchema: &wireJSONSchema{Name: name, Schema: f.Schema, Strict: f.Strict}}
 }
 
 type wireResponse struct {

@@ -89,6 +89,9 @@ type textRequest struct {
 		Body       string `json:"body"`
 		PreviewURL bool   `json:"preview_url"`
 	} `json:"text"`
+	// BizOpaqueCallbackData is echoed back in the message's status
+	// webhooks: frontdesk sends its message id, the send's key.
+	BizOpaqueCallbackData string `json:"biz_opaque_callback_data,omitempty"`
 }
 
 type sendResponse struct {
@@ -101,10 +104,17 @@ type sendResponse struct {
 // user to, quoting replyTo (a wamid) when it is not empty, and returns the
 // new message's wamid. A Graph API failure is an *APIError.
 func (c *Client) SendText(ctx context.Context, phoneNumberID, accessToken, to, body, replyTo string) (wamid string, err error) {
+	return c.SendTextKeyed(ctx, phoneNumberID, accessToken, to, body, replyTo, "")
+}
+
+// SendTextKeyed is SendText with a key (frontdesk's message id) that the
+// Cloud API echoes in the message's status webhooks as
+// biz_opaque_callback_data, so a resend can be recognised.
+func (c *Client) SendTextKeyed(ctx context.Context, phoneNumberID, accessToken, to, body, replyTo, key string) (wamid string, err error) {
 	if to == "" || body == "" {
 		return "", errors.New("whatsapp send text: empty recipient or body")
 	}
-	req := textRequest{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Type: "text"}
+	req := textRequest{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Type: "text", BizOpaqueCallbackData: key}
 	req.Text.Body = body
 	if replyTo != "" {
 		req.Context = &struct {

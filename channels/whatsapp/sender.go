@@ -144,11 +144,20 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 	if err != nil {
 		return s.fail(ctx, rec, msg, err)
 	}
+	// Record the attempt before calling the Cloud API, so a redelivery
+	// after a crash between the API's answer and marking the message sent
+	// is detected (the Cloud API has no idempotency key): the message is
+	// flagged as possibly sent twice, and the send's key (the message id,
+	// echoed in status webhooks) tells the copies apart.
+	if msg, err = s.markAttempt(ctx, msg); err != nil {
+		s.logger.Error().Err(err).Str("message_id", msg.ID).Msg("record send attempt")
+		return false
+	}
 	for attempt := 0; ; attempt++ {
 		if err := s.limiter.Wait(ctx, m.ChannelAccount); err != nil {
 			return false
 		}
-		wamid, err := s.client.SendText(ctx, m.ChannelAccount, token, m.To, m.Text, "")
+		wamid, err := s.client.SendTextKeyed(ctx, m.ChannelAccount, token, m.To, m.Text, "", msg.ID)
 		if err == nil {
 			return s.sentOK(ctx, msg, wamid)
 		}
@@ -167,6 +176,28 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 	}
 }
 
+// markAttempt records a send attempt on the message, flagging a resend
+// when an earlier attempt's outcome is unknown.
+func (s *Sender) markAttempt(ctx context.Context, msg persistence.Message) (persistence.Message, error) {
+	meta := map[string]any{}
+	_ = json.Unmarshal(msg.Metadata, &meta)
+	if _, tried := meta["send_attempted_at"]; tried {
+		meta["resent_after_crash"] = true
+		s.sent.WithLabelValues(Channel, "send", "resent_after_crash").Inc()
+		s.logger.Warn().Str("message_id", msg.ID).Msg("resending a message whose earlier send attempt has no recorded outcome; the customer may get it twice")
+	}
+	meta["send_attempted_at"] = time.Now().UTC()
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return msg, err
+	}
+	err = s.update(ctx, msg, func(m *persistence.Message) { m.Metadata = raw }, false)
+	if err != nil {
+		return msg, err
+	}
+	return s.message(ctx, msg.TenantID, msg.ID)
+}
+
 func (s *Sender) message(ctx context.Context, tenantID, id string) (persistence.Message, error) {
 	var msg persistence.Message
 	err := s.store.InTx(ctx, func(tx *sqlstore.Tx) error {
@@ -179,12 +210,15 @@ func (s *Sender) message(ctx context.Context, tenantID, id string) (persistence.
 
 // update applies change to the stored message (reloading on a version
 // conflict with a status webhook) and publishes the new status live.
-func (s *Sender) update(ctx context.Context, msg persistence.Message, change func(m *persistence.Message)) error {
+func (s *Sender) update(ctx context.Context, msg persistence.Message, change func(m *persistence.Message), publish bool) error {
 	for attempt := 0; ; attempt++ {
 		err := s.store.InTx(ctx, func(tx *sqlstore.Tx) error {
 			change(&msg)
 			if err := tx.UpdateMessage(ctx, &msg); err != nil {
 				return err
+			}
+			if !publish {
+				return nil
 			}
 			data, err := json.Marshal(map[string]any{"id": msg.ID, "conversation_id": msg.ConversationID, "direction": msg.Direction,
 				"status": msg.DeliveryStatus, "channel_message_id": msg.ChannelMessageID, "error": msg.Error})
@@ -194,7 +228,9 @@ func (s *Sender) update(ctx context.Context, msg persistence.Message, change fun
 			return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: msg.TenantID, Type: persistence.LiveMessageStatus, ConversationID: msg.ConversationID, Data: data})
 		})
 		if err == nil {
-			s.cfg.Notify(msg.TenantID)
+			if publish {
+				s.cfg.Notify(msg.TenantID)
+			}
 			return nil
 		}
 		if !errors.Is(err, persistence.ErrVersionConflict) || attempt >= 5 {
@@ -213,7 +249,7 @@ func (s *Sender) sentOK(ctx context.Context, msg persistence.Message, wamid stri
 		if m.DeliveryStatus == persistence.DeliveryPending {
 			m.DeliveryStatus = persistence.DeliverySent
 		}
-	})
+	}, true)
 	if err != nil {
 		// The message went out; only its record is behind. Not resending is
 		// the lesser harm: log it loudly.
@@ -233,7 +269,7 @@ func (s *Sender) fail(ctx context.Context, rec persistence.Record, msg persisten
 	if err := s.update(ctx, msg, func(m *persistence.Message) {
 		m.DeliveryStatus = persistence.DeliveryFailed
 		m.Error = reason
-	}); err != nil {
+	}, true); err != nil {
 		s.logger.Error().Err(err).Str("message_id", msg.ID).Msg("failed message could not be marked failed")
 	}
 	return s.deadLetter(ctx, rec, errors.New(reason))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/cluster"
+	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
@@ -21,12 +22,15 @@ type config struct {
 	LogLevel   string
 	LogFormat  string
 	Store      sqlstore.Config
-	Kafka      []string
+	Kafka      kafkalog.Config
 	Cluster    cluster.Config
 	Actors     actors.Config
 	Partitions int
 
-	Demo                      bool
+	Demo bool
+	// getenv is the environment the config was read from (for secrets a
+	// config file names by variable).
+	getenv                    func(string) string
 	AdminEmail, AdminPassword string
 	WhatsApp                  whatsAppConfig
 	LLM                       llmConfig
@@ -47,7 +51,10 @@ func (w whatsAppConfig) enabled() bool {
 // llmConfig is the default agent's model backend.
 type llmConfig struct {
 	BaseURL, Model, APIKey string
-	RouterURL              string
+	// ConfigPath is the router's YAML file (FRONTDESK_LLMROUTER_CONFIG).
+	ConfigPath string
+	// RouterURL and RouterAPIKey select a remote frontdesk llmrouter.
+	RouterURL, RouterAPIKey string
 }
 
 // setting ties one environment variable to the flag that mirrors it.
@@ -72,7 +79,34 @@ var settings = []setting{
 			return nil
 		}},
 	{"FRONTDESK_KAFKA_BROKERS", "kafka-brokers", "", "comma-separated host:port selects Kafka (empty: embedded log)",
-		func(c *config, v string) error { c.Kafka = splitList(v); return nil }},
+		func(c *config, v string) error { c.Kafka.Brokers = splitList(v); return nil }},
+	{"FRONTDESK_KAFKA_PARTITIONS", "kafka-partitions", "12", "partitions of topics frontdesk creates",
+		func(c *config, v string) error { n, err := positiveInt(v); c.Kafka.Partitions = int32(n); return err }},
+	{"FRONTDESK_KAFKA_REPLICATION", "kafka-replication", "1", "replication factor of topics frontdesk creates (-1: broker default)",
+		func(c *config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n == 0 || n < -1 {
+				return fmt.Errorf("want a positive number or -1, got %q", v)
+			}
+			c.Kafka.ReplicationFactor = int16(n)
+			return nil
+		}},
+	{"FRONTDESK_KAFKA_SESSION_TIMEOUT", "kafka-session-timeout", "6s", "consumer group session timeout: how soon a dead member's partitions move",
+		func(c *config, v string) (err error) { c.Kafka.SessionTimeout, err = positiveDuration(v); return err }},
+	{"FRONTDESK_KAFKA_SASL_MECHANISM", "kafka-sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)",
+		func(c *config, v string) error { c.Kafka.SASL.Mechanism = v; return nil }},
+	{"FRONTDESK_KAFKA_SASL_USER", "kafka-sasl-user", "", "SASL user",
+		func(c *config, v string) error { c.Kafka.SASL.User = v; return nil }},
+	{"FRONTDESK_KAFKA_SASL_PASSWORD", "kafka-sasl-password", "", "SASL password",
+		func(c *config, v string) error { c.Kafka.SASL.Password = v; return nil }},
+	{"FRONTDESK_KAFKA_TLS", "kafka-tls", "false", "connect to the brokers over TLS",
+		func(c *config, v string) (err error) { c.Kafka.TLS.Enabled, err = strconv.ParseBool(v); return err }},
+	{"FRONTDESK_KAFKA_TLS_CA_FILE", "kafka-tls-ca-file", "", "PEM CA bundle for the brokers (default: system roots)",
+		func(c *config, v string) error { c.Kafka.TLS.CAFile = v; return nil }},
+	{"FRONTDESK_KAFKA_TLS_CERT_FILE", "kafka-tls-cert-file", "", "PEM client certificate (mutual TLS)",
+		func(c *config, v string) error { c.Kafka.TLS.CertFile = v; return nil }},
+	{"FRONTDESK_KAFKA_TLS_KEY_FILE", "kafka-tls-key-file", "", "PEM client key (mutual TLS)",
+		func(c *config, v string) error { c.Kafka.TLS.KeyFile = v; return nil }},
 	{"FRONTDESK_CLUSTER_ADDR", "cluster-addr", "", "this member's cluster address host:port (empty: single member)",
 		func(c *config, v string) error { c.Cluster.Addr = v; return nil }},
 	{"FRONTDESK_CLUSTER_PEERS", "cluster-peers", "", "comma-separated cluster addresses of every member",
@@ -118,8 +152,18 @@ var settings = []setting{
 		func(c *config, v string) error { c.LLM.Model = v; return nil }},
 	{"FRONTDESK_LLM_API_KEY", "llm-api-key", "", "bearer key for FRONTDESK_LLM_BASE_URL",
 		func(c *config, v string) error { c.LLM.APIKey = v; return nil }},
-	{"FRONTDESK_LLMROUTER_URL", "llmrouter-url", "", "remote frontdesk llmrouter (not in this build)",
-		func(c *config, v string) error { c.LLM.RouterURL = v; return nil }},
+	{"FRONTDESK_LLMROUTER_URL", "llmrouter-url", "", "use a remote frontdesk llmrouter instead of the in-process router",
+		func(c *config, v string) error {
+			c.LLM.RouterURL = v
+			if v == "" {
+				return nil
+			}
+			return validURL(v)
+		}},
+	{"FRONTDESK_LLMROUTER_API_KEY", "llmrouter-api-key", "", "bearer key of the remote llmrouter (FRONTDESK_LLMROUTER_URL)",
+		func(c *config, v string) error { c.LLM.RouterAPIKey = v; return nil }},
+	{"FRONTDESK_LLMROUTER_CONFIG", "llmrouter-config", "", "YAML file of the router's backends and routes (empty: FRONTDESK_LLM_*)",
+		func(c *config, v string) error { c.LLM.ConfigPath = v; return nil }},
 	{"FRONTDESK_CONVERSATION_IDLE", "conversation-idle", "24h", "close a conversation idle this long; the next message opens a new one",
 		func(c *config, v string) (err error) {
 			c.Actors.ConversationIdle, err = positiveDuration(v)
@@ -169,7 +213,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (config
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	var c config
+	c := config{getenv: getenv}
 	var errs []error
 	for i, s := range settings {
 		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
@@ -190,8 +234,10 @@ func (c *config) validate() error {
 	if err := c.Store.Validate(); err != nil {
 		return err
 	}
-	if len(c.Kafka) > 0 {
-		return errors.New("FRONTDESK_KAFKA_BROKERS: the Kafka event log is not part of this build yet; unset it to use the embedded log")
+	if len(c.Kafka.Brokers) > 0 {
+		if err := c.Kafka.Validate(); err != nil {
+			return err
+		}
 	}
 	if err := c.Cluster.Validate(); err != nil {
 		return err
@@ -204,8 +250,11 @@ func (c *config) validate() error {
 			c.AdminEmail, c.AdminPassword = demoAdminEmail, demoAdminPassword
 		}
 	}
-	if c.LLM.RouterURL != "" {
-		return errors.New("FRONTDESK_LLMROUTER_URL: the remote LLM router is not part of this build yet; unset it to use the in-process router")
+	if c.LLM.ConfigPath != "" && c.LLM.BaseURL != "" {
+		return errors.New("FRONTDESK_LLMROUTER_CONFIG and FRONTDESK_LLM_BASE_URL: set one; the file names every backend")
+	}
+	if c.LLM.RouterURL != "" && (c.LLM.ConfigPath != "" || c.LLM.BaseURL != "") {
+		return errors.New("FRONTDESK_LLMROUTER_URL: the remote router has its own backends; unset FRONTDESK_LLMROUTER_CONFIG and FRONTDESK_LLM_BASE_URL")
 	}
 	if c.LLM.BaseURL != "" && c.LLM.Model == "" {
 		return errors.New("FRONTDESK_LLM_MODEL: required when FRONTDESK_LLM_BASE_URL is set")
@@ -220,7 +269,12 @@ func (c *config) validate() error {
 		return errors.New("FRONTDESK_ADMIN_PASSWORD: at least 12 characters")
 	}
 	if len(c.Cluster.Peers) > 1 {
-		return errors.New("FRONTDESK_CLUSTER_PEERS: several members need a shared event log (FRONTDESK_KAFKA_BROKERS); the embedded log serves one member")
+		if len(c.Kafka.Brokers) == 0 {
+			return errors.New("FRONTDESK_CLUSTER_PEERS: several members need a shared event log (FRONTDESK_KAFKA_BROKERS); the embedded log serves one member")
+		}
+		if c.Store.DatabaseURL == "" {
+			return errors.New("FRONTDESK_CLUSTER_PEERS: several members need a shared store (FRONTDESK_DATABASE_URL); SQLite serves one member")
+		}
 	}
 	return c.Actors.Validate()
 }

@@ -46,7 +46,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"log level", map[string]string{"FRONTDESK_LOG_LEVEL": "loud"}, "FRONTDESK_LOG_LEVEL"},
 		{"cluster addr", map[string]string{"FRONTDESK_CLUSTER_ADDR": "nohost"}, "FRONTDESK_CLUSTER_ADDR"},
 		{"peers without addr", map[string]string{"FRONTDESK_CLUSTER_PEERS": "a:1,b:2"}, "FRONTDESK_CLUSTER_ADDR is empty"},
-		{"kafka", map[string]string{"FRONTDESK_KAFKA_BROKERS": "k:9092"}, "FRONTDESK_KAFKA_BROKERS"},
+		{"peers without kafka", map[string]string{"FRONTDESK_CLUSTER_ADDR": "127.0.0.1:7001", "FRONTDESK_CLUSTER_PEERS": "127.0.0.1:7001,127.0.0.1:7002"}, "FRONTDESK_KAFKA_BROKERS"},
+		{"peers without postgres", map[string]string{"FRONTDESK_CLUSTER_ADDR": "127.0.0.1:7001", "FRONTDESK_CLUSTER_PEERS": "127.0.0.1:7001,127.0.0.1:7002", "FRONTDESK_KAFKA_BROKERS": "127.0.0.1:9092"}, "FRONTDESK_DATABASE_URL"},
+		{"kafka sasl without user", map[string]string{"FRONTDESK_KAFKA_BROKERS": "127.0.0.1:9092", "FRONTDESK_KAFKA_SASL_MECHANISM": "PLAIN"}, "FRONTDESK_KAFKA_SASL"},
+		{"kafka partitions", map[string]string{"FRONTDESK_KAFKA_PARTITIONS": "none"}, "FRONTDESK_KAFKA_PARTITIONS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseConfig("serve", nil, envOf(tc.env))

@@ -32,6 +32,7 @@ usage: frontdesk <command> [flags]
 commands:
   serve     run every role in one process (gateway, actors, senders, dashboard)
   migrate   apply the store's migrations and exit
+  llmrouter run the LLM router alone, as the service FRONTDESK_LLMROUTER_URL points at
   replay    write the event log's envelopes as JSON lines to stdout
   version   print the version
   demo-message
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "demo-message":
 		return demoMessage(ctx, rest, getenv, stdout, stderr)
+	case "llmrouter":
+		return runLLMRouter(ctx, rest, getenv, stderr)
 	case "serve", "migrate", "replay":
 	default:
 		fmt.Fprintf(stderr, "frontdesk: unknown command %q\n\n%s", cmd, usage)

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
 )
 
 // replaySource is what replay reads: either event log implementation.
@@ -191,8 +192,18 @@ func ofTenant(value []byte, tenant string) bool {
 	return json.Unmarshal(value, &e) == nil && e.TenantID == tenant
 }
 
-// runReplay opens the configured log and replays it to out.
+// runReplay opens the configured log (Kafka, or the store's own) and
+// replays it to out.
 func runReplay(ctx context.Context, cfg config, o replayOptions, out io.Writer, log zerolog.Logger) error {
+	if len(cfg.Kafka.Brokers) > 0 {
+		kl, err := kafkalog.Open(ctx, cfg.Kafka, log)
+		if err != nil {
+			return fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
+		}
+		defer kl.Close()
+		_, err = replay(ctx, kl, o, out, log)
+		return err
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -19,7 +19,9 @@ import (
 	"github.com/frontdesk-ai/frontdesk/dashboard"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/service"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
@@ -63,10 +65,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	eventLog := store.Log()
-	if err := eventLog.Configure(sqlstore.LogConfig{Partitions: int32(cfg.Partitions)}); err != nil {
-		return fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
+	eventLog, outbox, relay, closeLog, err := openLog(ctx, cfg, store, log)
+	if err != nil {
+		return err
 	}
+	defer closeLog()
 	tenant, err := ensureDefaultTenant(ctx, store)
 	if err != nil {
 		return err
@@ -88,19 +91,16 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err := hub.RegisterMetrics(reg); err != nil {
 		return err
 	}
-	router, err := llmrouter.NewDefault(cfg.LLM.BaseURL, cfg.LLM.Model, cfg.LLM.APIKey, log, reg)
+	model, err := newModel(cfg, store, log, reg)
 	if err != nil {
-		return fmt.Errorf("FRONTDESK_LLM_*: %w", err)
-	}
-	if cfg.LLM.BaseURL == "" {
-		log.Warn().Msg("no model configured (FRONTDESK_LLM_BASE_URL): the offline responder acknowledges, opens a ticket and hands over to a human")
+		return err
 	}
 	toolbox, err := tools.New(store)
 	if err != nil {
 		return err
 	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
-		Store: store, Model: router, Offline: llmrouter.NewOffline(), Tools: toolbox, Outbox: eventLog, Notify: hub.Notify,
+		Store: store, Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Outbox: outbox, Notify: hub.Notify,
 	}, log, reg)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	rt.SetCaller(member)
 	defer member.Stop()
-	disp := actors.NewDispatcher(actors.DispatchConfig{}, eventLog, rt)
+	disp := actors.NewDispatcher(actors.DispatchConfig{Fenced: member.Fenced}, eventLog, rt)
 
 	srv := gateway.New(gateway.Config{Addr: cfg.HTTPAddr}, log, reg, map[string]gateway.Check{
 		"store": store.Ping,
@@ -126,14 +126,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{}, store, log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names()}, store, log)
 	api.Register(srv)
 	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{}, log))
 
 	var sender *whatsapp.Sender
 	if cfg.Demo {
 		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: demoVerifyToken, AppSecret: demoAppSecret,
-			PhoneNumberID: demoPhoneNumberID, DefaultTenantID: tenant.ID}, store, eventLog, log, reg)
+			PhoneNumberID: demoPhoneNumberID, DefaultTenantID: tenant.ID}, store, outbox, log, reg)
 		if err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		log.Warn().Str("admin", cfg.AdminEmail).Msg("DEMO MODE: WhatsApp webhook with public demo credentials; replies are shown live but not delivered. Try: frontdesk demo-message")
 	} else if w := cfg.WhatsApp; w.enabled() {
 		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: w.VerifyToken, AppSecret: w.AppSecret,
-			PhoneNumberID: w.PhoneNumberID, DefaultTenantID: tenant.ID}, store, eventLog, log, reg)
+			PhoneNumberID: w.PhoneNumberID, DefaultTenantID: tenant.ID}, store, outbox, log, reg)
 		if err != nil {
 			return err
 		}
@@ -174,6 +174,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	bg, _ := errgroup.WithContext(background)
 	bg.Go(func() error { return hub.Run(background) })
 	bg.Go(func() error { return api.Run(background) })
+	bg.Go(func() error { return member.Watch(background) })
+	if relay != nil {
+		bg.Go(func() error { return relay(background) })
+	}
 	if sender != nil {
 		bg.Go(func() error { return sender.Run(background) })
 	}
@@ -198,4 +202,58 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped cleanly")
 	return nil
+}
+
+// eventLog is what serve needs of the event log: the contract both
+// implementations satisfy.
+type eventLog interface {
+	persistence.Log
+	OffsetForTime(ctx context.Context, topic string, partition int32, t time.Time) (int64, error)
+}
+
+// openLog selects the event log: Kafka when FRONTDESK_KAFKA_BROKERS is set
+// (then appends made in store transactions go through the store's outbox
+// and relay, returned to run in the background), else the embedded log in
+// the store's own database (appends commit with the transaction).
+func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog.Logger) (eventLog, actors.TxAppender, func(context.Context) error, func(), error) {
+	if len(cfg.Kafka.Brokers) == 0 {
+		l := store.Log()
+		if err := l.Configure(sqlstore.LogConfig{Partitions: int32(cfg.Partitions)}); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
+		}
+		return l, l, nil, func() {}, nil
+	}
+	kl, err := kafkalog.Open(ctx, cfg.Kafka, log)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
+	}
+	ob := sqlstore.NewOutbox(store)
+	relay := func(ctx context.Context) error { return ob.Relay(ctx, kl, 0, log) }
+	log.Info().Strs("brokers", cfg.Kafka.Brokers).Msg("event log: Kafka")
+	return kl, ob, relay, func() { kl.Close() }, nil
+}
+
+// newModel builds what answers turns: a remote frontdesk llmrouter
+// (FRONTDESK_LLMROUTER_URL, which records its own calls), else the
+// in-process router (FRONTDESK_LLMROUTER_CONFIG or FRONTDESK_LLM_*) with
+// every call recorded in the store. Either falls back to the offline
+// responder.
+func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometheus.Registerer) (actors.Completer, error) {
+	if cfg.LLM.RouterURL != "" {
+		c, err := service.NewClient(service.ClientConfig{URL: cfg.LLM.RouterURL, APIKey: cfg.LLM.RouterAPIKey})
+		if err != nil {
+			return nil, fmt.Errorf("FRONTDESK_LLMROUTER_URL: %w", err)
+		}
+		log.Info().Str("url", cfg.LLM.RouterURL).Msg("model: remote llmrouter")
+		return llmrouter.New(llmrouter.Config{Backends: []llmrouter.Backend{c}}, log, reg)
+	}
+	getenv := cfg.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	router, _, err := buildRouter(llmrouterConfig{config: cfg, RouterConfig: cfg.LLM.ConfigPath}, getenv, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	return service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log), nil
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,7 +53,14 @@ type server struct {
 	mu   sync.Mutex
 	logs bytes.Buffer
 	done chan error
+	// alive is cleared by tests that kill or pause the process.
+	alive atomic.Bool
 }
+
+// httpClient bounds test requests, so a paused server cannot hang a test.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -67,6 +75,7 @@ func freeAddr(t testing.TB) string {
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
 	s := &server{addr: freeAddr(t), done: make(chan error, 1)}
+	s.alive.Store(true)
 	s.cmd = exec.Command(binary, "serve")
 	s.cmd.Env = append(os.Environ(), append([]string{"FRONTDESK_HTTP_ADDR=" + s.addr, "FRONTDESK_LOG_FORMAT=json"}, env...)...)
 	pr, pw := io.Pipe()

@@ -1,11 +1,14 @@
-// Package llmtest provides Server, a scripted fake of an OpenAI-compatible
-// chat-completions server for tests. It speaks the real wire format,
-// refuses what a strict server refuses (a tool result that answers no call,
-// a tool call left unanswered, tool_choice without tools, a bad key), records
-// every request, and answers from a script of steps: a text reply, tool
-// calls, an error answer, or a function of the request.
+// Package llmtest provides scripted fakes of LLM servers for tests, each
+// speaking its server's real wire format and recording every request:
+// Server, an OpenAI-compatible chat-completions server (with server-sent
+// event streams, /v1/embeddings and llama.cpp's /health), and Ollama, the
+// native Ollama API (/api/chat with JSON or NDJSON answers, /api/embed).
+// They refuse what the real servers refuse (a tool result that answers no
+// call, a tool call left unanswered, tool_choice without tools, a bad key,
+// string tool arguments for Ollama) and answer from a script of steps: a
+// text reply, tool calls, an error answer, or a function of the request.
 //
-// Concurrency: a Server's script, mode and recorded requests are guarded by
+// Concurrency: a fake's script, mode and recorded requests are guarded by
 // one mutex; its methods are safe to call while requests are in flight, and
 // concurrent requests take steps in the order they arrive.
 package llmtest
@@ -24,8 +27,13 @@ import (
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
 )
 
-// CompletionsPath is the path the Server answers.
-const CompletionsPath = "/v1/chat/completions"
+// Paths the Server answers.
+const (
+	CompletionsPath = "/v1/chat/completions"
+	EmbeddingsPath  = "/v1/embeddings"
+	// HealthPath is llama.cpp's readiness endpoint.
+	HealthPath = "/health"
+)
 
 // Model is the model OpenAIConfig configures.
 const Model = "llmtest-model"
@@ -40,8 +48,10 @@ type Request struct {
 	// JSON is the body decoded as generic JSON; nil when it was not an
 	// object.
 	JSON map[string]any
-	// Body is the body decoded as a chat-completion request.
+	// Body is the body decoded as a chat-completion request (Server).
 	Body ChatRequest
+	// Ollama is the body decoded as an /api/chat request (Ollama).
+	Ollama OllamaChat
 }
 
 // ChatRequest is a chat-completion request body.
@@ -53,6 +63,13 @@ type ChatRequest struct {
 	Temperature *float64        `json:"temperature"`
 	MaxTokens   *int            `json:"max_tokens"`
 	Stream      bool            `json:"stream"`
+	// StreamOptions is stream_options; null when absent.
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	// ResponseFormat is the raw response_format; empty when absent.
+	ResponseFormat    json.RawMessage `json:"response_format"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
 }
 
 // ChatMessage is one entry of ChatRequest.Messages.
@@ -90,6 +107,7 @@ type ChatTool struct {
 		Name        string          `json:"name"`
 		Description string          `json:"description"`
 		Parameters  json.RawMessage `json:"parameters"`
+		Strict      *bool           `json:"strict"`
 	} `json:"function"`
 }
 
@@ -130,8 +148,11 @@ type Step struct {
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter string
 	// Body, when set, is sent as is with HTTP 200 (for malformed or
-	// unusual answers).
+	// unusual answers); to a streaming request, as an event stream.
 	Body string
+	// UsageChoicesNull makes a stream's usage chunk carry "choices": null,
+	// as vLLM's does, instead of [].
+	UsageChoicesNull bool
 	// Func computes the step from the request.
 	Func func(Request) Step
 }
@@ -188,6 +209,7 @@ type Server struct {
 	mu       sync.Mutex
 	script   []Step
 	down     bool
+	loading  bool
 	apiKey   string
 	requests []Request
 }
@@ -243,6 +265,22 @@ func (s *Server) Up() {
 	s.down = false
 }
 
+// Loading makes the server act as llama-server while it loads its model
+// until Loaded: GET /health and every other request get a 503 "Loading
+// model"; no step is taken.
+func (s *Server) Loading() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading = true
+}
+
+// Loaded ends Loading: GET /health answers 200 {"status":"ok"}.
+func (s *Server) Loaded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading = false
+}
+
 // RequireAPIKey makes requests without "Authorization: Bearer key" get
 // OpenAI's 401 invalid_api_key answer.
 func (s *Server) RequireAPIKey(key string) {
@@ -267,10 +305,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	n := len(s.requests)
-	down, apiKey := s.down, s.apiKey
+	down, loading, apiKey := s.down, s.loading, s.apiKey
 	s.mu.Unlock()
 
 	switch {
+	case loading:
+		// llama-server's answer to every request while it loads.
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]any{
+			"code": 503, "message": "Loading model", "type": "unavailable_error"}})
+		return
+	case r.Method == http.MethodGet && r.URL.Path == HealthPath:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		return
+	case r.Method == http.MethodPost && r.URL.Path == EmbeddingsPath:
 	case r.Method != http.MethodPost || r.URL.Path != CompletionsPath:
 		writeError(w, Step{Status: http.StatusNotFound, ErrorType: "invalid_request_error", ErrorCode: "unknown_url",
 			ErrorMessage: fmt.Sprintf("Unknown request URL: %s %s.", r.Method, r.URL.Path)})
@@ -287,6 +334,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if bodyErr != nil {
 		writeError(w, Step{Status: http.StatusBadRequest, ErrorType: "invalid_request_error",
 			ErrorMessage: "We could not parse the JSON body of your request: " + bodyErr.Error()})
+		return
+	}
+	if r.URL.Path == EmbeddingsPath {
+		if down {
+			writeError(w, Step{Status: http.StatusServiceUnavailable, ErrorType: "server_error",
+				ErrorMessage: "The server is overloaded or not ready yet."})
+			return
+		}
+		s.embeddings(w, req)
 		return
 	}
 	if msg := validate(req.Body); msg != "" {
@@ -318,9 +374,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", step.RetryAfter)
 		}
 		writeError(w, step)
+	case step.Body != "" && req.Body.Stream:
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, step.Body)
 	case step.Body != "":
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, step.Body)
+	case req.Body.Stream:
+		include := req.Body.StreamOptions != nil && req.Body.StreamOptions.IncludeUsage
+		chunks, err := streamChunks(n, req.Body.Model, step, include)
+		if err != nil {
+			s.t.Errorf("llmtest: request %d: %v", n, err)
+			writeError(w, Step{Status: http.StatusInternalServerError, ErrorType: "server_error", ErrorMessage: "llmtest: bad step"})
+			return
+		}
+		writeEvents(w, chunks)
 	default:
 		out, err := completion(n, req.Body.Model, step)
 		if err != nil {
@@ -342,8 +410,11 @@ func validate(body ChatRequest) string {
 	if len(body.Messages) == 0 {
 		return "'messages' must contain at least one message"
 	}
-	if body.Stream {
-		return "llmtest: streaming is not supported"
+	if body.StreamOptions != nil && !body.Stream {
+		return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+	}
+	if msg := validateResponseFormat(body.ResponseFormat); msg != "" {
+		return msg
 	}
 	if len(body.ToolChoice) > 0 && string(body.ToolChoice) != "null" && len(body.Tools) == 0 {
 		return "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified."
@@ -447,6 +518,13 @@ func completion(n int, model string, step Step) ([]byte, error) {
 	body.Usage.PromptTokens, body.Usage.CompletionTokens = step.Usage.Prompt, step.Usage.Completion
 	body.Usage.TotalTokens = step.Usage.Prompt + step.Usage.Completion
 	return json.Marshal(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 func writeError(w http.ResponseWriter, step Step) {

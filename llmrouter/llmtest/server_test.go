@@ -118,7 +118,8 @@ func TestServerRefusesWhatAStrictServerRefuses(t *testing.T) {
 			`,{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},` + user + `]}`, 400},
 		{"arguments as an object", llmtest.CompletionsPath, `{"model":"m","messages":[` + user +
 			`,{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":{}}}]}]}`, 400},
-		{"streaming", llmtest.CompletionsPath, `{"model":"m","stream":true,"messages":[` + user + `]}`, 400},
+		{"stream_options without stream", llmtest.CompletionsPath, `{"model":"m","stream_options":{"include_usage":true},"messages":[` + user + `]}`, 400},
+		{"json_schema without a name", llmtest.CompletionsPath, `{"model":"m","response_format":{"type":"json_schema","json_schema":{"schema":{}}},"messages":[` + user + `]}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

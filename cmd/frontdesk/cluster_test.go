@@ -1,0 +1,437 @@
+//go:build cluster
+
+// Cluster tests: three frontdesk members as separate processes, a kfake
+// Kafka-protocol broker in its own process, real PostgreSQL. They are slow,
+// so they run under `make test-cluster` (build tag "cluster"), which .ci/run
+// runs after `make test`.
+
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/llmtest"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
+)
+
+// freeClusterAddr returns a loopback address whose port and port+1000 (the
+// automanaged membership port) are both free.
+func freeClusterAddr(t *testing.T) string {
+	t.Helper()
+	for range 100 {
+		addr := freeAddr(t)
+		_, p, _ := net.SplitHostPort(addr)
+		var port int
+		fmt.Sscan(p, &port)
+		if port+1000 > 65535 {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1000))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
+	}
+	t.Fatal("no free cluster port pair")
+	return ""
+}
+
+// testCluster is a kfake broker, three members and their fakes.
+type testCluster struct {
+	t       *testing.T
+	db      *sql.DB
+	dbURL   string
+	broker  string
+	graph   *whatsapptest.Graph
+	llm     *llmtest.Server
+	members []*server
+	envs    [][]string
+	mu      sync.Mutex
+}
+
+// clusterModel answers like a support agent: the first turn of a
+// conversation opens a ticket, then every turn answers in text.
+func clusterModel(r llmtest.Request) llmtest.Step {
+	msgs := r.Body.Messages
+	if msgs[len(msgs)-1].Role == "tool" {
+		return llmtest.Text("Thanks, I opened a ticket for you.")
+	}
+	for _, m := range msgs {
+		if m.Role == "assistant" {
+			return llmtest.Text("Noted: " + msgs[len(msgs)-1].Text())
+		}
+	}
+	return llmtest.ToolCalls(llmtest.Call{Name: "create_ticket", Arguments: `{"subject":"Order question"}`})
+}
+
+func startCluster(t *testing.T) *testCluster {
+	t.Helper()
+	if os.Getenv(sqlstoretest.EnvDatabaseURL) == "" {
+		t.Skip(sqlstoretest.SkipMessage)
+	}
+	c := &testCluster{t: t, dbURL: sqlstoretest.Schema(t)}
+	db, err := sql.Open("pgx", c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c.db = db
+
+	kfake := filepath.Join(filepath.Dir(binary), "kfake-dev")
+	if out, err := exec.Command("go", "build", "-o", kfake, "../kfake-dev").CombinedOutput(); err != nil {
+		t.Fatalf("build kfake-dev: %v\n%s", err, out)
+	}
+	c.broker = freeAddr(t)
+	bcmd := exec.Command(kfake, "-addr", c.broker, "-data-dir", t.TempDir())
+	bcmd.Stdout, bcmd.Stderr = os.Stderr, os.Stderr
+	if err := bcmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bcmd.Process.Kill(); _ = bcmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if conn, err := net.Dial("tcp", c.broker); err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("kfake-dev did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	c.graph = whatsapptest.NewGraph(t)
+	c.graph.AcceptTokens(pilotToken)
+	c.llm = llmtest.NewServer(t)
+	for range 6000 {
+		c.llm.Script(llmtest.Func(clusterModel))
+	}
+	addrs := []string{freeClusterAddr(t), freeClusterAddr(t), freeClusterAddr(t)}
+	for _, a := range addrs {
+		c.envs = append(c.envs, []string{
+			"FRONTDESK_DATABASE_URL=" + c.dbURL, "FRONTDESK_KAFKA_BROKERS=" + c.broker, "FRONTDESK_KAFKA_PARTITIONS=12",
+			"FRONTDESK_CLUSTER_ADDR=" + a, "FRONTDESK_CLUSTER_PEERS=" + strings.Join(addrs, ","),
+			"FRONTDESK_WHATSAPP_VERIFY_TOKEN=v", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
+			"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,
+			"FRONTDESK_GRAPH_API_URL=" + c.graph.BaseURL(), "FRONTDESK_LLM_BASE_URL=" + c.llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
+		})
+	}
+	for i := range addrs {
+		c.members = append(c.members, startServer(t, c.envs[i]...))
+	}
+	for _, m := range c.members {
+		m.waitReady(t)
+	}
+	return c
+}
+
+// restart starts member i again (same cluster address).
+func (c *testCluster) restart(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.members[i] = startServer(c.t, c.envs[i]...)
+	c.members[i].waitReady(c.t)
+}
+
+// live returns the members that answer.
+func (c *testCluster) live() []*server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*server
+	for _, m := range c.members {
+		if m.cmd.ProcessState == nil && m.alive.Load() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// metric reads one sample of a member's /metrics (0 when absent).
+func metric(s *server, series string) float64 {
+	_, body := s.get("/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	return 0
+}
+
+const (
+	clusterConversations = 200
+	clusterMessages      = 5
+)
+
+func clusterWaID(conv int) string { return fmt.Sprintf("4917%07d", conv) }
+
+// send posts message n of every conversation, spreading conversations over
+// the live members; conversations are sent to in parallel, each one's
+// messages in order. A member that refuses (killed) is skipped like Meta's
+// retry would: the next live member gets the webhook.
+func (c *testCluster) send(n int) {
+	t := c.t
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for conv := range clusterConversations {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			body := whatsapptest.TextWebhook(pilotPNID, clusterWaID(conv), fmt.Sprintf("Customer %d", conv),
+				fmt.Sprintf("wamid.cluster.%d.%d", conv, n), fmt.Sprintf("message %d", n), time.Now())
+			for attempt := 0; ; attempt++ {
+				live := c.live()
+				if len(live) == 0 || attempt > 50 {
+					t.Errorf("no member accepted conversation %d message %d", conv, n)
+					return
+				}
+				m := live[(conv+attempt)%len(live)]
+				req, _ := whatsapptest.NewWebhookRequest(context.Background(), "http://"+m.addr+"/webhooks/whatsapp", pilotSecret, body)
+				resp, err := httpClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						return
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// answered reports how many conversations have a reply after their last
+// inbound message.
+func (c *testCluster) answered() int {
+	var n int
+	err := c.db.QueryRow(`SELECT COUNT(*) FROM conversations c WHERE
+		(SELECT MAX(created_at) FROM messages WHERE conversation_id = c.id AND direction = 'outbound') >
+		(SELECT MAX(created_at) FROM messages WHERE conversation_id = c.id AND direction = 'inbound')`).Scan(&n)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}
+
+func (c *testCluster) waitAnswered(what string) {
+	deadline := time.Now().Add(3 * time.Minute)
+	for c.answered() < clusterConversations {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s: only %d of %d conversations answered", what, c.answered(), clusterConversations)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// check asserts the exactly-once properties over everything so far.
+func (c *testCluster) check(messagesPerConversation int) {
+	t := c.t
+	var inbound, distinct, queued int
+	want := clusterConversations * messagesPerConversation
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if err := c.db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT channel_message_id) FROM messages WHERE direction = 'inbound'`).Scan(&inbound, &distinct); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.db.QueryRow(`SELECT COUNT(*) FROM log_outbox`).Scan(&queued); err != nil {
+			t.Fatal(err)
+		}
+		if inbound >= want || time.Now().After(deadline) {
+			break
+		}
+	}
+	if inbound != want || distinct != want {
+		t.Fatalf("inbound messages %d (%d distinct), want %d exactly once (outbox holds %d)", inbound, distinct, want, queued)
+	}
+	c.waitAnswered("all messages applied")
+	var doubled int
+	if err := c.db.QueryRow(`SELECT COUNT(*) FROM (SELECT metadata->>'turn_id' FROM messages WHERE direction = 'outbound'
+		GROUP BY 1 HAVING COUNT(*) > 1) d`).Scan(&doubled); err != nil {
+		t.Fatal(err)
+	}
+	if doubled != 0 {
+		t.Fatalf("%d turns were answered twice", doubled)
+	}
+	var tickets, ticketCustomers int
+	if err := c.db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT customer_id) FROM tickets`).Scan(&tickets, &ticketCustomers); err != nil {
+		t.Fatal(err)
+	}
+	if tickets != clusterConversations || ticketCustomers != clusterConversations {
+		t.Fatalf("tickets %d for %d customers, want one per conversation (%d)", tickets, ticketCustomers, clusterConversations)
+	}
+	var replies int
+	if err := c.db.QueryRow(`SELECT COUNT(*) FROM messages WHERE direction = 'outbound'`).Scan(&replies); err != nil {
+		t.Fatal(err)
+	}
+	// Every reply reaches the Graph API, keyed by its message id. A reply
+	// sent twice is only acceptable when the sender detected it: a crash
+	// between the API's answer and recording it (the Cloud API has no
+	// idempotency key), flagged on the message.
+	keys := map[string]int{}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		keys = map[string]int{}
+		for _, r := range c.graph.Requests() {
+			if k, ok := r.Body["biz_opaque_callback_data"].(string); ok && r.Body["type"] == "text" {
+				keys[k]++
+			}
+		}
+		if len(keys) >= replies || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(keys) != replies {
+		t.Fatalf("Graph API got %d distinct replies, store has %d", len(keys), replies)
+	}
+	for k, n := range keys {
+		if n == 1 {
+			continue
+		}
+		var flagged bool
+		if err := c.db.QueryRow(`SELECT COALESCE((metadata->>'resent_after_crash')::boolean, false) FROM messages WHERE id = $1`, k).Scan(&flagged); err != nil {
+			t.Fatal(err)
+		}
+		if !flagged {
+			t.Fatalf("reply %s was sent %d times without the resend being detected", k, n)
+		}
+		t.Logf("reply %s sent %d times after a crash (detected)", k, n)
+	}
+	t.Logf("%d inbound messages, %d replies, %d tickets", inbound, replies, tickets)
+}
+
+func TestClusterThreeMembers(t *testing.T) {
+	c := startCluster(t)
+	for n := range clusterMessages {
+		c.send(n)
+	}
+	c.waitAnswered("three members")
+	c.check(clusterMessages)
+	// The work was shared: every member activated conversation grains and
+	// consumed part of the inbound topic.
+	for i, m := range c.members {
+		act, disp := metric(m, `frontdesk_grain_activations_total{kind="conversation"}`), metric(m, `frontdesk_dispatch_records_total{group="conversations",outcome="acked"}`)
+		t.Logf("member %d: %v conversation activations, %v records dispatched", i, act, disp)
+		if act == 0 || disp == 0 {
+			t.Fatalf("member %d took no share of the work (activations %v, dispatched %v)", i, act, disp)
+		}
+	}
+
+	t.Run("replay equals what was produced, in per-key order", func(t *testing.T) {
+		var out, errb strings.Builder
+		env := map[string]string{"FRONTDESK_KAFKA_BROKERS": c.broker, "FRONTDESK_LOG_LEVEL": "error"}
+		if code := run(context.Background(), []string{"replay", "-topic", "inbound", "-from-offset", "0"}, envOf(env), &out, &errb); code != 0 {
+			t.Fatalf("replay: %d %s", code, errb.String())
+		}
+		order := map[string][]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var e struct {
+				Type    string `json:"type"`
+				Key     string `json:"key"`
+				Payload struct {
+					ID string `json:"channel_message_id"`
+				} `json:"payload"`
+			}
+			if err := jsonUnmarshal(line, &e); err != nil {
+				t.Fatalf("replay line %q: %v", line, err)
+			}
+			if e.Type == "message.received" {
+				order[e.Key] = append(order[e.Key], e.Payload.ID)
+			}
+		}
+		if len(order) != clusterConversations {
+			t.Fatalf("replayed %d conversations, want %d", len(order), clusterConversations)
+		}
+		for key, ids := range order {
+			if len(ids) != clusterMessages {
+				t.Fatalf("%s: %d messages replayed, want %d", key, len(ids), clusterMessages)
+			}
+			for n, id := range ids {
+				if !strings.HasSuffix(id, fmt.Sprintf(".%d", n)) {
+					t.Fatalf("%s: replay order %v", key, ids)
+				}
+			}
+		}
+	})
+}
+
+func TestClusterKillOneMember(t *testing.T) {
+	c := startCluster(t)
+	c.send(0)
+	c.send(1)
+	victim := c.members[2]
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	victim.alive.Store(false)
+	<-victim.done
+	// Every conversation gets a message right after the kill; the time until
+	// the last of them is answered is the recovery time.
+	c.send(2)
+	c.waitAnswered("after kill -9")
+	recovery := time.Since(killed)
+	fmt.Printf("cluster recovery after kill -9: every conversation answered again %.1f s after the kill\n", recovery.Seconds())
+	t.Logf("recovery after kill -9: %s", recovery)
+	c.send(3)
+	c.send(4)
+	c.waitAnswered("after kill -9, more load")
+	c.check(clusterMessages)
+}
+
+func TestClusterPausedMember(t *testing.T) {
+	c := startCluster(t)
+	c.send(0)
+	victim := c.members[1]
+	if err := victim.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	victim.alive.Store(false)
+	var sends atomic.Int32
+	go func() { c.send(1); sends.Add(1) }()
+	time.Sleep(15 * time.Second) // longer than the session timeout (6 s) and fencing (3 s)
+	if err := victim.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	victim.alive.Store(true)
+	for sends.Load() == 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.send(2)
+	c.send(3)
+	c.send(4)
+	c.waitAnswered("after SIGSTOP/SIGCONT")
+	c.check(clusterMessages)
+}
+
+func TestClusterRollingRestart(t *testing.T) {
+	c := startCluster(t)
+	for n := range clusterMessages {
+		done := make(chan struct{})
+		go func() { c.send(n); close(done) }()
+		if n < len(c.members) {
+			m := c.members[n]
+			m.alive.Store(false)
+			m.stop(t)
+			c.restart(n)
+		}
+		<-done
+	}
+	c.waitAnswered("rolling restart")
+	c.check(clusterMessages)
+}

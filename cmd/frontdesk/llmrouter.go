@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/service"
+)
+
+// frontdesk llmrouter: the LLM router alone, as the service that
+// FRONTDESK_LLMROUTER_URL points at, recording every call in the store.
+
+// llmrouterConfig is the configuration of frontdesk llmrouter: the shared
+// settings it reads (listen address, store, default backend, logging) and
+// its own.
+type llmrouterConfig struct {
+	config
+	// RouterConfig is the YAML file of backends and routes
+	// (FRONTDESK_LLMROUTER_CONFIG); empty means FRONTDESK_LLM_*.
+	RouterConfig string
+	// APIKey is the bearer key clients must send
+	// (FRONTDESK_LLMROUTER_API_KEY); empty leaves the service open.
+	APIKey string
+}
+
+// llmrouterShared names the settings of the binary that llmrouter reads.
+var llmrouterShared = []string{
+	"FRONTDESK_HTTP_ADDR", "FRONTDESK_DATA_DIR", "FRONTDESK_DATABASE_URL",
+	"FRONTDESK_LLM_BASE_URL", "FRONTDESK_LLM_MODEL", "FRONTDESK_LLM_API_KEY",
+	"FRONTDESK_LOG_LEVEL", "FRONTDESK_LOG_FORMAT",
+}
+
+// routerSetting ties one environment variable of llmrouter to its flag.
+type routerSetting struct {
+	env, flag, def, help string
+	set                  func(c *llmrouterConfig, v string) error
+}
+
+// llmrouterSettings returns the shared settings, taken from settings, and
+// llmrouter's own.
+func llmrouterSettings() ([]routerSetting, error) {
+	var out []routerSetting
+	for _, name := range llmrouterShared {
+		i := slices.IndexFunc(settings, func(s setting) bool { return s.env == name })
+		if i < 0 {
+			return nil, fmt.Errorf("llmrouter: setting %s is gone from the shared settings", name)
+		}
+		s := settings[i]
+		out = append(out, routerSetting{s.env, s.flag, s.def, s.help, func(c *llmrouterConfig, v string) error { return s.set(&c.config, v) }})
+	}
+	return append(out,
+		routerSetting{"FRONTDESK_LLMROUTER_CONFIG", "llmrouter-config", "", "YAML file of the router's backends and routes (empty: FRONTDESK_LLM_*, else the offline responder)",
+			func(c *llmrouterConfig, v string) error { c.RouterConfig = v; return nil }},
+		routerSetting{"FRONTDESK_LLMROUTER_API_KEY", "llmrouter-api-key", "", "bearer key that clients of the service must send (empty: no key)",
+			func(c *llmrouterConfig, v string) error { c.APIKey = v; return nil }},
+	), nil
+}
+
+// parseLLMRouterConfig reads the environment, then flags of args (which
+// override it), and validates the result.
+func parseLLMRouterConfig(args []string, getenv func(string) string, stderr io.Writer) (llmrouterConfig, error) {
+	ss, err := llmrouterSettings()
+	if err != nil {
+		return llmrouterConfig{}, err
+	}
+	fs := flag.NewFlagSet("llmrouter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: frontdesk llmrouter [flags]\n\nServes the LLM router alone: POST /llm/infer, the OpenAI-compatible /v1/chat/completions,\n/v1/embeddings and /v1/models, /healthz, /readyz and /metrics.\n\nEach flag mirrors an environment variable (the flag wins):\n")
+		for _, s := range ss {
+			fmt.Fprintf(fs.Output(), "  -%s / %s (default %q)\n      %s\n", s.flag, s.env, s.def, s.help)
+		}
+	}
+	vals := make([]*string, len(ss))
+	for i, s := range ss {
+		def := s.def
+		if v, ok := lookup(getenv, s.env); ok {
+			def = v
+		}
+		vals[i] = fs.String(s.flag, def, s.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		return llmrouterConfig{}, err
+	}
+	if fs.NArg() > 0 {
+		return llmrouterConfig{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var c llmrouterConfig
+	var errs []error
+	for i, s := range ss {
+		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+func (c llmrouterConfig) validate() error {
+	if c.HTTPAddr == "" {
+		return errors.New("FRONTDESK_HTTP_ADDR: empty")
+	}
+	if err := c.Store.Validate(); err != nil {
+		return err
+	}
+	if c.RouterConfig != "" && c.LLM.BaseURL != "" {
+		return errors.New("FRONTDESK_LLMROUTER_CONFIG and FRONTDESK_LLM_BASE_URL: set one; the file names every backend")
+	}
+	if c.LLM.BaseURL != "" && c.LLM.Model == "" {
+		return errors.New("FRONTDESK_LLM_MODEL: required when FRONTDESK_LLM_BASE_URL is set")
+	}
+	return nil
+}
+
+// runLLMRouter runs frontdesk llmrouter and returns the exit code.
+func runLLMRouter(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseLLMRouterConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "frontdesk llmrouter: configuration: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg.config, stderr)
+	if err := serveLLMRouter(ctx, cfg, getenv, log); err != nil {
+		log.Error().Err(err).Msg("llmrouter failed")
+		return 1
+	}
+	return 0
+}
+
+// buildRouter returns the router of cfg and the models it may use: from
+// the YAML file, else the default backend of FRONTDESK_LLM_*, else the
+// offline responder alone.
+func buildRouter(cfg llmrouterConfig, getenv func(string) string, log zerolog.Logger, reg prometheus.Registerer) (*llmrouter.Router, []string, error) {
+	if cfg.RouterConfig == "" {
+		router, err := llmrouter.NewDefault(cfg.LLM.BaseURL, cfg.LLM.Model, cfg.LLM.APIKey, log, reg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("FRONTDESK_LLM_*: %w", err)
+		}
+		if cfg.LLM.BaseURL == "" {
+			log.Warn().Msg("no model configured (FRONTDESK_LLMROUTER_CONFIG, FRONTDESK_LLM_BASE_URL): every answer comes from the offline responder")
+			return router, []string{llmrouter.OfflineName}, nil
+		}
+		return router, []string{cfg.LLM.Model}, nil
+	}
+	f, err := os.Open(cfg.RouterConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG: %w", err)
+	}
+	defer f.Close()
+	fc, err := llmrouter.LoadConfig(f, getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.RouterConfig, err)
+	}
+	router, err := llmrouter.NewFromConfig(fc, log, reg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.RouterConfig, err)
+	}
+	var models []string
+	add := func(m string) {
+		if m != "" && !slices.Contains(models, m) {
+			models = append(models, m)
+		}
+	}
+	for _, b := range fc.Backends {
+		add(b.Model)
+	}
+	for _, r := range fc.Routes {
+		for _, c := range r.Candidates {
+			add(c.Model)
+		}
+	}
+	return router, models, nil
+}
+
+// serveLLMRouter serves the router until ctx ends or SIGINT/SIGTERM, then
+// lets requests in flight finish and closes the store.
+func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string) string, log zerolog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	store, err := openStore(ctx, cfg.config, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	tenant, err := ensureDefaultTenant(ctx, store)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	router, models, err := buildRouter(cfg, getenv, log, reg)
+	if err != nil {
+		return err
+	}
+	acct := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log)
+	var emb service.Embedder
+	if e, ok := any(router).(service.Embedder); ok {
+		emb = e
+	}
+	svc, err := service.New(service.Config{APIKey: cfg.APIKey, Models: models, DefaultTenantID: tenant.ID, Ready: store.Ping},
+		acct, emb, log, reg, reg)
+	if err != nil {
+		return err
+	}
+	// The gateway's server answers /healthz, /readyz (the store) and
+	// /metrics, and hands everything else to the service.
+	srv := gateway.New(gateway.Config{Addr: cfg.HTTPAddr}, log, reg, map[string]gateway.Check{"store": store.Ping})
+	srv.Handle("/", svc)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	log.Info().Strs("models", models).Bool("key", cfg.APIKey != "").Str("default_tenant_id", tenant.ID).
+		Msg("llm router service: POST /llm/infer, /v1/chat/completions")
+	if err := srv.Run(ctx); err != nil {
+		return fmt.Errorf("llmrouter: %w", err)
+	}
+	log.Info().Msg("stopped cleanly")
+	return nil
+}
