@@ -31,7 +31,7 @@ import (
 
 // freeClusterAddr returns a loopback address whose port and port+1000 (the
 // automanaged membership port) are both free.
-func freeClusterAddr(t *testing.T) string {
+func freeClusterAddr(t testing.TB) string {
 	t.Helper()
 	for range 100 {
 		addr := freeAddr(t)
@@ -54,15 +54,18 @@ func freeClusterAddr(t *testing.T) string {
 
 // testCluster is a kfake broker, three members and their fakes.
 type testCluster struct {
-	t       *testing.T
-	db      *sql.DB
-	dbURL   string
-	broker  string
-	graph   *whatsapptest.Graph
-	llm     *llmtest.Server
-	members []*server
-	envs    [][]string
-	mu      sync.Mutex
+	t         testing.TB
+	kfake     string
+	brokerCmd *exec.Cmd
+	brokerDir string
+	db        *sql.DB
+	dbURL     string
+	broker    string
+	graph     *whatsapptest.Graph
+	llm       *llmtest.Server
+	members   []*server
+	envs      [][]string
+	mu        sync.Mutex
 }
 
 // clusterModel answers like a support agent: the first turn of a
@@ -80,7 +83,10 @@ func clusterModel(r llmtest.Request) llmtest.Step {
 	return llmtest.ToolCalls(llmtest.Call{Name: "create_ticket", Arguments: `{"subject":"Order question"}`})
 }
 
-func startCluster(t *testing.T) *testCluster {
+func startCluster(t testing.TB) *testCluster { return startMembers(t, 3) }
+
+// startMembers starts a broker and n members.
+func startMembers(t testing.TB, n int) *testCluster {
 	t.Helper()
 	if os.Getenv(sqlstoretest.EnvDatabaseURL) == "" {
 		t.Skip(sqlstoretest.SkipMessage)
@@ -97,23 +103,9 @@ func startCluster(t *testing.T) *testCluster {
 	if out, err := exec.Command("go", "build", "-o", kfake, "../kfake-dev").CombinedOutput(); err != nil {
 		t.Fatalf("build kfake-dev: %v\n%s", err, out)
 	}
-	c.broker = freeAddr(t)
-	bcmd := exec.Command(kfake, "-addr", c.broker, "-data-dir", t.TempDir())
-	bcmd.Stdout, bcmd.Stderr = os.Stderr, os.Stderr
-	if err := bcmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = bcmd.Process.Kill(); _ = bcmd.Wait() })
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		if conn, err := net.Dial("tcp", c.broker); err == nil {
-			conn.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kfake-dev did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c.kfake, c.broker, c.brokerDir = kfake, freeAddr(t), t.TempDir()
+	c.startBroker()
+	t.Cleanup(func() { c.stopBroker(syscall.SIGKILL) })
 
 	c.graph = whatsapptest.NewGraph(t)
 	c.graph.AcceptTokens(pilotToken)
@@ -121,7 +113,10 @@ func startCluster(t *testing.T) *testCluster {
 	for range 6000 {
 		c.llm.Script(llmtest.Func(clusterModel))
 	}
-	addrs := []string{freeClusterAddr(t), freeClusterAddr(t), freeClusterAddr(t)}
+	var addrs []string
+	for range n {
+		addrs = append(addrs, freeClusterAddr(t))
+	}
 	for _, a := range addrs {
 		c.envs = append(c.envs, []string{
 			"FRONTDESK_DATABASE_URL=" + c.dbURL, "FRONTDESK_KAFKA_BROKERS=" + c.broker, "FRONTDESK_KAFKA_PARTITIONS=12",
@@ -129,6 +124,8 @@ func startCluster(t *testing.T) *testCluster {
 			"FRONTDESK_WHATSAPP_VERIFY_TOKEN=v", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
 			"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,
 			"FRONTDESK_GRAPH_API_URL=" + c.graph.BaseURL(), "FRONTDESK_LLM_BASE_URL=" + c.llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
+			// Members starting together agree on the first admin too.
+			"FRONTDESK_ADMIN_EMAIL=" + adminEmail, "FRONTDESK_ADMIN_PASSWORD=" + adminPass,
 		})
 	}
 	for i := range addrs {
@@ -138,6 +135,35 @@ func startCluster(t *testing.T) *testCluster {
 		m.waitReady(t)
 	}
 	return c
+}
+
+// startBroker starts kfake-dev on the cluster's address and data dir.
+func (c *testCluster) startBroker() {
+	t := c.t
+	c.brokerCmd = exec.Command(c.kfake, "-addr", c.broker, "-data-dir", c.brokerDir)
+	c.brokerCmd.Stdout, c.brokerCmd.Stderr = os.Stderr, os.Stderr
+	if err := c.brokerCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if conn, err := net.Dial("tcp", c.broker); err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("kfake-dev did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *testCluster) stopBroker(sig syscall.Signal) {
+	if c.brokerCmd == nil || c.brokerCmd.Process == nil {
+		return
+	}
+	_ = c.brokerCmd.Process.Signal(sig)
+	_ = c.brokerCmd.Wait()
+	c.brokerCmd = nil
 }
 
 // restart starts member i again (same cluster address).
@@ -433,5 +459,23 @@ func TestClusterRollingRestart(t *testing.T) {
 		<-done
 	}
 	c.waitAnswered("rolling restart")
+	c.check(clusterMessages)
+}
+
+func TestClusterBrokerRestart(t *testing.T) {
+	c := startCluster(t)
+	c.send(0)
+	c.send(1)
+	// The broker goes away under load and comes back on the same address
+	// and data dir: producers (the outbox relay) and consumers recover.
+	done := make(chan struct{})
+	go func() { c.send(2); close(done) }()
+	c.stopBroker(syscall.SIGTERM)
+	time.Sleep(3 * time.Second)
+	c.startBroker()
+	<-done
+	c.send(3)
+	c.send(4)
+	c.waitAnswered("after a broker restart")
 	c.check(clusterMessages)
 }

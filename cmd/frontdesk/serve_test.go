@@ -72,7 +72,7 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-func startServer(t *testing.T, env ...string) *server {
+func startServer(t testing.TB, env ...string) *server {
 	t.Helper()
 	s := &server{addr: freeAddr(t), done: make(chan error, 1)}
 	s.alive.Store(true)
@@ -120,7 +120,7 @@ func (s *server) get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (s *server) waitReady(t *testing.T) {
+func (s *server) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -141,7 +141,7 @@ func (s *server) waitReady(t *testing.T) {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
