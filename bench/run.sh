@@ -19,6 +19,10 @@ run ./actors/ 'GrainMemory' 1x
 run ./gateway/ 'WebhookIngest' 4000x
 run ./cmd/frontdesk/ 'TurnOverhead' 300x
 run ./cmd/frontdesk/ 'Replay' 1x
+if [ -n "${FRONTDESK_TEST_DATABASE_URL:-}" ]; then
+  go test -tags cluster -run '^$' -bench 'ClusterEndToEnd' -benchtime 1x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
+  go test -tags cluster -run '^$' -bench 'ClusterRecovery' -benchtime 3x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
+fi
 
 {
   echo "# Benchmark results"
@@ -46,6 +50,11 @@ What each benchmark measures:
   from 8 concurrent clients, beside a bare `net/http` handler that only answers 200 in the same run;
   `ratio-vs-bare` is ingest req/s ÷ bare req/s.
 - `Replay`: `frontdesk replay` of 200,000 envelopes from the SQLite log to a discarding writer.
+- `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes): 200
+  conversations chatting at once, each sending its next message when the previous one was answered; messages/s
+  and p50/p99 of webhook → reply at the Graph API.
+- `ClusterRecovery`: `kill -9` of one of three members; seconds until every conversation answered its next
+  message (p50 and max over the runs).
 - `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
   model that answers instantly (SQLite), one message after another; p50/p99.
 
