@@ -19,6 +19,7 @@ run ./actors/ 'GrainMemory' 1x
 run ./gateway/ 'WebhookIngest' 4000x
 run ./cmd/frontdesk/ 'TurnOverhead' 300x
 run ./cmd/frontdesk/ 'Replay' 1x
+run ./llmrouter/service/ 'RouterOverhead' 3000x
 if [ -n "${FRONTDESK_TEST_DATABASE_URL:-}" ]; then
   go test -tags cluster -run '^$' -bench 'ClusterEndToEnd' -benchtime 1x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
   go test -tags cluster -run '^$' -bench 'ClusterRecovery' -benchtime 3x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
@@ -49,6 +50,9 @@ What each benchmark measures:
 - `WebhookIngest/<db>`: signed one-message `POST /webhooks/whatsapp` (verify, parse, dedupe, append, 200)
   from 8 concurrent clients, beside a bare `net/http` handler that only answers 200 in the same run;
   `ratio-vs-bare` is ingest req/s ÷ bare req/s.
+- `RouterOverhead`: `/v1/chat/completions` through the `frontdesk llmrouter` service and router to an
+  instant fake backend, beside calling the fake directly in the same run; p50/p99 added latency and req/s
+  with 8 clients.
 - `Replay`: `frontdesk replay` of 200,000 envelopes from the SQLite log to a discarding writer.
 - `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes): 200
   conversations chatting at once, each sending its next message when the previous one was answered; messages/s

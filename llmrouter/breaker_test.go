@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/llmtest"
 )
 
 // TestCircuitBreaker drives one backend's breaker through its states with
@@ -156,5 +157,76 @@ func TestCircuitCountsOnlyUnavailability(t *testing.T) {
 	}
 	if c := b.count(); c != 6 {
 		t.Errorf("backend had %d calls, want 6: its circuit must stay closed", c)
+	}
+}
+
+// TestCircuitWithFallbackOverFakes puts a primary and a secondary
+// OpenAI-compatible fake behind one route, with an injected clock: while
+// the primary is down the secondary answers; after Failures calls the
+// primary's circuit opens and its fake gets no request; after the cooldown
+// one probe reaches it: a failed probe opens the circuit again, a good one
+// closes it and the primary answers again.
+func TestCircuitWithFallbackOverFakes(t *testing.T) {
+	primary, secondary := llmtest.NewServer(t), llmtest.NewServer(t)
+	newBackend := func(name string, srv *llmtest.Server) llmrouter.Backend {
+		cfg := srv.OpenAIConfig()
+		cfg.Name = name
+		return newOpenAI(t, cfg)
+	}
+	clk := newClock()
+	reg := prometheus.NewPedanticRegistry()
+	r := newRouterWith(t, llmrouter.Config{
+		Backends: []llmrouter.Backend{newBackend("primary", primary), newBackend("secondary", secondary)},
+		Policy: llmrouter.Policy{Routes: []llmrouter.Route{{Name: "support",
+			Candidates: []llmrouter.Candidate{{Backend: "primary"}, {Backend: "secondary"}}}}},
+		Limits: map[string]llmrouter.Limits{"primary": {Circuit: llmrouter.CircuitConfig{Failures: 2, Cooldown: time.Minute}}},
+		Now:    clk.Now,
+	}, reg)
+	const closed, open = 0, 1
+	attempts := llmrouter.DefaultMaxAttempts
+	steps := []struct {
+		name         string
+		before       func()
+		wantBackend  string
+		wantPrimary  int // requests the primary's fake has received in all
+		wantState    float64
+		wantFallback int // requests the secondary's fake has received in all
+	}{
+		{"primary down: secondary answers", primary.Down, "secondary", attempts, closed, 1},
+		{"second failure opens the circuit", nil, "secondary", 2 * attempts, open, 2},
+		{"open: the primary is not contacted", nil, "secondary", 2 * attempts, open, 3},
+		{"still cooling down", func() { clk.advance(59 * time.Second) }, "secondary", 2 * attempts, open, 4},
+		{"failed probe opens it again", func() { clk.advance(time.Second) }, "secondary", 3 * attempts, open, 5},
+		{"open again: not contacted", func() { clk.advance(30 * time.Second) }, "secondary", 3 * attempts, open, 6},
+		{"good probe closes it", func() {
+			clk.advance(30 * time.Second)
+			primary.Up()
+			primary.Script(llmtest.Text("from primary"))
+		}, "primary", 3*attempts + 1, closed, 6},
+		{"closed: the primary answers", func() { primary.Script(llmtest.Text("from primary")) }, "primary", 3*attempts + 2, closed, 6},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		if s.wantBackend == "secondary" {
+			secondary.Script(llmtest.Text("from secondary"))
+		}
+		resp, err := r.Complete(context.Background(), customerTurn("where is my order"))
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if resp.Backend != s.wantBackend || resp.Message.Content != "from "+s.wantBackend || resp.Route != "support" {
+			t.Errorf("%s: answered by %s (%q) on %q, want %s", s.name, resp.Backend, resp.Message.Content, resp.Route, s.wantBackend)
+		}
+		if n := len(primary.Requests()); n != s.wantPrimary {
+			t.Errorf("%s: the primary's fake has received %d requests, want %d", s.name, n, s.wantPrimary)
+		}
+		if n := len(secondary.Requests()); n != s.wantFallback {
+			t.Errorf("%s: the secondary's fake has received %d requests, want %d", s.name, n, s.wantFallback)
+		}
+		if v, _ := metricValue(t, reg, "frontdesk_llm_circuit_state", map[string]string{"backend": "primary"}); v != s.wantState {
+			t.Errorf("%s: circuit state %v, want %v", s.name, v, s.wantState)
+		}
 	}
 }

@@ -8,13 +8,18 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// maxIdleConnsPerHost is how many idle connections to one backend host
+// NewFromConfig's client keeps for reuse.
+const maxIdleConnsPerHost = 64
+
 // NewFromConfig validates cfg and returns its Router: a backend of each
 // configured kind, the routes as its Policy (one catch-all route over the
 // backends in order when there are none), each backend's timeout,
-// concurrency limit and circuit breaker as its Limits, and the Offline
-// responder last. Every backend sends through one HTTP client whose
-// transport refuses any host that is not a configured backend's (see
-// ErrEgressDenied), redirects included. Metrics go to reg (none when nil).
+// concurrency limit and circuit breaker as its Limits, the Offline
+// responder last, and the embeddings section as its EmbeddingRoute. Every
+// backend sends through one HTTP client whose transport refuses any host
+// that is not a configured backend's (see ErrEgressDenied), redirects
+// included. Metrics go to reg (none when nil).
 func NewFromConfig(cfg FileConfig, log zerolog.Logger, reg prometheus.Registerer) (*Router, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -28,7 +33,12 @@ func NewFromConfig(cfg FileConfig, log zerolog.Logger, reg prometheus.Registerer
 	}
 	var base http.RoundTripper = http.DefaultTransport
 	if t, ok := base.(*http.Transport); ok {
-		base = t.Clone()
+		t = t.Clone()
+		// Keep a connection for every call in flight: with net/http's
+		// default of 2 idle connections per host, concurrent calls to one
+		// model server dial (and leave TIME_WAIT sockets) on most requests.
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		base = t
 	}
 	transport, err := newEgress(base, allowed...)
 	if err != nil {
@@ -36,6 +46,9 @@ func NewFromConfig(cfg FileConfig, log zerolog.Logger, reg prometheus.Registerer
 	}
 	client := &http.Client{Transport: transport}
 	rc := Config{Policy: cfg.policy(), Limits: map[string]Limits{}}
+	if e := cfg.Embeddings; e != nil {
+		rc.Embeddings = EmbeddingRoute{Backend: e.Backend, Model: e.Model}
+	}
 	for _, bc := range cfg.Backends {
 		b, err := buildBackend(bc, client)
 		if err != nil {

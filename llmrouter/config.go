@@ -36,12 +36,26 @@ const (
 //	      - {backend: gpu, weight: 90, temperature: 0.3, max_tokens: 512}
 //	      - {backend: gpu, model: Qwen/Qwen2.5-14B-Instruct, weight: 10}
 //	      - {backend: cloud, model: gpt-4o-mini}   # fallback only
+//	embeddings:
+//	  backend: gpu                  # one backend, no fallback
+//	  model: BAAI/bge-m3            # empty: the caller's, else the backend's
 //
 // Without routes, one route matches every request and tries the backends
-// in order.
+// in order. Without embeddings, the router does not embed.
 type FileConfig struct {
-	Backends []BackendConfig `yaml:"backends"`
-	Routes   []RouteConfig   `yaml:"routes"`
+	Backends   []BackendConfig   `yaml:"backends"`
+	Routes     []RouteConfig     `yaml:"routes"`
+	Embeddings *EmbeddingsConfig `yaml:"embeddings"`
+}
+
+// EmbeddingsConfig is the embeddings section of a FileConfig: the backend
+// (any kind) that embeds texts, and the model it is sent.
+type EmbeddingsConfig struct {
+	// Backend is the name of a backend of the file.
+	Backend string `yaml:"backend"`
+	// Model, when set, replaces the caller's model; empty leaves the
+	// caller's, else the backend's model.
+	Model string `yaml:"model"`
 }
 
 // BackendConfig is one backend of a FileConfig.
@@ -199,6 +213,14 @@ func (c FileConfig) Validate() error {
 	}
 	if err := c.policy().validate(func(n string) bool { return names[n] }); err != nil {
 		errs = append(errs, err)
+	}
+	if e := c.Embeddings; e != nil {
+		switch {
+		case e.Backend == "":
+			errs = append(errs, errors.New("embeddings.backend: required"))
+		case !names[e.Backend]:
+			errs = append(errs, fmt.Errorf("embeddings.backend: unknown backend %q", e.Backend))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("llm router config: %w", err)

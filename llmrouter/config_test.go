@@ -45,6 +45,9 @@ func TestLoadConfig(t *testing.T) {
 		r.Candidates[0].MaxTokens != 512 || r.Candidates[1].Model != "Qwen/Qwen2.5-14B-Instruct" || r.Candidates[2].Weight != nil {
 		t.Errorf("route %+v", r)
 	}
+	if e := cfg.Embeddings; e == nil || *e != (llmrouter.EmbeddingsConfig{Backend: "local", Model: "nomic-embed-text"}) {
+		t.Errorf("embeddings %+v", e)
+	}
 	if _, err := llmrouter.NewFromConfig(cfg, zerolog.Nop(), prometheus.NewPedanticRegistry()); err != nil {
 		t.Errorf("NewFromConfig: %v", err)
 	}
@@ -89,6 +92,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad tools condition", backend + "routes:\n  - {name: r, when: {tools: maybe}, candidates: [{backend: gpu}]}\n", []string{`routes[0].when.tools: "maybe"`}},
 		{"unknown condition key", backend + "routes:\n  - {name: r, when: {tenant: [a]}, candidates: [{backend: gpu}]}\n", []string{"routes[0].when.tenant", "unknown key"}},
 		{"temperature out of range", backend + "routes:\n  - {name: r, candidates: [{backend: gpu, temperature: 3}]}\n", []string{"routes[0].candidates[0].temperature"}},
+		{"embeddings without a backend", backend + "embeddings: {model: bge-m3}\n", []string{"embeddings.backend: required"}},
+		{"embeddings of an unknown backend", backend + "embeddings: {backend: cpu}\n", []string{`embeddings.backend: unknown backend "cpu"`}},
+		{"unknown embeddings key", backend + "embeddings: {backend: gpu, dimensions: 8}\n", []string{"embeddings.dimensions", "unknown key"}},
 		{"every problem reported", "backends:\n  - {name: gpu, kind: tgi, base_url: nowhere}\nroutes:\n  - {name: r, candidates: [{backend: cpu}]}\n",
 			[]string{"backends[0].kind", "backends[0].base_url", "routes[0].candidates[0].backend"}},
 	}

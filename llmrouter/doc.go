@@ -6,7 +6,8 @@
 // embeddings); the Offline responder of last resort; and the Router,
 // which picks backends by a routing Policy (conditions, weighted sticky
 // splits), guards each with a circuit breaker, a concurrency limit and a
-// deadline, and falls back to Offline when none can answer. LoadConfig
+// deadline, and falls back to Offline when none can answer; the Router
+// also embeds, with the one backend its configuration names. LoadConfig
 // reads the router's YAML file and NewFromConfig builds the Router from
 // it, with every request's host checked against the configured backends.
 //

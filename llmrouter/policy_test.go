@@ -210,3 +210,62 @@ func TestPolicyValidation(t *testing.T) {
 		t.Error("New accepted two backends named b")
 	}
 }
+
+// TestWeightedSplitOf10kConversations routes 10,000 conversations over a
+// weighted route, three turns each: every arm's share is within 2
+// percentage points of its weight, and every turn of a conversation goes
+// to the arm of its first.
+func TestWeightedSplitOf10kConversations(t *testing.T) {
+	const conversations, turns = 10_000, 3
+	tests := []struct {
+		name    string
+		weights map[string]int
+	}{
+		{"70:30", map[string]int{"a": 70, "b": 30}},
+		{"50:25:25", map[string]int{"a": 50, "b": 25, "c": 25}},
+		{"1:1:1:1", map[string]int{"a": 1, "b": 1, "c": 1, "d": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var backends []llmrouter.Backend
+			var cands []llmrouter.Candidate
+			arms := map[string]*recorder{}
+			for _, name := range []string{"a", "b", "c", "d"} {
+				if w, ok := tt.weights[name]; ok {
+					arms[name] = &recorder{name: name}
+					backends = append(backends, arms[name])
+					cands = append(cands, llmrouter.Candidate{Backend: name, Weight: w})
+				}
+			}
+			r := newRouterWith(t, llmrouter.Config{Backends: backends,
+				Policy: llmrouter.Policy{Routes: []llmrouter.Route{{Name: "ab-" + tt.name, Candidates: cands}}}}, nil)
+			arm := make([]string, conversations)
+			for turn := range turns {
+				for i := range conversations {
+					resp, err := r.Complete(context.Background(), llmrouter.Request{TenantID: "t1", ConversationID: fmt.Sprintf("conv-%d", i),
+						Messages: []llmrouter.Message{user("hi")}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if turn == 0 {
+						arm[i] = resp.Backend
+					} else if resp.Backend != arm[i] {
+						t.Fatalf("conv-%d: turn %d went to %s, its first to %s", i, turn, resp.Backend, arm[i])
+					}
+				}
+			}
+			total := 0
+			for _, w := range tt.weights {
+				total += w
+			}
+			for name, w := range tt.weights {
+				// The recorders count what reached each backend.
+				got := float64(arms[name].count()) / (conversations * turns)
+				want := float64(w) / float64(total)
+				if got < want-0.02 || got > want+0.02 {
+					t.Errorf("arm %s got %.2f%% of the conversations, want %.0f%% ± 2", name, 100*got, 100*want)
+				}
+			}
+		})
+	}
+}

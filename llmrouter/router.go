@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,21 @@ type Config struct {
 	Limits map[string]Limits
 	// Now is the circuit breakers' clock; nil means time.Now.
 	Now func() time.Time
+	// Embeddings names the backend that Embed uses; its zero value means
+	// the Router does not embed.
+	Embeddings EmbeddingRoute
+}
+
+// EmbeddingRoute names the one backend that turns texts into vectors, and
+// its model. There is no fallback: vectors of another model or server are
+// not comparable with those already stored.
+type EmbeddingRoute struct {
+	// Backend is the Name of a configured backend that implements
+	// Embedder; empty means none.
+	Backend string
+	// Model, when set, replaces the caller's model, as Candidate.Model
+	// does; empty leaves the caller's, else the backend's configured one.
+	Model string
 }
 
 // Limits bound the router's use of one backend.
@@ -64,6 +80,15 @@ func (c Config) Validate() error {
 	if err := c.Policy.validate(func(n string) bool { return names[n] }); err != nil {
 		return fmt.Errorf("llm router: %w", err)
 	}
+	if e := c.Embeddings.Backend; e != "" {
+		i := slices.IndexFunc(c.Backends, func(b Backend) bool { return b.Name() == e })
+		if i < 0 {
+			return fmt.Errorf("llm router: embeddings: unknown backend %q", e)
+		}
+		if _, ok := c.Backends[i].(Embedder); !ok {
+			return fmt.Errorf("llm router: embeddings: backend %q cannot embed", e)
+		}
+	}
 	for n, l := range c.Limits {
 		if !names[n] {
 			return fmt.Errorf("llm router: limits for unknown backend %q", n)
@@ -92,9 +117,15 @@ type Router struct {
 	offline  *Offline
 	log      zerolog.Logger
 	metrics  *metrics
+	// embedder is the backend of Config.Embeddings, nil when none.
+	embedder   *guarded
+	embedModel string
 }
 
-var _ Streamer = (*Router)(nil)
+var (
+	_ Streamer = (*Router)(nil)
+	_ Embedder = (*Router)(nil)
+)
 
 // guarded is a backend with what the router keeps for it.
 type guarded struct {
@@ -130,6 +161,9 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Router, er
 		}
 		r.backends[b.Name()] = g
 	}
+	if e := cfg.Embeddings; e.Backend != "" {
+		r.embedder, r.embedModel = r.backends[e.Backend], e.Model
+	}
 	if len(r.policy.Routes) == 0 && len(cfg.Backends) > 0 {
 		route := Route{Name: DefaultRoute}
 		for _, b := range cfg.Backends {
@@ -143,12 +177,14 @@ func New(cfg Config, log zerolog.Logger, reg prometheus.Registerer) (*Router, er
 // NewDefault returns the router of the default agent: the OpenAI-compatible
 // backend "openai" at baseURL for model with apiKey (FRONTDESK_LLM_BASE_URL,
 // _MODEL, _API_KEY) when baseURL is set, on one catch-all route, then the
-// Offline responder; with no baseURL, the Offline responder alone. It is
-// NewFromConfig of that configuration.
+// Offline responder, and embedding with the same backend (the caller's
+// model, else model); with no baseURL, the Offline responder alone, which
+// does not embed. It is NewFromConfig of that configuration.
 func NewDefault(baseURL, model, apiKey string, log zerolog.Logger, reg prometheus.Registerer) (*Router, error) {
 	var cfg FileConfig
 	if baseURL != "" {
 		cfg.Backends = []BackendConfig{{Name: "openai", Kind: KindOpenAI, BaseURL: baseURL, Model: model, APIKey: apiKey}}
+		cfg.Embeddings = &EmbeddingsConfig{Backend: "openai"}
 	}
 	return NewFromConfig(cfg, log, reg)
 }
@@ -237,15 +273,28 @@ func fallsThrough(err error) bool {
 // try calls g with req unless its concurrency limit is reached or its
 // circuit is open, within its deadline, and records the call.
 func (r *Router) try(ctx context.Context, g *guarded, req Request, onDelta func(Delta), delivered *bool) (Response, error) {
-	name, model := g.Name(), g.model(req)
+	var resp Response
+	err := r.guard(ctx, g, g.model(req), func(ctx context.Context) (Usage, error) {
+		var err error
+		resp, err = g.call(ctx, req, onDelta, delivered)
+		return resp.Usage, err
+	})
+	return resp, err
+}
+
+// guard runs call against g unless its concurrency limit is reached or its
+// circuit is open, within its deadline; it tells the breaker how the call
+// went and records it under model.
+func (r *Router) guard(ctx context.Context, g *guarded, model string, call func(ctx context.Context) (Usage, error)) error {
+	name := g.Name()
 	if !g.acquire() {
 		r.metrics.call(name, model, outcomeBusy, 0, Usage{})
-		return Response{}, fmt.Errorf("%s: %w", name, ErrBackendBusy)
+		return fmt.Errorf("%s: %w", name, ErrBackendBusy)
 	}
 	defer g.release()
 	if !g.breaker.allow() {
 		r.metrics.call(name, model, outcomeCircuitOpen, 0, Usage{})
-		return Response{}, fmt.Errorf("%s: %w", name, ErrCircuitOpen)
+		return fmt.Errorf("%s: %w", name, ErrCircuitOpen)
 	}
 	cctx := ctx
 	if g.deadline > 0 {
@@ -254,19 +303,50 @@ func (r *Router) try(ctx context.Context, g *guarded, req Request, onDelta func(
 		defer cancel()
 	}
 	t0 := time.Now()
-	resp, err := g.call(cctx, req, onDelta, delivered)
+	usage, err := call(cctx)
 	oc := outcome(ctx, err)
-	switch oc {
-	case outcomeOK, outcomeError:
+	switch {
+	case oc == outcomeError && errors.Is(err, ErrInvalidRequest):
+		// Refused before anything was sent: no verdict on the server.
+		g.breaker.abandon()
+	case oc == outcomeOK, oc == outcomeError:
 		// The server answered, if only to refuse the request.
 		g.breaker.success()
-	case outcomeUnavailable:
+	case oc == outcomeUnavailable:
 		g.breaker.failure()
 	default:
 		g.breaker.abandon()
 	}
-	r.metrics.call(name, model, oc, time.Since(t0), resp.Usage)
-	return resp, err
+	r.metrics.call(name, model, oc, time.Since(t0), usage)
+	return err
+}
+
+// Embed turns inputs into vectors, one per input in order, with the
+// backend of Config.Embeddings, under its circuit breaker, concurrency
+// limit and deadline. The model sent is the route's when it names one,
+// else model, else the backend's configured one. Nothing falls back: a
+// vector of another model would not be comparable. The error wraps
+// ErrUnsupported when the Router has no embeddings backend, ErrCircuitOpen
+// or ErrBackendBusy when the backend was skipped, and is otherwise the
+// backend's (see Embedder).
+func (r *Router) Embed(ctx context.Context, model string, inputs []string) ([][]float32, error) {
+	g := r.embedder
+	if g == nil {
+		return nil, fmt.Errorf("llm router: embeddings: %w: no embeddings backend is configured", ErrUnsupported)
+	}
+	if r.embedModel != "" {
+		model = r.embedModel
+	}
+	var out [][]float32
+	err := r.guard(ctx, g, g.model(Request{Model: model}), func(ctx context.Context) (Usage, error) {
+		var err error
+		out, err = g.Backend.(Embedder).Embed(ctx, model, inputs)
+		return Usage{}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("llm router: embeddings: %w", err)
+	}
+	return out, nil
 }
 
 func (g *guarded) call(ctx context.Context, req Request, onDelta func(Delta), delivered *bool) (Response, error) {

@@ -188,6 +188,9 @@ func buildRouter(cfg llmrouterConfig, getenv func(string) string, log zerolog.Lo
 			add(c.Model)
 		}
 	}
+	if fc.Embeddings != nil {
+		add(fc.Embeddings.Model)
+	}
 	return router, models, nil
 }
 
@@ -213,12 +216,10 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 		return err
 	}
 	acct := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log)
-	var emb service.Embedder
-	if e, ok := any(router).(service.Embedder); ok {
-		emb = e
-	}
+	// The router embeds with its configured embeddings backend; without
+	// one, /v1/embeddings answers 501.
 	svc, err := service.New(service.Config{APIKey: cfg.APIKey, Models: models, DefaultTenantID: tenant.ID, Ready: store.Ping},
-		acct, emb, log, reg, reg)
+		acct, router, log, reg, reg)
 	if err != nil {
 		return err
 	}
@@ -230,7 +231,7 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 		return err
 	}
 	log.Info().Strs("models", models).Bool("key", cfg.APIKey != "").Str("default_tenant_id", tenant.ID).
-		Msg("llm router service: POST /llm/infer, /v1/chat/completions")
+		Msg("llm router service: POST /llm/infer, /v1/chat/completions, /v1/embeddings")
 	if err := srv.Run(ctx); err != nil {
 		return fmt.Errorf("llmrouter: %w", err)
 	}

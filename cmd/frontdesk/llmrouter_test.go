@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -190,6 +191,9 @@ routes:
   - name: everything
     candidates:
       - {backend: gpu}
+embeddings:
+  backend: gpu
+  model: text-embedding-3-small
 `, llm.BaseURL(), llmtest.Model)
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -216,8 +220,23 @@ routes:
 	}
 	models, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(models), `"id":"`+llmtest.Model+`"`) {
+	if !strings.Contains(string(models), `"id":"`+llmtest.Model+`"`) || !strings.Contains(string(models), `"id":"text-embedding-3-small"`) {
 		t.Fatalf("models %s", models)
+	}
+	// The embeddings section's model replaces the caller's.
+	status, body = routerCall(t, addr, "/v1/embeddings", "", map[string]any{"model": "ada", "input": []string{"hello", "world"}})
+	var e struct {
+		Data []struct {
+			Index     int
+			Embedding []float32
+		}
+	}
+	if err := json.Unmarshal(body, &e); err != nil || status != 200 || len(e.Data) != 2 || !slices.Equal(e.Data[1].Embedding, llmtest.Vector("world")) {
+		t.Fatalf("embeddings = %d %s", status, body)
+	}
+	if reqs := llm.Requests(); len(reqs) != 2 || reqs[1].Path != llmtest.EmbeddingsPath || reqs[1].JSON["model"] != "text-embedding-3-small" ||
+		reqs[1].Header.Get("Authorization") != "Bearer yaml-key" {
+		t.Fatalf("the model received %d requests, the last %+v", len(reqs), reqs[len(reqs)-1])
 	}
 	cancel()
 	select {

@@ -67,9 +67,11 @@ func (c OllamaChat) ToolNames() []string {
 // ToolCalls become the message (arguments sent as JSON objects; a Call's
 // ID, when set, is sent as Ollama 0.12 does), Usage becomes
 // prompt_eval_count and eval_count, Status an {"error": ErrorMessage}
-// answer, Body is sent as is. A request without "stream": false gets an
-// NDJSON stream: the text a word at a time, the tool calls in one object,
-// then the done object. Its zero value is not usable; call NewOllama.
+// answer (with RetryAfter as the Retry-After header), Hang holds the
+// request as Server's does, Body is sent as is. A request without
+// "stream": false gets an NDJSON stream: the text a word at a time, the
+// tool calls in one object, then the done object. Its zero value is not
+// usable; call NewOllama.
 type Ollama struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -224,7 +226,14 @@ func (o *Ollama) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := req.Ollama.Stream == nil || *req.Ollama.Stream
 	switch {
+	case step.Hang:
+		hang(r)
+		return
 	case step.Status != 0:
+		if step.RetryAfter != "" {
+			// As a proxy in front of Ollama (or Ollama's cloud) sends it.
+			w.Header().Set("Retry-After", step.RetryAfter)
+		}
 		ollamaError(w, step.Status, step.ErrorMessage)
 		return
 	case step.Body != "":

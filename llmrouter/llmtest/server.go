@@ -128,9 +128,9 @@ func (r ChatRequest) Last() ChatMessage {
 	return r.Messages[len(r.Messages)-1]
 }
 
-// Step is one scripted answer: Func when set, else an error answer when
-// Status is set, else Body when set, else a completion of Text and
-// ToolCalls.
+// Step is one scripted answer: Func when set, else no answer when Hang is
+// set, else an error answer when Status is set, else Body when set, else a
+// completion of Text and ToolCalls.
 type Step struct {
 	// Text is the assistant content; with tool calls and no text the
 	// content is null.
@@ -153,6 +153,9 @@ type Step struct {
 	// UsageChoicesNull makes a stream's usage chunk carry "choices": null,
 	// as vLLM's does, instead of [].
 	UsageChoicesNull bool
+	// Hang holds the answer until the client gives up (its request ends)
+	// or HangLimit passes, then answers nothing: a server that is too slow.
+	Hang bool
 	// Func computes the step from the request.
 	Func func(Request) Step
 }
@@ -190,6 +193,23 @@ func Error(status int, message string) Step {
 func RateLimited(retryAfter string) Step {
 	return Step{Status: http.StatusTooManyRequests, ErrorType: "requests", ErrorCode: "rate_limit_exceeded",
 		ErrorMessage: "Rate limit reached. Please try again later.", RetryAfter: retryAfter}
+}
+
+// HangLimit bounds how long a Hang step holds a request whose client never
+// gives up.
+const HangLimit = 10 * time.Second
+
+// Hang returns a step that holds the request until the client gives up.
+func Hang() Step { return Step{Hang: true} }
+
+// hang holds r until its client gives up or HangLimit passes.
+func hang(r *http.Request) {
+	t := time.NewTimer(HangLimit)
+	defer t.Stop()
+	select {
+	case <-r.Context().Done():
+	case <-t.C:
+	}
 }
 
 // Func returns a step computed from the request.
@@ -369,6 +389,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case step.Hang:
+		hang(r)
 	case step.Status != 0:
 		if step.RetryAfter != "" {
 			w.Header().Set("Retry-After", step.RetryAfter)

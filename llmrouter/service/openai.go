@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -21,7 +22,8 @@ import (
 // clients point their base URL at {service}/v1 and work unchanged. The
 // request's model is echoed back but selects nothing: the router's policy
 // picks the backend, and X-Frontdesk-Backend / -Model / -Route / -Offline
-// say which answered. Sampling options the router has no field for (top_p,
+// say which answered. /v1/embeddings passes the request's model on (see
+// Service.embeddings). Sampling options the router has no field for (top_p,
 // stop, penalties, seed, …) are accepted and ignored.
 
 // Headers of the facade: the accounting identity of a call (the tenant
@@ -367,8 +369,10 @@ type embedding struct {
 	Embedding any `json:"embedding"`
 }
 
-// embeddings handles POST /v1/embeddings with the Embedder; without one it
-// answers 501.
+// embeddings handles POST /v1/embeddings with the Embedder, passing it the
+// request's model (a router sends its configured embeddings model instead
+// when it names one); without an Embedder, or one that cannot embed
+// (llmrouter.ErrUnsupported), it answers 501.
 func (s *Service) embeddings(w http.ResponseWriter, r *http.Request) error {
 	if s.e == nil {
 		return &Error{Status: http.StatusNotImplemented, Type: typeInvalidRequest, Code: "embeddings_unsupported",
@@ -390,7 +394,11 @@ func (s *Service) embeddings(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
-	vecs, err := s.e.Embed(ctx, "", inputs)
+	vecs, err := s.e.Embed(ctx, in.Model, inputs)
+	if errors.Is(err, llmrouter.ErrUnsupported) {
+		return &Error{Status: http.StatusNotImplemented, Type: typeInvalidRequest, Code: "embeddings_unsupported",
+			Message: "embeddings are not supported by this router: it has no embedding backend", Err: err}
+	}
 	if err != nil {
 		return fmt.Errorf("embeddings: %w", err)
 	}

@@ -114,8 +114,9 @@ type Service struct {
 
 var _ http.Handler = (*Service)(nil)
 
-// New returns a Service completing with c and embedding with e (nil: POST
-// /v1/embeddings answers 501). It registers its metrics with reg (none
+// New returns a Service completing with c and embedding with e (nil, or an
+// e that fails with llmrouter.ErrUnsupported: POST /v1/embeddings answers
+// 501). It registers its metrics with reg (none
 // when nil) and serves gatherer's at GET /metrics (an empty registry's when
 // nil).
 func New(cfg Config, c Completer, e Embedder, log zerolog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer) (*Service, error) {
