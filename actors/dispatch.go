@@ -35,6 +35,11 @@ type DispatchConfig struct {
 	// DrainTimeout bounds how long a stopping dispatcher keeps delivering
 	// the batch in hand (default 20 s); what is left is redelivered later.
 	DrainTimeout time.Duration
+	// MaxAttempts bounds the deliveries of one record that fail without a
+	// permanent error (default 50, a few minutes with the backoff); the
+	// record then goes to the dead-letter topic with the last error, so one
+	// poison event cannot hold its conversation forever.
+	MaxAttempts int
 	// Fenced, when set, pauses consumption while it reports true (the
 	// member is cut off from its cluster): the dispatcher drains, leaves
 	// the consumer group so other members take its partitions, and joins
@@ -57,6 +62,9 @@ func (c *DispatchConfig) defaults() {
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 20 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 50
 	}
 }
 
@@ -157,6 +165,9 @@ func (d *Dispatcher) deliver(ctx context.Context, rec persistence.Record) bool {
 		}
 		if ctx.Err() != nil {
 			return false
+		}
+		if attempt+1 >= d.cfg.MaxAttempts {
+			return d.deadLetter(ctx, rec, fmt.Errorf("gave up after %d attempts: %w", attempt+1, err))
 		}
 		d.rt.metrics.errors.WithLabelValues("deliver").Inc()
 		d.rt.log.Warn().Err(err).Str("key", rec.Key).Int64("offset", rec.Offset).Int("attempt", attempt+1).Msg("delivery failed; retrying")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -126,5 +127,46 @@ func TestFencedDispatcherTakesNoWork(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDispatcherDeadLettersAfterMaxAttempts: a record that keeps failing
+// without a permanent error (a status for a message not known yet) goes to
+// the dead-letter topic with its error after MaxAttempts, and the
+// conversation's later records still get through.
+func TestDispatcherDeadLettersAfterMaxAttempts(t *testing.T) {
+	tenant := newTenant(t)
+	ctx := context.Background()
+	stuck := appendEvent(t, tenant, "4915554001", events.TypeMessageStatus, 1, events.MessageStatus{
+		Channel: "whatsapp", ChannelMessageID: "wamid.unknown." + tenant, ExternalUserID: "4915554001", Status: "delivered", At: time.Now().UTC(),
+	})
+	after := received(t, tenant, "4915554001", "wamid.after", "still here")
+	group := "maxattempts-" + tenant
+	d := NewDispatcher(DispatchConfig{Group: group, MaxAttempts: 3}, env.store.Log(), env.rt)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	eventually(t, "the later message", func() bool { return len(messages(t, tenant, after.Key)) == 1 })
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	dlq := persistence.DeadLetterTopic(persistence.TopicInbound)
+	n, _ := env.store.Log().Partitions(ctx, dlq)
+	found := false
+	for p := range n {
+		rs, err := env.store.Log().Read(ctx, dlq, p, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			var dl persistence.DeadLetter
+			if json.Unmarshal(r.Value, &dl) == nil && dl.Offset == stuck.Offset && dl.Partition == stuck.Partition && strings.Contains(dl.Error, "gave up after 3 attempts") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the stuck record is not on the dead-letter topic with its error")
 	}
 }

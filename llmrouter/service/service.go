@@ -19,6 +19,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -61,7 +62,8 @@ const (
 // Config configures a Service.
 type Config struct {
 	// APIKey, when set, is the bearer key every /llm and /v1 request must
-	// carry (FRONTDESK_LLMROUTER_API_KEY); empty leaves the service open.
+	// carry (FRONTDESK_LLMROUTER_API_KEY); empty leaves the service open to
+	// loopback clients only.
 	APIKey string
 	// Models are the model names GET /v1/models lists.
 	Models []string
@@ -213,12 +215,17 @@ func (s *Service) serve(rt route) http.Handler {
 	})
 }
 
-// authorized reports whether r carries the configured bearer key (always,
-// when none is configured). Hashing first keeps the comparison's time
-// independent of the key's length.
+// authorized reports whether r carries the configured bearer key. With no
+// key configured the service is open to loopback clients only. Hashing
+// first keeps the comparison's time independent of the key's length.
 func (s *Service) authorized(r *http.Request) bool {
 	if s.cfg.APIKey == "" {
-		return true
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
 	}
 	got := sha256.Sum256([]byte(bearerToken(r)))
 	return subtle.ConstantTimeCompare(got[:], s.keyHash[:]) == 1

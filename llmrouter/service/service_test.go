@@ -424,7 +424,9 @@ func TestStreamingUnsupported(t *testing.T) {
 			for _, path := range []string{"/llm/infer", "/v1/chat/completions"} {
 				raw, _ := json.Marshal(inferBody(map[string]any{"stream": true}))
 				rec := httptest.NewRecorder()
-				svc.ServeHTTP(rec, httptest.NewRequest("POST", path, bytes.NewReader(raw)))
+				req := httptest.NewRequest("POST", path, bytes.NewReader(raw))
+				req.RemoteAddr = "127.0.0.1:40000" // keyless: loopback only
+				svc.ServeHTTP(rec, req)
 				if rec.Code != http.StatusBadRequest {
 					t.Fatalf("%s = %d %s", path, rec.Code, rec.Body)
 				}
@@ -787,4 +789,32 @@ func TestAccountantRecordsFailures(t *testing.T) {
 	if err != nil || resp.Message.Content != "fine" {
 		t.Fatalf("with a broken store: %+v, %v", resp, err)
 	}
+}
+
+// TestOpenOnlyOnLoopbackWithoutKey: with no API key the service answers
+// loopback clients and refuses everyone else.
+func TestOpenOnlyOnLoopbackWithoutKey(t *testing.T) {
+	svc, err := service.New(service.Config{}, keylessCompleter{}, nil, zerolog.Nop(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"tenant_id":"t","messages":[{"role":"user","content":"hi"}]}`
+	for _, tc := range []struct {
+		remote string
+		want   int
+	}{{"127.0.0.1:5555", http.StatusOK}, {"[::1]:5555", http.StatusOK}, {"192.0.2.7:5555", http.StatusUnauthorized}} {
+		req := httptest.NewRequest("POST", "/llm/infer", strings.NewReader(body))
+		req.RemoteAddr = tc.remote
+		rec := httptest.NewRecorder()
+		svc.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Fatalf("%s: %d %s, want %d", tc.remote, rec.Code, rec.Body.String(), tc.want)
+		}
+	}
+}
+
+type keylessCompleter struct{}
+
+func (keylessCompleter) Complete(_ context.Context, _ llmrouter.Request) (llmrouter.Response, error) {
+	return llmrouter.Response{Message: llmrouter.Message{Role: "assistant", Content: "hello"}, Backend: "test", Model: "m"}, nil
 }
