@@ -53,7 +53,7 @@ What each benchmark measures:
 - `RouterOverhead`: `/v1/chat/completions` through the `frontdesk llmrouter` service and router to an
   instant fake backend, beside calling the fake directly in the same run; p50/p99 added latency and req/s
   with 8 clients.
-- `Replay`: `frontdesk replay` of 200,000 envelopes from the SQLite log to a discarding writer.
+- `Replay` / `ReplayKafka`: `frontdesk replay` of 200,000 envelopes from the SQLite log / from Kafka (kfake in process, 12 partitions) to a discarding writer.
 - `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes): 200
   conversations chatting at once, each sending its next message when the previous one was answered; messages/s
   and p50/p99 of webhook → reply at the Graph API.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
+	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog/kafkalogtest"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
@@ -119,6 +121,37 @@ func BenchmarkReplay(b *testing.B) {
 	start := time.Now()
 	for range b.N {
 		got, err := replay(context.Background(), s.Log(), replayOptions{topic: persistence.TopicInbound, fromOffset: 0, toOffset: -1, partition: -1, batch: 5000}, io.Discard, zerolog.Nop())
+		if err != nil || got != n {
+			b.Fatalf("replayed %d, %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchmarkReplayKafka replays 200,000 envelopes from Kafka (kfake in this
+// process) to io.Discard and reports records per second.
+func BenchmarkReplayKafka(b *testing.B) {
+	const n = 200_000
+	brokers := kafkalogtest.Start(b)
+	kl := kafkalogtest.Open(b, kafkalog.Config{Brokers: brokers, Partitions: 12})
+	ctx := context.Background()
+	var recs []persistence.Record
+	for i := range n {
+		e, _ := events.New(events.TypeMessageReceived, 1, "a", events.ThreadKey("a", "whatsapp", fmt.Sprint(i%997)), time.Now(),
+			events.MessageReceived{Channel: "whatsapp", ExternalUserID: fmt.Sprint(i % 997), ChannelMessageID: fmt.Sprintf("wamid.%d", i), Kind: "text", Text: "hello"})
+		r, _ := e.Record(persistence.TopicInbound)
+		recs = append(recs, r)
+		if len(recs) == 5000 {
+			if _, err := kl.Append(ctx, recs...); err != nil {
+				b.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		got, err := replay(ctx, kl, replayOptions{topic: persistence.TopicInbound, fromOffset: 0, toOffset: -1, partition: -1, batch: 5000}, io.Discard, zerolog.Nop())
 		if err != nil || got != n {
 			b.Fatalf("replayed %d, %v", got, err)
 		}
