@@ -90,6 +90,7 @@ func BenchmarkClusterEndToEnd(b *testing.B) {
 				if len(lat) == 0 {
 					b.Fatal("no message answered")
 				}
+				c.close()
 				b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
 				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(lat[(len(lat)-1)*99/100].Microseconds())/1000, "p99-ms")
@@ -115,6 +116,7 @@ func BenchmarkClusterRecovery(b *testing.B) {
 		c.send(1)
 		c.waitAnswered("after kill -9")
 		rec = append(rec, time.Since(killed))
+		c.close()
 	}
 	sort.Slice(rec, func(i, j int) bool { return rec[i] < rec[j] })
 	b.ReportMetric(rec[len(rec)/2].Seconds(), "p50-recovery-s")

@@ -66,6 +66,8 @@ type testCluster struct {
 	members   []*server
 	envs      [][]string
 	mu        sync.Mutex
+	// rounds counts the messages sent to every conversation so far.
+	rounds atomic.Int32
 }
 
 // clusterModel answers like a support agent: the first turn of a
@@ -141,7 +143,8 @@ func startMembers(t testing.TB, n int) *testCluster {
 func (c *testCluster) startBroker() {
 	t := c.t
 	c.brokerCmd = exec.Command(c.kfake, "-addr", c.broker, "-data-dir", c.brokerDir)
-	c.brokerCmd.Stdout, c.brokerCmd.Stderr = os.Stderr, os.Stderr
+	// The broker's banner would interleave with benchmark lines: discard it.
+	c.brokerCmd.Stdout, c.brokerCmd.Stderr = nil, nil
 	if err := c.brokerCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +167,18 @@ func (c *testCluster) stopBroker(sig syscall.Signal) {
 	_ = c.brokerCmd.Process.Signal(sig)
 	_ = c.brokerCmd.Wait()
 	c.brokerCmd = nil
+}
+
+// close kills every member and the broker (benchmarks run several clusters
+// in one function; tests leave it to their cleanups).
+func (c *testCluster) close() {
+	for _, m := range c.members {
+		if m.cmd.ProcessState == nil {
+			_ = m.cmd.Process.Kill()
+			<-m.done
+		}
+	}
+	c.stopBroker(syscall.SIGKILL)
 }
 
 // restart starts member i again (same cluster address).
@@ -242,6 +257,7 @@ func (c *testCluster) send(n int) {
 		}()
 	}
 	wg.Wait()
+	c.rounds.Add(1)
 }
 
 // answered reports how many conversations have a reply after their last
@@ -257,11 +273,23 @@ func (c *testCluster) answered() int {
 	return n
 }
 
+// applied returns how many inbound messages the grains have stored.
+func (c *testCluster) applied() int {
+	var n int
+	if err := c.db.QueryRow(`SELECT COUNT(*) FROM messages WHERE direction = 'inbound'`).Scan(&n); err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}
+
+// waitAnswered waits until every message sent so far is stored and every
+// conversation has answered its last one.
 func (c *testCluster) waitAnswered(what string) {
 	deadline := time.Now().Add(3 * time.Minute)
-	for c.answered() < clusterConversations {
+	want := int(c.rounds.Load()) * clusterConversations
+	for c.applied() < want || c.answered() < clusterConversations {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("%s: only %d of %d conversations answered", what, c.answered(), clusterConversations)
+			c.t.Fatalf("%s: %d of %d messages stored, %d of %d conversations answered", what, c.applied(), want, c.answered(), clusterConversations)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
