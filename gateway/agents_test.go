@@ -582,7 +582,7 @@ func TestOpenAPIAgentResponses(t *testing.T) {
 			if code != ex.want {
 				t.Fatalf("status = %d %s, want %d", code, body, ex.want)
 			}
-			op, ok := doc.operation(t, ex.method, ex.pattern)
+			op, ok := doc.Operation(t, ex.method, ex.pattern)
 			if !ok {
 				t.Fatalf("%s %s not documented", ex.method, ex.pattern)
 			}
@@ -603,7 +603,7 @@ func TestOpenAPIAgentResponses(t *testing.T) {
 			if err := json.Unmarshal(body, &v); err != nil {
 				t.Fatalf("body %s: %v", body, err)
 			}
-			if errs := doc.check(media.Schema, v, "body"); len(errs) > 0 {
+			if errs := doc.Check(media.Schema, v, "body"); len(errs) > 0 {
 				t.Fatalf("response breaks the documented schema:\n%s\nbody: %s", strings.Join(errs, "\n"), body)
 			}
 		})

@@ -3,8 +3,8 @@ package gateway_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/frontdesk-ai/frontdesk/gateway/openapitest"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,120 +13,12 @@ import (
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
-// openAPIDoc is the part of an OpenAPI document the tests read.
-type openAPIDoc struct {
-	OpenAPI    string                                `json:"openapi"`
-	Security   []map[string][]string                 `json:"security"`
-	Paths      map[string]map[string]json.RawMessage `json:"paths"`
-	Components struct {
-		Schemas         map[string]*schema         `json:"schemas"`
-		Responses       map[string]json.RawMessage `json:"responses"`
-		SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
-	} `json:"components"`
-}
-
-type operation struct {
-	Security  *[]map[string][]string `json:"security"`
-	Responses map[string]struct {
-		Ref     string `json:"$ref"`
-		Content map[string]struct {
-			Schema *schema `json:"schema"`
-		} `json:"content"`
-	} `json:"responses"`
-}
-
-// schema is the subset of JSON Schema the document uses.
-type schema struct {
-	Ref        string             `json:"$ref"`
-	Type       json.RawMessage    `json:"type"`
-	Required   []string           `json:"required"`
-	Properties map[string]*schema `json:"properties"`
-	Items      *schema            `json:"items"`
-	Enum       []any              `json:"enum"`
-	Format     string             `json:"format"`
-}
-
-func (s *schema) types() []string {
-	var one string
-	if json.Unmarshal(s.Type, &one) == nil {
-		return []string{one}
-	}
-	var many []string
-	_ = json.Unmarshal(s.Type, &many)
-	return many
-}
-
-// check reports where v breaks s: a missing required field, a wrong type,
-// a value outside an enum, a date-time that does not parse.
-func (d *openAPIDoc) check(s *schema, v any, at string) []string {
-	if s.Ref != "" {
-		name := strings.TrimPrefix(s.Ref, "#/components/schemas/")
-		ref, ok := d.Components.Schemas[name]
-		if !ok {
-			return []string{at + ": unresolved $ref " + s.Ref}
-		}
-		return d.check(ref, v, at)
-	}
-	if ts := s.types(); len(ts) > 0 && !slices.ContainsFunc(ts, func(t string) bool { return jsonType(v, t) }) {
-		return []string{fmt.Sprintf("%s: %v is not of type %v", at, v, ts)}
-	}
-	if len(s.Enum) > 0 && !slices.Contains(s.Enum, v) {
-		return []string{fmt.Sprintf("%s: %v is not one of %v", at, v, s.Enum)}
-	}
-	var errs []string
-	switch v := v.(type) {
-	case string:
-		if s.Format == "date-time" {
-			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %q is not a date-time", at, v))
-			}
-		}
-	case map[string]any:
-		for _, r := range s.Required {
-			if _, ok := v[r]; !ok {
-				errs = append(errs, at+": missing required "+r)
-			}
-		}
-		for k, sub := range s.Properties {
-			if pv, ok := v[k]; ok {
-				errs = append(errs, d.check(sub, pv, at+"."+k)...)
-			}
-		}
-	case []any:
-		if s.Items != nil {
-			for i, item := range v {
-				errs = append(errs, d.check(s.Items, item, at+"["+strconv.Itoa(i)+"]")...)
-			}
-		}
-	}
-	return errs
-}
-
-func jsonType(v any, t string) bool {
-	switch t {
-	case "null":
-		return v == nil
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == float64(int64(f))
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	}
-	return false
-}
+// The document types come from openapitest, shared with the other service.
+type (
+	openAPIDoc = openapitest.Doc
+	operation  = openapitest.Operation
+	schema     = openapitest.Schema
+)
 
 // loadOpenAPI fetches the served document without a token.
 func loadOpenAPI(t *testing.T, f *fixture) *openAPIDoc {
@@ -135,27 +27,7 @@ func loadOpenAPI(t *testing.T, f *fixture) *openAPIDoc {
 	if code != http.StatusOK {
 		t.Fatalf("GET /api/v1/openapi.json = %d %s", code, body)
 	}
-	var doc openAPIDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
-		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
-	}
-	return &doc
-}
-
-func (d *openAPIDoc) operation(t *testing.T, method, path string) (operation, bool) {
-	t.Helper()
-	raw, ok := d.Paths[path][strings.ToLower(method)]
-	if !ok {
-		return operation{}, false
-	}
-	var op operation
-	if err := json.Unmarshal(raw, &op); err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return op, true
+	return openapitest.Parse(t, body)
 }
 
 // TestOpenAPIRoutes keeps openapi.json and the registered routes equal:
@@ -175,7 +47,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	for _, r := range f.api.Routes() {
 		key := r.Method + " " + r.Pattern
 		registered[key] = true
-		op, ok := doc.operation(t, r.Method, r.Pattern)
+		op, ok := doc.Operation(t, r.Method, r.Pattern)
 		if !ok {
 			t.Errorf("route %s is not in openapi.json", key)
 			continue
@@ -204,14 +76,14 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 	for _, key := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /webhooks/whatsapp", "POST /webhooks/whatsapp", "GET /ws"} {
 		method, path, _ := strings.Cut(key, " ")
-		if _, ok := doc.operation(t, method, path); !ok {
+		if _, ok := doc.Operation(t, method, path); !ok {
 			t.Errorf("public endpoint %s is not in openapi.json", key)
 		}
 	}
 	// Every $ref to a shared response resolves.
 	for path, ops := range doc.Paths {
 		for method := range ops {
-			op, _ := doc.operation(t, method, path)
+			op, _ := doc.Operation(t, method, path)
 			for status, resp := range op.Responses {
 				if name, ok := strings.CutPrefix(resp.Ref, "#/components/responses/"); ok && doc.Components.Responses[name] == nil {
 					t.Errorf("%s %s %s: unresolved %s", method, path, status, resp.Ref)
@@ -264,7 +136,7 @@ func TestOpenAPIResponses(t *testing.T) {
 			if code != ex.want {
 				t.Fatalf("status = %d %s, want %d", code, body, ex.want)
 			}
-			op, ok := doc.operation(t, ex.method, ex.pattern)
+			op, ok := doc.Operation(t, ex.method, ex.pattern)
 			if !ok {
 				t.Fatalf("%s %s not documented", ex.method, ex.pattern)
 			}
@@ -285,7 +157,7 @@ func TestOpenAPIResponses(t *testing.T) {
 			if err := json.Unmarshal(body, &v); err != nil {
 				t.Fatalf("body %s: %v", body, err)
 			}
-			if errs := doc.check(media.Schema, v, "body"); len(errs) > 0 {
+			if errs := doc.Check(media.Schema, v, "body"); len(errs) > 0 {
 				t.Fatalf("response breaks the documented schema:\n%s\nbody: %s", strings.Join(errs, "\n"), body)
 			}
 		})
@@ -294,10 +166,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		t.Fatalf("admin login = %d", code)
 	}
 	t.Run("login 200", func(t *testing.T) {
-		op, _ := doc.operation(t, "POST", "/api/v1/auth/login")
+		op, _ := doc.Operation(t, "POST", "/api/v1/auth/login")
 		var v any
 		_ = json.Unmarshal(body, &v)
-		if errs := doc.check(op.Responses["200"].Content["application/json"].Schema, v, "body"); len(errs) > 0 {
+		if errs := doc.Check(op.Responses["200"].Content["application/json"].Schema, v, "body"); len(errs) > 0 {
 			t.Fatalf("login response breaks the schema: %v", errs)
 		}
 	})

@@ -3,8 +3,8 @@ package service_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/frontdesk-ai/frontdesk/gateway/openapitest"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,113 +13,12 @@ import (
 	"github.com/frontdesk-ai/frontdesk/llmrouter/service"
 )
 
-// openAPIDoc is the part of an OpenAPI document the tests read.
-type openAPIDoc struct {
-	OpenAPI    string                                `json:"openapi"`
-	Security   []map[string][]string                 `json:"security"`
-	Paths      map[string]map[string]json.RawMessage `json:"paths"`
-	Components struct {
-		Schemas         map[string]*schema         `json:"schemas"`
-		Responses       map[string]json.RawMessage `json:"responses"`
-		SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
-	} `json:"components"`
-}
-
-type response struct {
-	Ref     string `json:"$ref"`
-	Content map[string]struct {
-		Schema *schema `json:"schema"`
-	} `json:"content"`
-}
-
-type operation struct {
-	Security  *[]map[string][]string `json:"security"`
-	Responses map[string]response    `json:"responses"`
-}
-
-// schema is the subset of JSON Schema the document uses.
-type schema struct {
-	Ref        string             `json:"$ref"`
-	Type       json.RawMessage    `json:"type"`
-	Required   []string           `json:"required"`
-	Properties map[string]*schema `json:"properties"`
-	Items      *schema            `json:"items"`
-	Enum       []any              `json:"enum"`
-}
-
-func (s *schema) types() []string {
-	var one string
-	if json.Unmarshal(s.Type, &one) == nil {
-		return []string{one}
-	}
-	var many []string
-	_ = json.Unmarshal(s.Type, &many)
-	return many
-}
-
-// check reports where v breaks s.
-func (d *openAPIDoc) check(s *schema, v any, at string) []string {
-	if s.Ref != "" {
-		ref, ok := d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-		if !ok {
-			return []string{at + ": unresolved $ref " + s.Ref}
-		}
-		return d.check(ref, v, at)
-	}
-	if ts := s.types(); len(ts) > 0 && !slices.ContainsFunc(ts, func(t string) bool { return jsonType(v, t) }) {
-		return []string{fmt.Sprintf("%s: %v is not of type %v", at, v, ts)}
-	}
-	if len(s.Enum) > 0 && !slices.Contains(s.Enum, v) {
-		return []string{fmt.Sprintf("%s: %v is not one of %v", at, v, s.Enum)}
-	}
-	var errs []string
-	switch v := v.(type) {
-	case map[string]any:
-		for _, r := range s.Required {
-			if _, ok := v[r]; !ok {
-				errs = append(errs, at+": missing required "+r)
-			}
-		}
-		for k, sub := range s.Properties {
-			if pv, ok := v[k]; ok {
-				errs = append(errs, d.check(sub, pv, at+"."+k)...)
-			}
-		}
-	case []any:
-		if s.Items != nil {
-			for i, item := range v {
-				errs = append(errs, d.check(s.Items, item, at+"["+strconv.Itoa(i)+"]")...)
-			}
-		}
-	}
-	return errs
-}
-
-func jsonType(v any, t string) bool {
-	switch t {
-	case "null":
-		return v == nil
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == float64(int64(f))
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	}
-	return false
-}
+// The document types come from openapitest, shared with the other service.
+type (
+	openAPIDoc = openapitest.Doc
+	operation  = openapitest.Operation
+	schema     = openapitest.Schema
+)
 
 func loadOpenAPI(t *testing.T, f *fixture) *openAPIDoc {
 	t.Helper()
@@ -127,27 +26,7 @@ func loadOpenAPI(t *testing.T, f *fixture) *openAPIDoc {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /openapi.json = %d %s", resp.StatusCode, body)
 	}
-	var doc openAPIDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
-		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
-	}
-	return &doc
-}
-
-func (d *openAPIDoc) operation(t *testing.T, method, path string) (operation, bool) {
-	t.Helper()
-	raw, ok := d.Paths[path][strings.ToLower(method)]
-	if !ok {
-		return operation{}, false
-	}
-	var op operation
-	if err := json.Unmarshal(raw, &op); err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return op, true
+	return openapitest.Parse(t, body)
 }
 
 // TestOpenAPIRoutes keeps openapi.json and the served routes equal, with
@@ -162,7 +41,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	for _, r := range f.svc.Routes() {
 		key := r.Method + " " + r.Pattern
 		served[key] = true
-		op, ok := doc.operation(t, r.Method, r.Pattern)
+		op, ok := doc.Operation(t, r.Method, r.Pattern)
 		if !ok {
 			t.Errorf("route %s is not in openapi.json", key)
 			continue
@@ -224,7 +103,7 @@ func TestOpenAPIResponses(t *testing.T) {
 			if resp.StatusCode != ex.want {
 				t.Fatalf("status = %d %s, want %d", resp.StatusCode, body, ex.want)
 			}
-			op, ok := doc.operation(t, ex.method, ex.path)
+			op, ok := doc.Operation(t, ex.method, ex.path)
 			if !ok {
 				t.Fatalf("%s %s not documented", ex.method, ex.path)
 			}
@@ -245,7 +124,7 @@ func TestOpenAPIResponses(t *testing.T) {
 			if err := json.Unmarshal(body, &v); err != nil {
 				t.Fatalf("body %s: %v", body, err)
 			}
-			if errs := doc.check(media.Schema, v, "body"); len(errs) > 0 {
+			if errs := doc.Check(media.Schema, v, "body"); len(errs) > 0 {
 				t.Fatalf("answer breaks the documented schema:\n%s\nbody: %s", strings.Join(errs, "\n"), body)
 			}
 		})
