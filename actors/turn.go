@@ -76,7 +76,10 @@ type ContextBundle struct {
 	MemorySummary string           `json:"memory_summary,omitempty"`
 	OpenTickets   []map[string]any `json:"open_tickets,omitempty"`
 	RecentOrders  []map[string]any `json:"recent_orders,omitempty"`
-	Now           string           `json:"now"`
+	// HumanNote is what the human agent wrote when handing the
+	// conversation back to the AI.
+	HumanNote string `json:"note_from_human_agent,omitempty"`
+	Now       string `json:"now"`
 }
 
 // agentSetup is the agent profile a turn runs with.
@@ -111,6 +114,12 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 	if err != nil {
 		res.err = err
 		return res
+	}
+	var meta struct {
+		Note string `json:"handback_note"`
+	}
+	if json.Unmarshal(conv.Metadata, &meta) == nil {
+		bundle.HumanNote = meta.Note
 	}
 	req := llmrouter.Request{
 		TenantID: st.TenantID, AgentProfileID: agent.id, ConversationID: st.ConversationID,

@@ -44,6 +44,17 @@ type APIConfig struct {
 	// ToolNames are the tools an agent profile may allow (the tool
 	// registry's names); a profile naming another is refused.
 	ToolNames []string
+	// Outbox receives the outbound event of an agent's reply in the
+	// reply's transaction; without it replies answer 503.
+	Outbox OutboxAppender
+	// Notify wakes the live hub after a change (may be nil).
+	Notify func(tenantID string)
+}
+
+func (c APIConfig) notify(tenantID string) {
+	if c.Notify != nil {
+		c.Notify(tenantID)
+	}
 }
 
 // Validate reports a configuration that cannot work.
@@ -138,6 +149,8 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 	all := []persistence.Role{persistence.RoleAdmin, persistence.RoleSupervisor, persistence.RoleAgent, persistence.RoleAnalyst}
 	managers := []persistence.Role{persistence.RoleAdmin, persistence.RoleSupervisor}
 	admins := []persistence.Role{persistence.RoleAdmin}
+	// writers may take a conversation over and write in it.
+	writers := []persistence.Role{persistence.RoleAdmin, persistence.RoleSupervisor, persistence.RoleAgent}
 	a.routes = []route{
 		{Route{"GET", "/api/v1/openapi.json", nil}, a.openAPI},
 		{Route{"POST", "/api/v1/auth/login", nil}, a.login},
@@ -146,6 +159,9 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"GET", "/api/v1/conversations", all}, a.listConversations},
 		{Route{"GET", "/api/v1/conversations/{id}", all}, a.getConversation},
 		{Route{"GET", "/api/v1/conversations/{id}/messages", all}, a.listMessages},
+		{Route{"POST", "/api/v1/conversations/{id}/takeover", writers}, a.takeover},
+		{Route{"POST", "/api/v1/conversations/{id}/handback", writers}, a.handback},
+		{Route{"POST", "/api/v1/conversations/{id}/replies", writers}, a.reply},
 		{Route{"GET", "/api/v1/customers/{id}", all}, a.getCustomer},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},
@@ -351,6 +367,12 @@ type messageJSON struct {
 	CreatedAt        time.Time `json:"created_at"`
 }
 
+func toMessageJSON(m persistence.Message) messageJSON {
+	return messageJSON{ID: m.ID, Direction: string(m.Direction), Text: m.Text, Kind: m.Kind,
+		Status: string(m.DeliveryStatus), ChannelMessageID: m.ChannelMessageID, Sender: m.Sender,
+		Error: m.Error, MediaRef: m.MediaRef, CreatedAt: m.CreatedAt}
+}
+
 type messagesPage struct {
 	Messages   []messageJSON `json:"messages"`
 	NextCursor string        `json:"next_cursor,omitempty"`
@@ -374,9 +396,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, p Principal) 
 	}
 	out := messagesPage{Messages: make([]messageJSON, len(msgs)), NextCursor: next}
 	for i, m := range msgs {
-		out.Messages[i] = messageJSON{ID: m.ID, Direction: string(m.Direction), Text: m.Text, Kind: m.Kind,
-			Status: string(m.DeliveryStatus), ChannelMessageID: m.ChannelMessageID, Sender: m.Sender,
-			Error: m.Error, MediaRef: m.MediaRef, CreatedAt: m.CreatedAt}
+		out.Messages[i] = toMessageJSON(m)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

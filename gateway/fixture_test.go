@@ -85,7 +85,7 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, store: sqlstoretest.Open(t, dialect), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := zerolog.New(f.logs)
-	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now}, f.store, log)
+	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Outbox: f.store.Log()}, f.store, log)
 	srv := gateway.New(gateway.Config{}, log, prometheus.NewRegistry(), nil)
 	f.api.Register(srv)
 	f.h = srv.Handler()

@@ -476,3 +476,54 @@ func TestWhatsAppPilotEndToEnd(t *testing.T) {
 	})
 	p.stop(t)
 }
+
+// TestHumanTakeoverEndToEnd: an agent takes a conversation over, the AI
+// stops answering, the agent's reply reaches the customer through the
+// channel, and after hand-back the AI answers again and sees the agent's
+// note.
+func TestHumanTakeoverEndToEnd(t *testing.T) {
+	p := startPilot(t)
+	const waID = "4915550200"
+	now := time.Now()
+	p.llm.Script(llmtest.Text("Hi! How can I help?"))
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Grace", "wamid.g1", "hello", now), pilotSecret); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	waitUntil(t, "the AI's first answer", func() bool { return len(p.sentTo(waID)) == 1 })
+	conv, _ := p.conversationOf(t, waID)
+	var c apiConversation
+	if code := p.api(t, "POST", "/api/v1/conversations/"+conv.ID+"/takeover", nil, &c); code != 200 || !strings.HasPrefix(c.Writer, "user:") {
+		t.Fatalf("takeover: %d %+v", code, c)
+	}
+	modelCalls := len(p.llm.Requests())
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Grace", "wamid.g2", "I want a refund", now), pilotSecret); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	waitUntil(t, "the message stored", func() bool { return len(p.messages(t, conv.ID)) == 3 })
+	if code := p.api(t, "POST", "/api/v1/conversations/"+conv.ID+"/replies", map[string]string{"text": "Grace, I'm on it. — Ann"}, nil); code != 201 {
+		t.Fatalf("agent reply: %d", code)
+	}
+	waitUntil(t, "the agent's reply at the Graph API", func() bool { return len(p.sentTo(waID)) == 2 })
+	if got := p.sentTo(waID)[1].Text; got != "Grace, I'm on it. — Ann" {
+		t.Fatalf("second message to the customer = %q, want the agent's", got)
+	}
+	if n := len(p.llm.Requests()); n != modelCalls {
+		t.Fatalf("the model was called %d times while a human wrote", n-modelCalls)
+	}
+	var note string
+	p.llm.Script(llmtest.Func(func(r llmtest.Request) llmtest.Step {
+		note = r.Body.Messages[0].Text()
+		return llmtest.Text("Your refund is approved.")
+	}))
+	if code := p.api(t, "POST", "/api/v1/conversations/"+conv.ID+"/handback", map[string]string{"note": "Refund approved, tell her."}, &c); code != 200 || c.Writer != "ai" {
+		t.Fatalf("handback: %d %+v", code, c)
+	}
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Grace", "wamid.g3", "so?", now), pilotSecret); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	waitUntil(t, "the AI answering again", func() bool { return len(p.sentTo(waID)) == 3 })
+	if !strings.Contains(note, "Refund approved, tell her.") {
+		t.Fatalf("the model's context lacks the hand-back note: %q", note)
+	}
+	p.stop(t)
+}

@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names()}, store, log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, store, log)
 	api.Register(srv)
 	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{}, log))
 
