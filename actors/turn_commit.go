@@ -17,8 +17,12 @@ import (
 // res.in.through as answered. A reply is dropped when a human took the
 // conversation over while the turn ran.
 func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) error {
-	if t.st.AnsweredThrough >= res.in.through {
-		return nil // another activation answered already
+	if t.st.AnsweredThrough != res.in.st.AnsweredThrough {
+		// Another activation (a member that was cut off, or the one that
+		// replaced it) answered some of these messages meanwhile: this
+		// reply was written without knowing that one. Drop it; a fresh
+		// turn answers whatever is still unanswered.
+		return nil
 	}
 	next := t.clone()
 	err := rt.store.InTx(ctx, func(tx *sqlstore.Tx) error {

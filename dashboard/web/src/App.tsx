@@ -1,0 +1,115 @@
+import { useEffect, useState } from 'react';
+import { Api, loadSession, login, saveSession, type Session } from './api';
+import { Inbox } from './Inbox';
+import { Agents } from './Agents';
+import { can } from './roles';
+
+function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const on = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', on);
+    return () => window.removeEventListener('popstate', on);
+  }, []);
+  const go = (p: string) => {
+    if (p !== window.location.pathname) window.history.pushState(null, '', p);
+    setPath(p);
+  };
+  return [path, go];
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const [path, go] = usePath();
+
+  if (!session) {
+    return (
+      <Login
+        onLogin={(s) => {
+          saveSession(s);
+          setSession(s);
+          if (!path.startsWith('/inbox') && !path.startsWith('/agents')) go('/inbox');
+        }}
+      />
+    );
+  }
+  const api = new Api(session.token);
+  const signOut = () => {
+    api.logout().catch(() => undefined);
+    saveSession(null);
+    setSession(null);
+    go('/login');
+  };
+  const role = session.user.role;
+  const onAgents = path.startsWith('/agents');
+  return (
+    <div className="app">
+      <nav className="nav">
+        <strong className="brand">frontdesk</strong>
+        <a href="/inbox" className={!onAgents ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+          Inbox
+        </a>
+        {can.viewAgents(role) && (
+          <a href="/agents" className={onAgents ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/agents'))}>
+            Agents
+          </a>
+        )}
+        <span className="spacer" />
+        <span className="me" data-testid="me">
+          {session.user.name} · {role}
+        </span>
+        <button onClick={signOut}>Sign out</button>
+      </nav>
+      {onAgents ? (
+        <Agents api={api} role={role} />
+      ) : (
+        <Inbox
+          api={api}
+          session={session}
+          openId={decodeURIComponent(path.replace(/^\/inbox\/?/, ''))}
+          onOpen={(id) => go(id ? `/inbox/${encodeURIComponent(id)}` : '/inbox')}
+          onUnauthorized={signOut}
+        />
+      )}
+    </div>
+  );
+}
+
+function Login({ onLogin }: { onLogin: (s: Session) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="login"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        try {
+          const r = await login(email, password);
+          onLogin({ token: r.token, user: r.user });
+        } catch (err) {
+          setError((err as Error).message || 'sign-in failed');
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <h1>frontdesk</h1>
+      <label>
+        Email
+        <input data-testid="login-email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
+      </label>
+      <label>
+        Password
+        <input data-testid="login-password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+      </label>
+      <button data-testid="login-submit" type="submit" disabled={busy}>
+        Sign in
+      </button>
+      {error && <p className="error" role="alert">{error}</p>}
+    </form>
+  );
+}

@@ -1,0 +1,394 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { ApiError, type Api, type Session } from './api';
+import {
+  applyFrame,
+  emptyInbox,
+  markRead,
+  visibleConversations,
+  withConversations,
+  withMessages,
+  writerLabel,
+  type Filter,
+  type InboxState,
+} from './inbox';
+import { LiveClient, type LiveState } from './live';
+import { can } from './roles';
+import type { Conversation, Message, ToolCall } from './types';
+
+const POLL_MS = 3000;
+
+interface Props {
+  api: Api;
+  session: Session;
+  openId: string;
+  onOpen: (id: string) => void;
+  onUnauthorized: () => void;
+}
+
+export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
+  const me = session.user;
+  const [state, setState] = useState<InboxState>(emptyInbox);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const openRef = useRef(openId);
+  openRef.current = openId;
+  const [live, setLive] = useState<LiveState>('connecting');
+  const [filter, setFilter] = useState<Filter>({ status: '', mine: false, channel: '' });
+  const [users, setUsers] = useState<Record<string, string>>({ [me.id]: me.name });
+  const [error, setError] = useState('');
+
+  const fail = (e: unknown) => {
+    if (e instanceof ApiError && e.status === 401) onUnauthorized();
+    else setError((e as Error).message);
+  };
+  const update = (f: (s: InboxState) => InboxState) => setState((s) => f(s));
+
+  const loadList = () => api.conversations().then((list) => update((s) => withConversations(s, list)));
+  const loadMessages = (id: string) => api.messages(id).then((list) => update((s) => withMessages(s, id, list)));
+
+  useEffect(() => {
+    loadList().catch(fail);
+    if (can.listUsers(me.role)) {
+      api.users().then((r) => setUsers((u) => ({ ...u, ...Object.fromEntries(r.users.map((x) => [x.id, x.name])) })), () => undefined);
+    }
+    const client = new LiveClient({
+      token: session.token,
+      lastEventId: () => stateRef.current.lastEventId,
+      onFrame: (f) => update((s) => applyFrame(s, f, openRef.current)),
+      onState: setLive,
+      onOpen: (resumed) => {
+        // A fresh subscription only carries new events: reload what came before.
+        if (!resumed) {
+          loadList().catch(fail);
+          if (openRef.current) loadMessages(openRef.current).catch(fail);
+        }
+      },
+      poll: async () => {
+        await loadList();
+        if (openRef.current) await loadMessages(openRef.current);
+      },
+      pollMs: POLL_MS,
+    });
+    client.start();
+    (window as any).__frontdesk = { live: client };
+    return () => client.stop();
+  }, []);
+
+  // Conversations first seen in a frame: fetch them in full.
+  useEffect(() => {
+    for (const id of state.missing) api.conversation(id).then((c) => update((s) => withConversations(s, [c])), () => undefined);
+  }, [state.missing.join(',')]);
+
+  useEffect(() => {
+    if (!openId) return;
+    update((s) => markRead(s, openId));
+    loadMessages(openId).catch(fail);
+  }, [openId]);
+
+  const list = visibleConversations(state, filter, me.id);
+  const channels = useMemo(() => [...new Set(Object.values(state.conversations).map((c) => c.channel).filter(Boolean))].sort(), [state.conversations]);
+  const open = openId ? state.conversations[openId] : undefined;
+
+  return (
+    <main className="inbox">
+      <section className="list">
+        <ConnectionBanner state={live} />
+        <div className="filters">
+          <select aria-label="status" value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.target.value as Filter['status'] })}>
+            <option value="">All</option>
+            <option value="open">Open</option>
+            <option value="waiting_human">Waiting for human</option>
+            <option value="closed">Closed</option>
+          </select>
+          <select aria-label="channel" value={filter.channel} onChange={(e) => setFilter({ ...filter, channel: e.target.value })}>
+            <option value="">All channels</option>
+            {channels.map((c) => (
+              <option key={c}>{c}</option>
+            ))}
+          </select>
+          <label>
+            <input type="checkbox" checked={filter.mine} onChange={(e) => setFilter({ ...filter, mine: e.target.checked })} /> Mine
+          </label>
+        </div>
+        {error && <p className="error">{error}</p>}
+        {list.length === 0 && <p className="muted">No conversations.</p>}
+        {list.map((c) => (
+          <div
+            key={c.id}
+            data-testid="conversation-item"
+            data-conversation-id={c.id}
+            className={'row' + (c.id === openId ? ' selected' : '')}
+            onClick={() => onOpen(c.id)}
+          >
+            <div className="row-top">
+              <strong>{c.customer?.name || c.customer?.phone || c.id}</strong>
+              {(state.unread[c.id] ?? 0) > 0 && <span className="badge unread">{state.unread[c.id]}</span>}
+            </div>
+            <div className="muted">
+              {c.channel} · <span className={'status ' + c.status}>{c.status?.replace('_', ' ')}</span> · {writerLabel(c.writer, users)}
+            </div>
+            <div className="muted preview">{lastText(state.messages[c.id])}</div>
+          </div>
+        ))}
+      </section>
+      {open ? (
+        <Conversation_
+          key={open.id}
+          api={api}
+          conv={open}
+          me={session.user}
+          users={users}
+          messages={state.messages[open.id] ?? []}
+          tools={state.tools[open.id] ?? []}
+          onConv={(c) => update((s) => withConversations(s, [c]))}
+          onMessage={(m) => update((s) => withMessages(s, open.id, [m]))}
+          onError={fail}
+        />
+      ) : (
+        <section className="conversation empty muted">{openId ? 'Loading…' : 'Select a conversation.'}</section>
+      )}
+    </main>
+  );
+}
+
+function lastText(ms: Message[] | undefined): string {
+  const m = ms?.[ms.length - 1];
+  return m ? (m.kind === 'text' ? m.text : `[${m.kind}]`) : '';
+}
+
+function ConnectionBanner({ state }: { state: LiveState }) {
+  const text: Record<LiveState, string> = {
+    connecting: 'Connecting…',
+    live: 'Live',
+    reconnecting: 'Reconnecting…',
+    polling: `Live updates unavailable (WebSocket blocked?): refreshing every ${POLL_MS / 1000} s`,
+    stopped: 'Stopped',
+  };
+  return (
+    <div data-testid="connection" data-state={state} className={'connection ' + state} role="status">
+      {text[state]}
+    </div>
+  );
+}
+
+const ticks: Record<string, string> = { pending: '·', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+
+interface ConvProps {
+  api: Api;
+  conv: Conversation;
+  me: Session['user'];
+  users: Record<string, string>;
+  messages: Message[];
+  tools: ToolCall[];
+  onConv: (c: Conversation) => void;
+  onMessage: (m: Message) => void;
+  onError: (e: unknown) => void;
+}
+
+function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessage, onError }: ConvProps) {
+  const [steal, setSteal] = useState('');
+  const [handback, setHandback] = useState(false);
+  const [note, setNote] = useState('');
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [customer, setCustomer] = useState<any>(null);
+  const end = useRef<HTMLDivElement>(null);
+  const mine = conv.writer === `user:${me.id}`;
+  const writable = can.write(me.role);
+
+  useEffect(() => {
+    const id = conv.customer?.id || conv.customer_id;
+    if (id) api.customer(id).then(setCustomer, () => undefined);
+  }, [conv.customer?.id, conv.customer_id]);
+  useEffect(() => {
+    // (Chromium's scrollIntoView returns a promise: never return it from an effect.)
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages.length, tools.length]);
+
+  const act = async (f: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409 && e.code === 'writer_conflict') setSteal(e.message);
+      else onError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const takeover = (force: boolean) =>
+    act(async () => {
+      onConv(await api.takeover(conv.id, force));
+      setSteal('');
+    });
+
+  const timeline = useMemo(() => {
+    const items: ({ t: string; m: Message } | { t: string; tc: ToolCall })[] = [
+      ...messages.map((m) => ({ t: m.created_at, m })),
+      ...tools.map((tc) => ({ t: tc.time ?? '', tc })),
+    ];
+    return items.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  }, [messages, tools]);
+
+  return (
+    <>
+      <section className="conversation">
+        <header className="conv-head">
+          <div>
+            <strong>{conv.customer?.name || conv.customer?.phone || conv.id}</strong>
+            <span className="muted">
+              {' '}
+              · {conv.channel} · {conv.status?.replace('_', ' ')}
+            </span>
+          </div>
+          <div className="writer-box">
+            Writing: <span data-testid="writer" className={'writer ' + (conv.writer === 'ai' ? 'ai' : 'human')}>{writerLabel(conv.writer, users)}</span>
+          </div>
+          {writable &&
+            (mine ? (
+              <button data-testid="handback" disabled={busy} onClick={() => setHandback(true)}>
+                Hand back to AI
+              </button>
+            ) : (
+              <button data-testid="takeover" disabled={busy} onClick={() => takeover(false)}>
+                Take over
+              </button>
+            ))}
+        </header>
+        {steal && (
+          <div className="dialog" role="alertdialog" data-testid="steal-dialog">
+            <p>
+              {writerLabel(conv.writer, users)} is writing in this conversation ({steal}). Take it from them? They will see that you did.
+            </p>
+            <button data-testid="steal-confirm" onClick={() => takeover(true)}>
+              Take over anyway
+            </button>
+            <button onClick={() => setSteal('')}>Cancel</button>
+          </div>
+        )}
+        {handback && (
+          <div className="dialog" role="dialog" data-testid="handback-dialog">
+            <label>
+              Note for the AI (optional)
+              <textarea data-testid="handback-note" value={note} maxLength={4000} onChange={(e) => setNote(e.target.value)} />
+            </label>
+            <button
+              data-testid="handback-confirm"
+              disabled={busy}
+              onClick={() =>
+                act(async () => {
+                  onConv(await api.handback(conv.id, note.trim()));
+                  setHandback(false);
+                  setNote('');
+                })
+              }
+            >
+              Hand back
+            </button>
+            <button onClick={() => setHandback(false)}>Cancel</button>
+          </div>
+        )}
+        <div className="messages">
+          {timeline.map((it) =>
+            'm' in it ? <MessageRow key={'m' + it.m.id} m={it.m} users={users} /> : <ToolRow key={'t' + it.tc.call_id + it.t} tc={it.tc} />,
+          )}
+          <div ref={end} />
+        </div>
+        {writable && (
+          <form
+            className="composer"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const t = text.trim();
+              if (!t) return;
+              act(async () => {
+                onMessage(await api.reply(conv.id, t));
+                setText('');
+              });
+            }}
+          >
+            <textarea
+              data-testid="composer"
+              placeholder={mine ? 'Reply to the customer…' : 'Take over to reply'}
+              disabled={!mine}
+              value={text}
+              maxLength={4096}
+              onChange={(e) => setText(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && !e.shiftKey) {
+                  e.preventDefault();
+                  (e.currentTarget.form as HTMLFormElement).requestSubmit();
+                }
+              }}
+            />
+            <button data-testid="send" type="submit" disabled={!mine || busy || !text.trim()}>
+              Send
+            </button>
+          </form>
+        )}
+      </section>
+      <aside className="sidebar">
+        <h3>Customer</h3>
+        {customer ? (
+          <dl>
+            <dt>Name</dt>
+            <dd>{customer.name || '—'}</dd>
+            <dt>Phone</dt>
+            <dd>{customer.phone || '—'}</dd>
+            <dt>Email</dt>
+            <dd>{customer.email || '—'}</dd>
+            <dt>Language</dt>
+            <dd>{customer.language || '—'}</dd>
+            {(customer.identities ?? []).map((i: any) => (
+              <dd key={i.id} className="muted">
+                {i.channel}: {i.external_id}
+              </dd>
+            ))}
+          </dl>
+        ) : (
+          <p className="muted">—</p>
+        )}
+        <p className="muted small">Orders and tickets: not available in this version.</p>
+      </aside>
+    </>
+  );
+}
+
+function MessageRow({ m, users }: { m: Message; users: Record<string, string> }) {
+  const who = m.direction === 'inbound' ? 'Customer' : m.sender === 'ai' ? 'AI' : m.sender.startsWith('user:') ? writerLabel(m.sender, users) : m.sender;
+  return (
+    <div data-testid="message" data-direction={m.direction} data-message-id={m.id} className={'msg ' + m.direction}>
+      <div className="who muted">{who}</div>
+      {m.kind && m.kind !== 'text' ? (
+        <div className="media" data-testid="media">
+          [{m.kind}
+          {m.media_ref ? `: ${m.media_ref}` : ''}]{m.text ? ` ${m.text}` : ''}
+        </div>
+      ) : (
+        <div className="text">{m.text}</div>
+      )}
+      <div className="meta muted">
+        {new Date(m.created_at).toLocaleTimeString()}
+        {m.direction === 'outbound' && (
+          <span data-testid="status" data-status={m.status} className={'tick ' + m.status} title={m.error || m.status}>
+            {' '}
+            {ticks[m.status] ?? m.status}
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ToolRow({ tc }: { tc: ToolCall }) {
+  return (
+    <details className="tool" data-testid="tool-call">
+      <summary>
+        tool {tc.tool} {tc.error ? '✗' : '✓'} {tc.duration_ms !== undefined && <span className="muted">{tc.duration_ms.toFixed(0)} ms</span>}
+      </summary>
+      <pre>args: {JSON.stringify(tc.arguments, null, 2)}</pre>
+      {tc.result !== undefined && <pre>result: {JSON.stringify(tc.result, null, 2)}</pre>}
+      {tc.error && <pre className="error">{tc.error}</pre>}
+    </details>
+  );
+}

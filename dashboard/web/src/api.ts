@@ -1,0 +1,116 @@
+// REST client for /api/v1 (gateway/openapi.json). The bearer token lives in
+// sessionStorage so a reload keeps the session but a new tab signs in again.
+
+import type { Conversation, Message, User } from './types';
+
+const TOKEN_KEY = 'frontdesk.token';
+const USER_KEY = 'frontdesk.user';
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface Session {
+  token: string;
+  user: User;
+}
+
+export function loadSession(): Session | null {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const user = sessionStorage.getItem(USER_KEY);
+  if (!token || !user) return null;
+  try {
+    return { token, user: JSON.parse(user) as User };
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(s: Session | null): void {
+  if (!s) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(USER_KEY);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, s.token);
+  sessionStorage.setItem(USER_KEY, JSON.stringify(s.user));
+}
+
+async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : {};
+  if (!res.ok) {
+    throw new ApiError(res.status, json?.error?.code ?? String(res.status), json?.error?.message ?? res.statusText);
+  }
+  return json as T;
+}
+
+export function login(email: string, password: string): Promise<{ token: string; user: User }> {
+  return call('POST', '/api/v1/auth/login', null, { email, password });
+}
+
+export class Api {
+  constructor(private token: string) {}
+  logout() {
+    return call('POST', '/api/v1/auth/logout', this.token);
+  }
+  async conversations(): Promise<Conversation[]> {
+    const out: Conversation[] = [];
+    let cursor = '';
+    for (let i = 0; i < 10; i++) {
+      const q = new URLSearchParams({ limit: '500' });
+      if (cursor) q.set('cursor', cursor);
+      const page = await call<{ conversations: Conversation[]; next_cursor?: string }>('GET', `/api/v1/conversations?${q}`, this.token);
+      out.push(...page.conversations);
+      if (!page.next_cursor) break;
+      cursor = page.next_cursor;
+    }
+    return out;
+  }
+  conversation(id: string): Promise<Conversation> {
+    return call('GET', `/api/v1/conversations/${encodeURIComponent(id)}`, this.token);
+  }
+  async messages(id: string): Promise<Message[]> {
+    const out: Message[] = [];
+    let cursor = '';
+    for (let i = 0; i < 20; i++) {
+      const q = new URLSearchParams({ limit: '500' });
+      if (cursor) q.set('cursor', cursor);
+      const page = await call<{ messages: Message[]; next_cursor?: string }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages?${q}`, this.token);
+      out.push(...page.messages);
+      if (!page.next_cursor) break;
+      cursor = page.next_cursor;
+    }
+    return out;
+  }
+  takeover(id: string, steal = false): Promise<Conversation> {
+    return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/takeover`, this.token, steal ? { steal: true } : {});
+  }
+  handback(id: string, note: string): Promise<Conversation> {
+    return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/handback`, this.token, note ? { note } : {});
+  }
+  reply(id: string, text: string): Promise<Message> {
+    return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, this.token, { text });
+  }
+  users(): Promise<{ users: User[] }> {
+    return call('GET', '/api/v1/users?limit=500', this.token);
+  }
+  customer(id: string): Promise<any> {
+    return call('GET', `/api/v1/customers/${encodeURIComponent(id)}`, this.token);
+  }
+  agents(): Promise<{ agents: any[] }> {
+    return call('GET', '/api/v1/agents?limit=500', this.token);
+  }
+  prompts(id: string): Promise<{ live_version: number; prompts: any[] }> {
+    return call('GET', `/api/v1/agents/${encodeURIComponent(id)}/prompts`, this.token);
+  }
+  setLive(id: string, version: number): Promise<any> {
+    return call('POST', `/api/v1/agents/${encodeURIComponent(id)}/live`, this.token, { version });
+  }
+}

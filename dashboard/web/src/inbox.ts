@@ -1,0 +1,202 @@
+// Pure inbox state: REST pages and live frames merged into one immutable
+// value. No DOM, no network: tested by tests/inbox.test.ts.
+//
+// Rules:
+//   - live frames are applied once: a frame whose id is <= lastEventId is a
+//     duplicate (ids are dense and increasing per tenant) and is ignored;
+//   - messages are keyed by message id, so the same message arriving from
+//     REST and from /ws (or twice from /ws after a resume) is kept once, and
+//     the later copy's fields win only if they move status forward;
+//   - messages are ordered by created_at, then id;
+//   - delivery status never moves backwards (sent -> delivered -> read).
+
+import type { Conversation, Frame, Message, ToolCall } from './types';
+
+export interface InboxState {
+  conversations: Record<string, Conversation>;
+  /** Messages per conversation, ordered. */
+  messages: Record<string, Message[]>;
+  /** Tool calls per conversation, in event order. */
+  tools: Record<string, ToolCall[]>;
+  /** Inbound messages not yet seen per conversation. */
+  unread: Record<string, number>;
+  /** The highest live event id applied; 0 before any. */
+  lastEventId: number;
+  /** Conversations referenced by a frame but not known in full yet. */
+  missing: string[];
+}
+
+export const emptyInbox: InboxState = {
+  conversations: {},
+  messages: {},
+  tools: {},
+  unread: {},
+  lastEventId: 0,
+  missing: [],
+};
+
+const statusRank: Record<string, number> = {
+  received: 0,
+  pending: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  failed: 5,
+};
+
+/** forwardStatus returns the later of two delivery statuses. */
+export function forwardStatus(a: string, b: string): string {
+  return (statusRank[b] ?? -1) >= (statusRank[a] ?? -1) ? b : a;
+}
+
+function compareMessages(a: Message, b: Message): number {
+  if (a.created_at !== b.created_at) {
+    return Date.parse(a.created_at) - Date.parse(b.created_at) || (a.created_at < b.created_at ? -1 : 1);
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** mergeMessageList merges incoming into list by id, keeping order. */
+export function mergeMessageList(list: Message[], incoming: Message[]): Message[] {
+  const byId = new Map<string, Message>();
+  for (const m of list) byId.set(m.id, m);
+  for (const m of incoming) {
+    const prev = byId.get(m.id);
+    if (!prev) {
+      byId.set(m.id, m);
+      continue;
+    }
+    byId.set(m.id, { ...prev, ...m, status: forwardStatus(prev.status, m.status) as Message['status'] });
+  }
+  return [...byId.values()].sort(compareMessages);
+}
+
+/** withConversations merges a REST page of conversations. */
+export function withConversations(s: InboxState, list: Conversation[]): InboxState {
+  const conversations = { ...s.conversations };
+  for (const c of list) conversations[c.id] = { ...conversations[c.id], ...c };
+  const missing = s.missing.filter((id) => !conversations[id]?.customer);
+  return { ...s, conversations, missing };
+}
+
+/** withMessages merges a REST page of one conversation's messages. */
+export function withMessages(s: InboxState, conversationId: string, list: Message[]): InboxState {
+  return {
+    ...s,
+    messages: { ...s.messages, [conversationId]: mergeMessageList(s.messages[conversationId] ?? [], list) },
+  };
+}
+
+/** markRead clears a conversation's unread count. */
+export function markRead(s: InboxState, conversationId: string): InboxState {
+  if (!s.unread[conversationId]) return s;
+  return { ...s, unread: { ...s.unread, [conversationId]: 0 } };
+}
+
+function noteMissing(s: InboxState, id: string): string[] {
+  if (!id || s.conversations[id]?.customer || s.missing.includes(id)) return s.missing;
+  return [...s.missing, id];
+}
+
+/**
+ * applyFrame applies one live frame. openId is the conversation on screen
+ * (its inbound messages do not count as unread). Duplicates (id <=
+ * lastEventId) return s unchanged.
+ */
+export function applyFrame(s: InboxState, f: Frame, openId = ''): InboxState {
+  if (f.id <= s.lastEventId) return s;
+  const next: InboxState = { ...s, lastEventId: f.id };
+  const cid = f.conversation_id || f.data?.conversation_id || '';
+  switch (f.type) {
+    case 'message.created': {
+      const m: Message = { ...f.data, conversation_id: cid };
+      const before = s.messages[cid] ?? [];
+      const isNew = !before.some((x) => x.id === m.id);
+      next.messages = { ...s.messages, [cid]: mergeMessageList(before, [m]) };
+      const conv = s.conversations[cid];
+      if (conv) {
+        const last = conv.last_message_at && conv.last_message_at > m.created_at ? conv.last_message_at : m.created_at;
+        next.conversations = { ...s.conversations, [cid]: { ...conv, last_message_at: last } };
+      }
+      if (isNew && m.direction === 'inbound' && cid !== openId) {
+        next.unread = { ...s.unread, [cid]: (s.unread[cid] ?? 0) + 1 };
+      }
+      next.missing = noteMissing(next, cid);
+      return next;
+    }
+    case 'message.status': {
+      const list = s.messages[cid];
+      if (!list) return next;
+      const d = f.data ?? {};
+      next.messages = {
+        ...s.messages,
+        [cid]: list.map((m) =>
+          m.id === d.id
+            ? {
+                ...m,
+                status: forwardStatus(m.status, d.status) as Message['status'],
+                channel_message_id: d.channel_message_id || m.channel_message_id,
+                error: d.error ?? m.error,
+              }
+            : m,
+        ),
+      };
+      return next;
+    }
+    case 'tool.called': {
+      const call: ToolCall = { ...(f.data ?? {}), time: f.time };
+      const list = s.tools[cid] ?? [];
+      if (call.call_id && list.some((c) => c.call_id === call.call_id)) return next;
+      next.tools = { ...s.tools, [cid]: [...list, call] };
+      return next;
+    }
+    case 'conversation.updated': {
+      const d = f.data ?? {};
+      const prev = s.conversations[cid];
+      const merged: Conversation = {
+        ...(prev ?? { id: cid, channel: '', last_message_at: null }),
+        id: cid,
+        ...(d.status !== undefined && { status: d.status }),
+        ...(d.channel && { channel: d.channel }),
+        ...(d.customer_id && { customer_id: d.customer_id }),
+        ...(d.assigned_user_id !== undefined && { assigned_user_id: d.assigned_user_id }),
+        ...(d.writer !== undefined && { writer: d.writer }),
+        ...(d.last_message_at !== undefined && d.last_message_at !== null && { last_message_at: d.last_message_at }),
+      } as Conversation;
+      next.conversations = { ...s.conversations, [cid]: merged };
+      next.missing = noteMissing(next, cid);
+      return next;
+    }
+    default:
+      return next;
+  }
+}
+
+/** applyFrames applies frames in id order, skipping duplicates. */
+export function applyFrames(s: InboxState, frames: Frame[], openId = ''): InboxState {
+  return [...frames].sort((a, b) => a.id - b.id).reduce((acc, f) => applyFrame(acc, f, openId), s);
+}
+
+export interface Filter {
+  status: '' | 'open' | 'waiting_human' | 'closed';
+  mine: boolean;
+  channel: string;
+}
+
+/** visibleConversations returns the filtered list, most recent first. */
+export function visibleConversations(s: InboxState, f: Filter, meId: string): Conversation[] {
+  return Object.values(s.conversations)
+    .filter((c) => (!f.status || c.status === f.status) && (!f.mine || c.assigned_user_id === meId) && (!f.channel || c.channel === f.channel))
+    .sort((a, b) => {
+      const ta = a.last_message_at ?? a.created_at ?? '';
+      const tb = b.last_message_at ?? b.created_at ?? '';
+      return ta < tb ? 1 : ta > tb ? -1 : a.id < b.id ? -1 : 1;
+    });
+}
+
+/** writerLabel names who writes: "AI", the caller's or a known user's name, else the id. */
+export function writerLabel(writer: string | undefined, users: Record<string, string>): string {
+  if (!writer || writer === 'ai') return 'AI';
+  const id = writer.startsWith('user:') ? writer.slice(5) : writer;
+  return users[id] ?? id;
+}

@@ -1,0 +1,13 @@
+// What each role may do in the app; the API checks the same on every route.
+import type { Role } from './types';
+
+export const can = {
+  /** take over, hand back and reply */
+  write: (r: Role) => r === 'admin' || r === 'supervisor' || r === 'agent',
+  /** see the agents page */
+  viewAgents: (_r: Role) => true,
+  /** change agents and make a prompt live */
+  editAgents: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** list users (names of other agents) */
+  listUsers: (r: Role) => r === 'admin' || r === 'supervisor',
+};

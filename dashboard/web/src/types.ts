@@ -1,0 +1,72 @@
+// Wire types of the REST API (gateway/openapi.json) and the /ws frames.
+
+export type Role = 'admin' | 'supervisor' | 'agent' | 'analyst';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  tenant_id: string;
+}
+
+export interface CustomerRef {
+  id: string;
+  name: string;
+  phone: string;
+  email: string;
+}
+
+export type ConversationStatus = 'open' | 'waiting_human' | 'closed';
+
+export interface Conversation {
+  id: string;
+  status: ConversationStatus;
+  channel: string;
+  channel_account?: string;
+  customer?: CustomerRef;
+  customer_id?: string;
+  assigned_user_id: string;
+  /** "ai" or "user:<id>". */
+  writer: string;
+  last_message_at: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export type DeliveryStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface Message {
+  id: string;
+  conversation_id?: string;
+  direction: 'inbound' | 'outbound';
+  text: string;
+  kind: string;
+  status: DeliveryStatus;
+  sender: string;
+  channel_message_id?: string;
+  media_ref?: string;
+  error?: string;
+  created_at: string;
+}
+
+export interface ToolCall {
+  call_id: string;
+  tool: string;
+  arguments: unknown;
+  result?: unknown;
+  error?: string;
+  executed?: boolean;
+  duration_ms?: number;
+  /** The live event's time. */
+  time?: string;
+}
+
+/** One /ws frame (dashboard/ws.go Frame). */
+export interface Frame {
+  id: number;
+  type: 'message.created' | 'message.status' | 'tool.called' | 'conversation.updated' | string;
+  conversation_id: string;
+  data: any;
+  time: string;
+}

@@ -1,0 +1,11 @@
+import { expect, it } from 'vitest';
+import { can } from '../src/roles';
+
+it('gates writing and agent edits by role', () => {
+  expect(can.write('analyst')).toBe(false);
+  expect(can.write('agent')).toBe(true);
+  expect(can.editAgents('agent')).toBe(false);
+  expect(can.editAgents('supervisor')).toBe(true);
+  expect(can.viewAgents('analyst')).toBe(true);
+  expect(can.listUsers('agent')).toBe(false);
+});
