@@ -6,13 +6,23 @@ PKGS := ./...
 # Go's race detector and the benchmarks want a little time; keep CI under 15 min.
 TEST_TIMEOUT ?= 12m
 
-.PHONY: help run build test test-cluster test-short bench lint gen fuzz clean cluster
+.PHONY: help run build web web-test web-e2e test test-cluster test-short bench lint gen fuzz clean cluster
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/frontdesk
+build: ## build bin/frontdesk (rebuilds the web app first when npm is installed; dist/ is committed)
+	@if command -v npm >/dev/null && [ -d dashboard/web ]; then $(MAKE) --no-print-directory web; fi
 	$(GO) build -o $(BIN) ./cmd/frontdesk
+
+web: ## build the dashboard web app into dashboard/web/dist (needs Node.js; dist is committed)
+	cd dashboard/web && npm ci --no-audit --no-fund && npm run build
+
+web-test: ## dashboard unit tests (Vitest)
+	cd dashboard/web && npm ci --no-audit --no-fund && npm test
+
+web-e2e: build ## browser test of the dashboard against bin/frontdesk (needs /usr/bin/chromium)
+	cd dashboard/web && FD_BIN=$(CURDIR)/$(BIN) E2E_REQUIRE_EMBEDDED=1 npm run test:e2e
 
 run: build ## run frontdesk on its embedded defaults (SQLite + embedded log in ./data, :8080; demo mode unless WhatsApp is configured)
 	@if [ -z "$$FRONTDESK_WHATSAPP_PHONE_NUMBER_ID" ]; then export FRONTDESK_DEMO=$${FRONTDESK_DEMO:-1}; fi; ./$(BIN) serve

@@ -129,6 +129,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, store, log)
 	api.Register(srv)
 	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{}, log))
+	// The web app; the API, /ws, webhooks and probes are more specific
+	// patterns ("GET /" would conflict with the API's method-less fallback).
+	srv.Handle("/", dashboard.WebApp())
 
 	var sender *whatsapp.Sender
 	if cfg.Demo {

@@ -191,6 +191,7 @@ async function main() {
     log('handed back; writer = AI');
 
     log(`PASS in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    cleanups.push(() => setTimeout(() => fs.rmSync(dataDir, { recursive: true, force: true }), 500));
   } catch (e) {
     log('FAIL:', e.message);
     log('server log:', path.join(dataDir, 'serve.log'));
