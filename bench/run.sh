@@ -20,6 +20,7 @@ run ./gateway/ 'WebhookIngest' 4000x
 run ./cmd/frontdesk/ 'TurnOverhead' 300x
 run ./cmd/frontdesk/ 'Replay' 1x
 run ./llmrouter/service/ 'RouterOverhead' 3000x
+run ./dashboard/ 'Fanout' 20x
 if [ -n "${FRONTDESK_TEST_DATABASE_URL:-}" ]; then
   go test -tags cluster -run '^$' -bench 'ClusterEndToEnd' -benchtime 1x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
   go test -tags cluster -run '^$' -bench 'ClusterRecovery' -benchtime 3x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
@@ -53,6 +54,9 @@ What each benchmark measures:
 - `RouterOverhead`: `/v1/chat/completions` through the `frontdesk llmrouter` service and router to an
   instant fake backend, beside calling the fake directly in the same run; p50/p99 added latency and req/s
   with 8 clients.
+- `Fanout`: 5,000 WebSocket clients of one tenant on one member; latency from the commit notification to each
+  client having the frame (p50/p99 over all deliveries), and heap per connection (both ends are in the
+  benchmark process, so the client side is counted too).
 - `Replay` / `ReplayKafka`: `frontdesk replay` of 200,000 envelopes from the SQLite log / from Kafka (kfake in process, 12 partitions) to a discarding writer.
 - `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes): 200
   conversations chatting at once, each sending its next message when the previous one was answered; messages/s
