@@ -1,7 +1,7 @@
 // REST client for /api/v1 (gateway/openapi.json). The bearer token lives in
 // sessionStorage so a reload keeps the session but a new tab signs in again.
 
-import type { Conversation, Message, User } from './types';
+import type { Agent, Conversation, Message, PromptDiff, PromptList, PromptVersion, User } from './types';
 
 const TOKEN_KEY = 'frontdesk.token';
 const USER_KEY = 'frontdesk.user';
@@ -104,13 +104,33 @@ export class Api {
   customer(id: string): Promise<any> {
     return call('GET', `/api/v1/customers/${encodeURIComponent(id)}`, this.token);
   }
-  agents(): Promise<{ agents: any[] }> {
+  agents(): Promise<{ agents: Agent[] }> {
     return call('GET', '/api/v1/agents?limit=500', this.token);
   }
-  prompts(id: string): Promise<{ live_version: number; prompts: any[] }> {
+  agent(id: string): Promise<Agent> {
+    return call('GET', `/api/v1/agents/${encodeURIComponent(id)}`, this.token);
+  }
+  /** PATCH an agent; version is the record version the change was made on (409 when stale). */
+  updateAgent(
+    id: string,
+    change: { version: number; name?: string; description?: string; tools?: string[]; routing?: Record<string, unknown> | null },
+  ): Promise<Agent> {
+    return call('PATCH', `/api/v1/agents/${encodeURIComponent(id)}`, this.token, change);
+  }
+  prompts(id: string): Promise<PromptList> {
     return call('GET', `/api/v1/agents/${encodeURIComponent(id)}/prompts`, this.token);
   }
-  setLive(id: string, version: number): Promise<any> {
+  /** Create version N+1; with baseVersion, a newer latest version answers 409. */
+  createPrompt(id: string, prompt: string, baseVersion?: number): Promise<PromptVersion> {
+    const body: { prompt: string; base_version?: number } = { prompt };
+    if (baseVersion) body.base_version = baseVersion;
+    return call('POST', `/api/v1/agents/${encodeURIComponent(id)}/prompts`, this.token, body);
+  }
+  promptDiff(id: string, from: number, to: number): Promise<PromptDiff> {
+    const q = new URLSearchParams({ from: String(from), to: String(to) });
+    return call('GET', `/api/v1/agents/${encodeURIComponent(id)}/prompts/diff?${q}`, this.token);
+  }
+  setLive(id: string, version: number): Promise<Agent> {
     return call('POST', `/api/v1/agents/${encodeURIComponent(id)}/live`, this.token, { version });
   }
 }

@@ -70,3 +70,40 @@ export interface Frame {
   data: any;
   time: string;
 }
+
+export interface Agent {
+  id: string;
+  name: string;
+  description: string;
+  /** allow-list of tool names, sorted */
+  tools: string[];
+  routing: Record<string, unknown> | null;
+  /** live prompt version number; 0 when none */
+  live_version: number;
+  /** record version for optimistic concurrency on PATCH */
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PromptVersion {
+  id: string;
+  number: number;
+  prompt: string;
+  author_id: string;
+  live: boolean;
+  created_at: string;
+}
+
+export interface PromptList {
+  live_version: number;
+  prompts: PromptVersion[];
+}
+
+export interface PromptDiff {
+  from: number;
+  to: number;
+  added: number;
+  removed: number;
+  diff: string;
+}
