@@ -139,38 +139,6 @@ func live(ctx context.Context, tx *sqlstore.Tx, tenantID, typ, conversationID st
 	return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: tenantID, Type: typ, ConversationID: conversationID, Data: raw})
 }
 
-// MessageView is a message as the live stream and the API show it.
-type MessageView struct {
-	ID               string    `json:"id"`
-	ConversationID   string    `json:"conversation_id"`
-	Direction        string    `json:"direction"`
-	Kind             string    `json:"kind"`
-	Text             string    `json:"text"`
-	Status           string    `json:"status"`
-	Sender           string    `json:"sender"`
-	ChannelMessageID string    `json:"channel_message_id,omitempty"`
-	MediaRef         string    `json:"media_ref,omitempty"`
-	Error            string    `json:"error,omitempty"`
-	CreatedAt        time.Time `json:"created_at"`
-}
-
-// ViewMessage returns the live/API view of m.
-func ViewMessage(m persistence.Message) MessageView {
-	return MessageView{ID: m.ID, ConversationID: m.ConversationID, Direction: string(m.Direction), Kind: m.Kind, Text: m.Text,
-		Status: string(m.DeliveryStatus), Sender: m.Sender, ChannelMessageID: m.ChannelMessageID, MediaRef: m.MediaRef,
-		Error: m.Error, CreatedAt: m.CreatedAt}
-}
-
-// conversationView is the data of a conversation.updated live event.
-func conversationView(c persistence.Conversation) map[string]any {
-	writer := "ai"
-	if c.AssignedUserID != "" {
-		writer = "user:" + c.AssignedUserID
-	}
-	return map[string]any{"id": c.ID, "status": c.Status, "channel": c.Channel, "customer_id": c.CustomerID,
-		"assigned_user_id": c.AssignedUserID, "writer": writer, "last_message_at": c.LastMessageAt}
-}
-
 // errPermanent marks an event that can never be applied (retrying will not
 // help): it goes to the dead-letter topic.
 type errPermanent struct{ err error }
@@ -246,7 +214,7 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 		Direction:        persistence.DirectionInbound,
 		Channel:          p.Channel,
 		ChannelMessageID: p.ChannelMessageID,
-		Sender:           "customer",
+		Sender:           persistence.SenderCustomer,
 		Kind:             p.Kind,
 		Text:             p.Text,
 		DeliveryStatus:   persistence.DeliveryReceived,
@@ -291,11 +259,11 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 	}
 	// Live events last: the tenant's live stream is the last lock taken.
 	if opened {
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv)); err != nil {
 			return applyResult{}, err
 		}
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
+	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, persistence.NewLiveMessage(*msg)); err != nil {
 		return applyResult{}, err
 	}
 	return applyResult{message: msg}, nil
@@ -365,7 +333,7 @@ func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *eve
 		if err := tx.UpdateConversation(ctx, &conv); err != nil {
 			return conv, false, err
 		}
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv)); err != nil {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv)); err != nil {
 			return conv, false, err
 		}
 	} else if !errors.Is(err, persistence.ErrNotFound) {
@@ -431,7 +399,7 @@ func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.Mes
 	if err := tx.UpdateMessage(ctx, &msg); err != nil {
 		return applyResult{}, err
 	}
-	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, ViewMessage(msg)); err != nil {
+	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, persistence.NewLiveMessage(msg)); err != nil {
 		return applyResult{}, err
 	}
 	return applyResult{message: &msg}, nil

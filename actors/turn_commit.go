@@ -87,7 +87,7 @@ func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, co
 		ConversationID: conv.ID,
 		Direction:      persistence.DirectionOutbound,
 		Channel:        conv.Channel,
-		Sender:         "ai",
+		Sender:         persistence.SenderAI,
 		Kind:           "text",
 		Text:           res.reply,
 		DeliveryStatus: persistence.DeliveryPending,
@@ -120,13 +120,13 @@ func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, co
 			return err
 		}
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, ViewMessage(*msg)); err != nil {
+	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, persistence.NewLiveMessage(*msg)); err != nil {
 		return err
 	}
 	// A handoff during the turn changed the conversation's status.
 	for _, c := range res.calls {
 		if c.Executed && c.Tool == "handoff_to_human" {
-			return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, conversationView(conv))
+			return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv))
 		}
 	}
 	return nil

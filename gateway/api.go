@@ -288,14 +288,10 @@ type conversationJSON struct {
 }
 
 func toConversationJSON(c persistence.Conversation, cust persistence.Customer) conversationJSON {
-	writer := persistence.SenderAI
-	if c.AssignedUserID != "" {
-		writer = persistence.SenderUser(c.AssignedUserID)
-	}
 	return conversationJSON{
 		ID: c.ID, Status: string(c.Status), Channel: c.Channel, ChannelAccount: c.ChannelAccount,
 		Customer:       customerRef{ID: c.CustomerID, Name: cust.Name, Phone: cust.Phone, Email: cust.Email},
-		AssignedUserID: c.AssignedUserID, Writer: writer, LastMessageAt: c.LastMessageAt,
+		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), LastMessageAt: c.LastMessageAt,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }

@@ -38,13 +38,6 @@ type OutboxAppender interface {
 	AppendTx(ctx context.Context, tx *sqlstore.Tx, recs ...persistence.Record) ([]persistence.Record, error)
 }
 
-func writerOf(c persistence.Conversation) string {
-	if c.AssignedUserID == "" {
-		return "ai"
-	}
-	return "user:" + c.AssignedUserID
-}
-
 // changeWriter loads the conversation in a transaction, lets change decide,
 // and writes the conversation, the audit event and the live event together.
 func (a *API) changeWriter(ctx context.Context, p Principal, id string, change func(c *persistence.Conversation) (action string, data map[string]any, err error)) (persistence.Conversation, error) {
@@ -54,7 +47,7 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 		if err != nil {
 			return fmt.Errorf("conversation: %w", err)
 		}
-		before := writerOf(c)
+		before := c.Writer()
 		action, data, err := change(&c)
 		if err != nil {
 			return err
@@ -62,14 +55,15 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 		if err := tx.UpdateConversation(ctx, &c); err != nil {
 			return fmt.Errorf("conversation %s: %w", id, err)
 		}
-		data["from"], data["to"] = before, writerOf(c)
+		data["from"], data["to"] = before, c.Writer()
 		raw, _ := json.Marshal(data)
 		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
 			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: action, TargetKind: "conversation", TargetID: c.ID, Data: raw}); err != nil {
 			return err
 		}
-		live, _ := json.Marshal(map[string]any{"id": c.ID, "status": c.Status, "channel": c.Channel, "customer_id": c.CustomerID,
-			"assigned_user_id": c.AssignedUserID, "writer": writerOf(c), "last_message_at": c.LastMessageAt, "change": action, "by": p.UserID})
+		view := persistence.NewLiveConversation(c)
+		view.Change, view.By = action, p.UserID
+		live, _ := json.Marshal(view)
 		conv = c
 		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveConversationUpdated, ConversationID: c.ID, Data: live})
 	})
@@ -81,7 +75,7 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 
 func writerConflict(c persistence.Conversation) *Error {
 	return &Error{Status: http.StatusConflict, Code: CodeWriterConflict,
-		Message: fmt.Sprintf("conversation is written by %s; take it over (steal) first", writerOf(c))}
+		Message: fmt.Sprintf("conversation is written by %s; take it over (steal) first", c.Writer())}
 }
 
 // takeover handles POST /api/v1/conversations/{id}/takeover {"steal": bool}.
@@ -181,7 +175,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 		}
 		to := c.ThreadKey[strings.LastIndex(c.ThreadKey, "/")+1:]
 		msg = persistence.Message{Base: persistence.Base{TenantID: p.TenantID}, ConversationID: c.ID, Direction: persistence.DirectionOutbound,
-			Channel: c.Channel, Sender: "user:" + p.UserID, Kind: "text", Text: text, DeliveryStatus: persistence.DeliveryPending}
+			Channel: c.Channel, Sender: persistence.SenderUser(p.UserID), Kind: "text", Text: text, DeliveryStatus: persistence.DeliveryPending}
 		if err := tx.CreateMessage(ctx, &msg); err != nil {
 			return err
 		}
@@ -207,7 +201,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: ActionAgentReply, TargetKind: "conversation", TargetID: c.ID, Data: raw}); err != nil {
 			return err
 		}
-		live, _ := json.Marshal(toMessageJSON(msg))
+		live, _ := json.Marshal(persistence.NewLiveMessage(msg))
 		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveMessageCreated, ConversationID: c.ID, Data: live})
 	})
 	if err != nil {

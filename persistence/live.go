@@ -33,3 +33,53 @@ type LiveEvent struct {
 	Data      json.RawMessage
 	CreatedAt time.Time
 }
+
+// LiveMessage is the data of message.created and message.status events.
+type LiveMessage struct {
+	ID               string    `json:"id"`
+	ConversationID   string    `json:"conversation_id"`
+	Direction        string    `json:"direction"`
+	Kind             string    `json:"kind"`
+	Text             string    `json:"text"`
+	Status           string    `json:"status"`
+	Sender           string    `json:"sender"`
+	ChannelMessageID string    `json:"channel_message_id,omitempty"`
+	MediaRef         string    `json:"media_ref,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// NewLiveMessage returns the live view of m.
+func NewLiveMessage(m Message) LiveMessage {
+	return LiveMessage{ID: m.ID, ConversationID: m.ConversationID, Direction: string(m.Direction), Kind: m.Kind, Text: m.Text,
+		Status: string(m.DeliveryStatus), Sender: m.Sender, ChannelMessageID: m.ChannelMessageID, MediaRef: m.MediaRef,
+		Error: m.Error, CreatedAt: m.CreatedAt}
+}
+
+// LiveConversation is the data of a conversation.updated event. Change and
+// By say what a human did (takeover, steal, hand-back), when one did.
+type LiveConversation struct {
+	ID             string             `json:"id"`
+	Status         ConversationStatus `json:"status"`
+	Channel        string             `json:"channel"`
+	CustomerID     string             `json:"customer_id"`
+	AssignedUserID string             `json:"assigned_user_id"`
+	Writer         string             `json:"writer"`
+	LastMessageAt  *time.Time         `json:"last_message_at"`
+	Change         string             `json:"change,omitempty"`
+	By             string             `json:"by,omitempty"`
+}
+
+// Writer names who writes in c: "ai", or "user:<id>" for a human agent.
+func (c Conversation) Writer() string {
+	if c.AssignedUserID == "" {
+		return SenderAI
+	}
+	return SenderUser(c.AssignedUserID)
+}
+
+// NewLiveConversation returns the live view of c.
+func NewLiveConversation(c Conversation) LiveConversation {
+	return LiveConversation{ID: c.ID, Status: c.Status, Channel: c.Channel, CustomerID: c.CustomerID,
+		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), LastMessageAt: c.LastMessageAt}
+}

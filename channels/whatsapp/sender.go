@@ -220,8 +220,7 @@ func (s *Sender) update(ctx context.Context, msg persistence.Message, change fun
 			if !publish {
 				return nil
 			}
-			data, err := json.Marshal(map[string]any{"id": msg.ID, "conversation_id": msg.ConversationID, "direction": msg.Direction,
-				"status": msg.DeliveryStatus, "channel_message_id": msg.ChannelMessageID, "error": msg.Error})
+			data, err := json.Marshal(persistence.NewLiveMessage(msg))
 			if err != nil {
 				return err
 			}
