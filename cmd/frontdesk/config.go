@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -160,7 +161,7 @@ var settings = []setting{
 			}
 			return validURL(v)
 		}},
-	{"FRONTDESK_LLMROUTER_API_KEY", "llmrouter-api-key", "", "bearer key of the remote llmrouter (FRONTDESK_LLMROUTER_URL)",
+	{"FRONTDESK_LLMROUTER_API_KEY", "llmrouter-api-key", "", "bearer key shared by frontdesk llmrouter (which requires it) and serve (which sends it to FRONTDESK_LLMROUTER_URL)",
 		func(c *config, v string) error { c.LLM.RouterAPIKey = v; return nil }},
 	{"FRONTDESK_LLMROUTER_CONFIG", "llmrouter-config", "", "YAML file of the router's backends and routes (empty: FRONTDESK_LLM_*)",
 		func(c *config, v string) error { c.LLM.ConfigPath = v; return nil }},
@@ -192,15 +193,30 @@ var settings = []setting{
 // parseConfig reads the environment, then flags of args (which override it),
 // and validates the result. Each error names the variable at fault.
 func parseConfig(name string, args []string, getenv func(string) string) (config, error) {
+	c, err := parseSettings(name, "", settings, args, getenv, nil)
+	if err != nil {
+		return c, err
+	}
+	err = c.validate()
+	return c, err
+}
+
+// parseSettings reads the settings ss from the environment, then from the
+// flags of args that mirror them (the flag wins); about is printed in the
+// usage, to out (standard error when nil). It does not validate the whole.
+func parseSettings(name, about string, ss []setting, args []string, getenv func(string) string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if out != nil {
+		fs.SetOutput(out)
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: frontdesk %s [flags]\n\nEach flag mirrors an environment variable (the flag wins):\n", name)
-		for _, s := range settings {
+		fmt.Fprintf(fs.Output(), "usage: frontdesk %s [flags]\n\n%sEach flag mirrors an environment variable (the flag wins):\n", name, about)
+		for _, s := range ss {
 			fmt.Fprintf(fs.Output(), "  -%s / %s (default %q)\n      %s\n", s.flag, s.env, s.def, s.help)
 		}
 	}
-	vals := make([]*string, len(settings))
-	for i, s := range settings {
+	vals := make([]*string, len(ss))
+	for i, s := range ss {
 		def := s.def
 		if v, ok := lookup(getenv, s.env); ok {
 			def = v
@@ -215,16 +231,12 @@ func parseConfig(name string, args []string, getenv func(string) string) (config
 	}
 	c := config{getenv: getenv}
 	var errs []error
-	for i, s := range settings {
+	for i, s := range ss {
 		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	err := c.validate()
-	return c, err
+	return c, errors.Join(errs...)
 }
 
 func (c *config) validate() error {

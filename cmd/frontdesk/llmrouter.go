@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,92 +23,36 @@ import (
 // frontdesk llmrouter: the LLM router alone, as the service that
 // FRONTDESK_LLMROUTER_URL points at, recording every call in the store.
 
-// llmrouterConfig is the configuration of frontdesk llmrouter: the shared
-// settings it reads (listen address, store, default backend, logging) and
-// its own.
-type llmrouterConfig struct {
-	config
-	// RouterConfig is the YAML file of backends and routes
-	// (FRONTDESK_LLMROUTER_CONFIG); empty means FRONTDESK_LLM_*.
-	RouterConfig string
-	// APIKey is the bearer key clients must send
-	// (FRONTDESK_LLMROUTER_API_KEY); empty leaves the service open.
-	APIKey string
-}
+// llmrouterConfig is the configuration of frontdesk llmrouter: the
+// binary's config, of which it reads the settings in llmrouterSettings.
+// FRONTDESK_LLMROUTER_API_KEY is the key its clients must send.
+type llmrouterConfig struct{ config }
 
-// llmrouterShared names the settings of the binary that llmrouter reads.
-var llmrouterShared = []string{
+// llmrouterSettings names the settings llmrouter reads.
+var llmrouterSettings = []string{
 	"FRONTDESK_HTTP_ADDR", "FRONTDESK_DATA_DIR", "FRONTDESK_DATABASE_URL",
 	"FRONTDESK_LLM_BASE_URL", "FRONTDESK_LLM_MODEL", "FRONTDESK_LLM_API_KEY",
+	"FRONTDESK_LLMROUTER_CONFIG", "FRONTDESK_LLMROUTER_API_KEY",
 	"FRONTDESK_LOG_LEVEL", "FRONTDESK_LOG_FORMAT",
 }
 
-// routerSetting ties one environment variable of llmrouter to its flag.
-type routerSetting struct {
-	env, flag, def, help string
-	set                  func(c *llmrouterConfig, v string) error
-}
-
-// llmrouterSettings returns the shared settings, taken from settings, and
-// llmrouter's own.
-func llmrouterSettings() ([]routerSetting, error) {
-	var out []routerSetting
-	for _, name := range llmrouterShared {
+// parseLLMRouterConfig reads llmrouter's settings from the environment and
+// flags and validates them.
+func parseLLMRouterConfig(args []string, getenv func(string) string, stderr io.Writer) (llmrouterConfig, error) {
+	var ss []setting
+	for _, name := range llmrouterSettings {
 		i := slices.IndexFunc(settings, func(s setting) bool { return s.env == name })
 		if i < 0 {
-			return nil, fmt.Errorf("llmrouter: setting %s is gone from the shared settings", name)
+			return llmrouterConfig{}, fmt.Errorf("llmrouter: setting %s is gone from the shared settings", name)
 		}
-		s := settings[i]
-		out = append(out, routerSetting{s.env, s.flag, s.def, s.help, func(c *llmrouterConfig, v string) error { return s.set(&c.config, v) }})
+		ss = append(ss, settings[i])
 	}
-	return append(out,
-		routerSetting{"FRONTDESK_LLMROUTER_CONFIG", "llmrouter-config", "", "YAML file of the router's backends and routes (empty: FRONTDESK_LLM_*, else the offline responder)",
-			func(c *llmrouterConfig, v string) error { c.RouterConfig = v; return nil }},
-		routerSetting{"FRONTDESK_LLMROUTER_API_KEY", "llmrouter-api-key", "", "bearer key that clients of the service must send (empty: no key)",
-			func(c *llmrouterConfig, v string) error { c.APIKey = v; return nil }},
-	), nil
-}
-
-// parseLLMRouterConfig reads the environment, then flags of args (which
-// override it), and validates the result.
-func parseLLMRouterConfig(args []string, getenv func(string) string, stderr io.Writer) (llmrouterConfig, error) {
-	ss, err := llmrouterSettings()
+	c, err := parseSettings("llmrouter", "Serves the LLM router alone: POST /llm/infer, the OpenAI-compatible /v1/chat/completions,\n/v1/embeddings and /v1/models, /healthz, /readyz and /metrics.\n\n", ss, args, getenv, stderr)
 	if err != nil {
-		return llmrouterConfig{}, err
+		return llmrouterConfig{c}, err
 	}
-	fs := flag.NewFlagSet("llmrouter", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: frontdesk llmrouter [flags]\n\nServes the LLM router alone: POST /llm/infer, the OpenAI-compatible /v1/chat/completions,\n/v1/embeddings and /v1/models, /healthz, /readyz and /metrics.\n\nEach flag mirrors an environment variable (the flag wins):\n")
-		for _, s := range ss {
-			fmt.Fprintf(fs.Output(), "  -%s / %s (default %q)\n      %s\n", s.flag, s.env, s.def, s.help)
-		}
-	}
-	vals := make([]*string, len(ss))
-	for i, s := range ss {
-		def := s.def
-		if v, ok := lookup(getenv, s.env); ok {
-			def = v
-		}
-		vals[i] = fs.String(s.flag, def, s.help)
-	}
-	if err := fs.Parse(args); err != nil {
-		return llmrouterConfig{}, err
-	}
-	if fs.NArg() > 0 {
-		return llmrouterConfig{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	var c llmrouterConfig
-	var errs []error
-	for i, s := range ss {
-		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.validate()
+	rc := llmrouterConfig{c}
+	return rc, rc.validate()
 }
 
 func (c llmrouterConfig) validate() error {
@@ -119,7 +62,7 @@ func (c llmrouterConfig) validate() error {
 	if err := c.Store.Validate(); err != nil {
 		return err
 	}
-	if c.RouterConfig != "" && c.LLM.BaseURL != "" {
+	if c.LLM.ConfigPath != "" && c.LLM.BaseURL != "" {
 		return errors.New("FRONTDESK_LLMROUTER_CONFIG and FRONTDESK_LLM_BASE_URL: set one; the file names every backend")
 	}
 	if c.LLM.BaseURL != "" && c.LLM.Model == "" {
@@ -150,7 +93,7 @@ func runLLMRouter(ctx context.Context, args []string, getenv func(string) string
 // the YAML file, else the default backend of FRONTDESK_LLM_*, else the
 // offline responder alone.
 func buildRouter(cfg llmrouterConfig, getenv func(string) string, log zerolog.Logger, reg prometheus.Registerer) (*llmrouter.Router, []string, error) {
-	if cfg.RouterConfig == "" {
+	if cfg.LLM.ConfigPath == "" {
 		router, err := llmrouter.NewDefault(cfg.LLM.BaseURL, cfg.LLM.Model, cfg.LLM.APIKey, log, reg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("FRONTDESK_LLM_*: %w", err)
@@ -161,18 +104,18 @@ func buildRouter(cfg llmrouterConfig, getenv func(string) string, log zerolog.Lo
 		}
 		return router, []string{cfg.LLM.Model}, nil
 	}
-	f, err := os.Open(cfg.RouterConfig)
+	f, err := os.Open(cfg.LLM.ConfigPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG: %w", err)
 	}
 	defer f.Close()
 	fc, err := llmrouter.LoadConfig(f, getenv)
 	if err != nil {
-		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.RouterConfig, err)
+		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.LLM.ConfigPath, err)
 	}
 	router, err := llmrouter.NewFromConfig(fc, log, reg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.RouterConfig, err)
+		return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_CONFIG %s: %w", cfg.LLM.ConfigPath, err)
 	}
 	var models []string
 	add := func(m string) {
@@ -218,7 +161,7 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 	acct := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log)
 	// The router embeds with its configured embeddings backend; without
 	// one, /v1/embeddings answers 501.
-	svc, err := service.New(service.Config{APIKey: cfg.APIKey, Models: models, DefaultTenantID: tenant.ID, Ready: store.Ping},
+	svc, err := service.New(service.Config{APIKey: cfg.LLM.RouterAPIKey, Models: models, DefaultTenantID: tenant.ID, Ready: store.Ping},
 		acct, router, log, reg, reg)
 	if err != nil {
 		return err
@@ -230,7 +173,7 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	log.Info().Strs("models", models).Bool("key", cfg.APIKey != "").Str("default_tenant_id", tenant.ID).
+	log.Info().Strs("models", models).Bool("key", cfg.LLM.RouterAPIKey != "").Str("default_tenant_id", tenant.ID).
 		Msg("llm router service: POST /llm/infer, /v1/chat/completions, /v1/embeddings")
 	if err := srv.Run(ctx); err != nil {
 		return fmt.Errorf("llmrouter: %w", err)

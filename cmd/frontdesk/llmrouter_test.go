@@ -262,14 +262,14 @@ func TestLLMRouterConfigParse(t *testing.T) {
 		ok   func(c llmrouterConfig) bool
 	}{
 		{name: "defaults", ok: func(c llmrouterConfig) bool {
-			return c.HTTPAddr == ":8080" && c.Store.DataDir == "./data" && c.APIKey == ""
+			return c.HTTPAddr == ":8080" && c.Store.DataDir == "./data" && c.LLM.RouterAPIKey == ""
 		}},
 		{name: "env", env: map[string]string{"FRONTDESK_LLMROUTER_API_KEY": "k", "FRONTDESK_LLM_BASE_URL": "http://m:8000/v1", "FRONTDESK_LLM_MODEL": "q"},
 			ok: func(c llmrouterConfig) bool {
-				return c.APIKey == "k" && c.LLM.BaseURL == "http://m:8000/v1" && c.LLM.Model == "q"
+				return c.LLM.RouterAPIKey == "k" && c.LLM.BaseURL == "http://m:8000/v1" && c.LLM.Model == "q"
 			}},
 		{name: "flag wins", env: map[string]string{"FRONTDESK_HTTP_ADDR": ":1"}, args: []string{"-http-addr", ":2", "-llmrouter-config", "r.yaml"},
-			ok: func(c llmrouterConfig) bool { return c.HTTPAddr == ":2" && c.RouterConfig == "r.yaml" }},
+			ok: func(c llmrouterConfig) bool { return c.HTTPAddr == ":2" && c.LLM.ConfigPath == "r.yaml" }},
 		{name: "model missing", env: map[string]string{"FRONTDESK_LLM_BASE_URL": "http://m/v1"}, want: "FRONTDESK_LLM_MODEL"},
 		{name: "file and base url", env: map[string]string{"FRONTDESK_LLMROUTER_CONFIG": "r.yaml", "FRONTDESK_LLM_BASE_URL": "http://m/v1", "FRONTDESK_LLM_MODEL": "q"},
 			want: "set one"},

@@ -254,7 +254,7 @@ func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometh
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	router, _, err := buildRouter(llmrouterConfig{config: cfg, RouterConfig: cfg.LLM.ConfigPath}, getenv, log, reg)
+	router, _, err := buildRouter(llmrouterConfig{cfg}, getenv, log, reg)
 	if err != nil {
 		return nil, err
 	}
