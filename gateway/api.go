@@ -46,7 +46,7 @@ type APIConfig struct {
 	ToolNames []string
 	// Outbox receives the outbound event of an agent's reply in the
 	// reply's transaction; without it replies answer 503.
-	Outbox OutboxAppender
+	Outbox TxAppender
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 }

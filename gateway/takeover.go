@@ -32,12 +32,6 @@ const (
 	CodeWriterConflict = "writer_conflict"
 )
 
-// OutboxAppender appends event log records inside a store transaction
-// (the outbound topic of an agent's reply).
-type OutboxAppender interface {
-	AppendTx(ctx context.Context, tx *sqlstore.Tx, recs ...persistence.Record) ([]persistence.Record, error)
-}
-
 // changeWriter loads the conversation in a transaction, lets change decide,
 // and writes the conversation, the audit event and the live event together.
 func (a *API) changeWriter(ctx context.Context, p Principal, id string, change func(c *persistence.Conversation) (action string, data map[string]any, err error)) (persistence.Conversation, error) {

@@ -37,7 +37,8 @@ type InboxStore interface {
 	GetChannelAccount(ctx context.Context, channel, externalID string) (persistence.ChannelAccount, error)
 }
 
-// TxAppender appends log records inside a store transaction.
+// TxAppender appends log records inside a store transaction (webhook
+// events, agents' replies), so they commit with it.
 type TxAppender interface {
 	AppendTx(ctx context.Context, tx *sqlstore.Tx, recs ...persistence.Record) ([]persistence.Record, error)
 }
