@@ -17,6 +17,8 @@ const (
 	// LiveConversationUpdated reports a change of a conversation's status,
 	// writer (AI or a human agent) or other attributes.
 	LiveConversationUpdated = "conversation.updated"
+	// LiveNoteCreated reports a private note left on a conversation.
+	LiveNoteCreated = "note.created"
 )
 
 // LiveEvent is one entry of a tenant's live event stream, the feed behind the

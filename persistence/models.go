@@ -422,6 +422,17 @@ type FollowUpTask struct {
 	IdempotencyKey string
 }
 
+// Note is a private note a dashboard user leaves on a conversation for the
+// other humans. It is never sent to the customer and never part of the AI's
+// context.
+type Note struct {
+	Base
+
+	ConversationID string
+	AuthorID       string
+	Text           string
+}
+
 // AuditEvent records who did what to which record. Audit events are
 // append-only: the store has no update for them and the database refuses
 // one.

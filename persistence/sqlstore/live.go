@@ -90,30 +90,45 @@ func (q *q) appendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error
 // LiveEventsAfter returns up to limit events of tenantID with an id above
 // afterID, oldest first. It reads committed events only.
 func (q *q) LiveEventsAfter(ctx context.Context, tenantID string, afterID int64, limit int) ([]persistence.LiveEvent, error) {
+	return q.liveEvents(ctx, fmt.Sprintf("live events of tenant %s after %d", tenantID, afterID), afterID, limit,
+		"tenant_id = ? AND id > ?", tenantID, afterID)
+}
+
+// liveEvents reads up to limit events matching where, oldest first; what
+// names the read in errors.
+func (q *q) liveEvents(ctx context.Context, what string, afterID int64, limit int, where string, args ...any) ([]persistence.LiveEvent, error) {
 	if afterID < 0 || limit <= 0 {
-		return nil, fmt.Errorf("live events of tenant %s: after id %d must not be negative and limit %d must be positive", tenantID, afterID, limit)
+		return nil, fmt.Errorf("%s: after id must not be negative and limit %d must be positive", what, limit)
 	}
-	rows, err := q.ex.QueryContext(ctx, q.d.rebind(`SELECT id, type, conversation_id, data, created_at FROM live_events
-		WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`), tenantID, afterID, limit)
+	rows, err := q.ex.QueryContext(ctx, q.d.rebind(`SELECT tenant_id, id, type, conversation_id, data, created_at FROM live_events
+		WHERE `+where+` ORDER BY id LIMIT ?`), append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("live events of tenant %s after %d: %w", tenantID, afterID, mapErr(err))
+		return nil, fmt.Errorf("%s: %w", what, mapErr(err))
 	}
 	defer rows.Close()
 	var out []persistence.LiveEvent
 	for rows.Next() {
-		e := persistence.LiveEvent{TenantID: tenantID}
+		var e persistence.LiveEvent
 		var data []byte
-		if err := rows.Scan(&e.ID, &e.Type, &e.ConversationID, &data, &e.CreatedAt); err != nil {
-			return nil, fmt.Errorf("live events of tenant %s after %d: %w", tenantID, afterID, err)
+		if err := rows.Scan(&e.TenantID, &e.ID, &e.Type, &e.ConversationID, &data, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		e.Data = data
 		e.CreatedAt = e.CreatedAt.UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("live events of tenant %s after %d: %w", tenantID, afterID, mapErr(err))
+		return nil, fmt.Errorf("%s: %w", what, mapErr(err))
 	}
 	return out, nil
+}
+
+// LiveEventsOfConversation returns up to limit events of type typ about the
+// tenant's conversation conversationID with an id above afterID, oldest
+// first: the history behind a conversation's live view (e.g. its tool calls).
+func (q *q) LiveEventsOfConversation(ctx context.Context, tenantID, conversationID, typ string, afterID int64, limit int) ([]persistence.LiveEvent, error) {
+	return q.liveEvents(ctx, fmt.Sprintf("live %s events of conversation %s after %d", typ, conversationID, afterID), afterID, limit,
+		"tenant_id = ? AND conversation_id = ? AND type = ? AND id > ?", tenantID, conversationID, typ, afterID)
 }
 
 // LatestLiveEventID returns the id of tenantID's newest committed live

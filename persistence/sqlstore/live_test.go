@@ -107,6 +107,30 @@ func TestLiveEvents(t *testing.T) {
 				t.Fatalf("latest of b = %d, want 1", id)
 			}
 		}},
+		{"events of one conversation", func(t *testing.T, s *sqlstore.Store) {
+			tool := func(tenant, conv, data string) persistence.LiveEvent {
+				e := persistence.LiveEvent{TenantID: tenant, Type: persistence.LiveToolCalled, ConversationID: conv, Data: json.RawMessage(data)}
+				if err := s.AppendLiveEvent(ctx, &e); err != nil {
+					t.Fatal(err)
+				}
+				return e
+			}
+			t1 := tool("a", "c1", `{"n":1}`)
+			appendLive(t, s, "a", "c1", `{"message":true}`)
+			tool("a", "c2", `{"n":2}`)
+			tool("b", "c1", `{"n":3}`)
+			t2 := tool("a", "c1", `{"n":4}`)
+			got, err := s.LiveEventsOfConversation(ctx, "a", "c1", persistence.LiveToolCalled, 0, 10)
+			if err != nil || len(got) != 2 || got[0].ID != t1.ID || got[1].ID != t2.ID || !jsonEqual(t, got[1].Data, []byte(`{"n":4}`)) {
+				t.Fatalf("tool calls of a/c1 = %+v, %v; want ids %d, %d only", got, err, t1.ID, t2.ID)
+			}
+			if got, err := s.LiveEventsOfConversation(ctx, "a", "c1", persistence.LiveToolCalled, t1.ID, 10); err != nil || len(got) != 1 || got[0].ID != t2.ID {
+				t.Fatalf("after %d = %+v, %v; want only %d", t1.ID, got, err, t2.ID)
+			}
+			if got, err := s.LiveEventsOfConversation(ctx, "a", "c1", persistence.LiveToolCalled, 0, 1); err != nil || len(got) != 1 || got[0].ID != t1.ID {
+				t.Fatalf("limit 1 = %+v, %v; want %d", got, err, t1.ID)
+			}
+		}},
 		{"rollback leaves no gap", func(t *testing.T, s *sqlstore.Store) {
 			appendLive(t, s, "t", "c", "")
 			boom := errors.New("boom")

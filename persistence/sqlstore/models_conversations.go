@@ -120,3 +120,28 @@ func (q q) RecentMessages(ctx context.Context, tenantID, conversationID string, 
 	slices.Reverse(out)
 	return out, err
 }
+
+var notes = table[persistence.Note]{
+	name: "conversation_notes",
+	cols: []string{"conversation_id", "author_id", "text"},
+	fields: func(m *persistence.Note) []any {
+		return []any{&m.ConversationID, &m.AuthorID, &m.Text}
+	},
+	check: func(m *persistence.Note) error {
+		return errors.Join(need(m.ConversationID != "", "conversation id", m.ConversationID),
+			need(m.AuthorID != "", "author id", m.AuthorID), need(m.Text != "", "text", m.Text))
+	},
+}
+
+// CreateNote stores a new private note; a note without conversation, author
+// or text fails with persistence.ErrInvalid.
+func (q q) CreateNote(ctx context.Context, m *persistence.Note) error {
+	return create(ctx, q, notes, m)
+}
+
+// ListNotes returns one page of the private notes on the tenant's
+// conversation conversationID, oldest first, and the next cursor ("" on
+// the last page).
+func (q q) ListNotes(ctx context.Context, tenantID, conversationID string, p persistence.Page) ([]persistence.Note, string, error) {
+	return list(ctx, q, notes, p, "tenant_id = ? AND conversation_id = ?", tenantID, conversationID)
+}

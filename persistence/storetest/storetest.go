@@ -34,8 +34,10 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	t.Run("TenantScoping", func(t *testing.T) { testTenantScoping(t, s) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, s) })
 	t.Run("Lookups", func(t *testing.T) { testLookups(t, s) })
+	t.Run("CustomerTimeline", func(t *testing.T) { testCustomerTimeline(t, s) })
 	t.Run("Immutable", func(t *testing.T) { testImmutable(t, s) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, s) })
+	t.Run("Notes", func(t *testing.T) { testNotes(t, s) })
 }
 
 // record is a pointer to a model.
@@ -1257,4 +1259,40 @@ func diff(want, got any) string {
 func jsonEqual(a, b []byte) bool {
 	var x, y any
 	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// testNotes checks that private notes are stored per conversation, listed
+// oldest first with pagination, scoped by tenant and validated.
+func testNotes(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	tenantA, tenantB := newTenant(t, s), newTenant(t, s)
+	conv := newConversation(t, s, tenantA, "")
+	other := newConversation(t, s, tenantA, "")
+	var want []string
+	for i := range 3 {
+		n := persistence.Note{Base: persistence.Base{TenantID: tenantA}, ConversationID: conv.ID, AuthorID: "u1", Text: fmt.Sprintf("note %d", i)}
+		mustNil(t, s.CreateNote(ctx, &n))
+		want = append(want, n.ID)
+	}
+	mustNil(t, s.CreateNote(ctx, &persistence.Note{Base: persistence.Base{TenantID: tenantA}, ConversationID: other.ID, AuthorID: "u1", Text: "elsewhere"}))
+	page, next, err := s.ListNotes(ctx, tenantA, conv.ID, persistence.Page{Limit: 2})
+	mustNil(t, err)
+	rest, last, err := s.ListNotes(ctx, tenantA, conv.ID, persistence.Page{Limit: 2, Cursor: next})
+	mustNil(t, err)
+	if got := append(ids(page), ids(rest)...); !slices.Equal(got, want) || next == "" || last != "" {
+		t.Fatalf("notes = %v (cursors %q, %q), want %v in two pages", got, next, last, want)
+	}
+	if page[0].Text != "note 0" || page[0].AuthorID != "u1" || page[0].CreatedAt.IsZero() {
+		t.Errorf("first note = %+v", page[0])
+	}
+	if foreign, _, err := s.ListNotes(ctx, tenantB, conv.ID, persistence.Page{}); err != nil || len(foreign) != 0 {
+		t.Errorf("another tenant lists %d notes (%v), want none", len(foreign), err)
+	}
+	for _, bad := range []persistence.Note{
+		{Base: persistence.Base{TenantID: tenantA}, ConversationID: conv.ID, AuthorID: "u1"},
+		{Base: persistence.Base{TenantID: tenantA}, ConversationID: conv.ID, Text: "x"},
+		{Base: persistence.Base{TenantID: tenantA}, AuthorID: "u1", Text: "x"},
+	} {
+		mustIs(t, s.CreateNote(ctx, &bad), persistence.ErrInvalid)
+	}
 }
