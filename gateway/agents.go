@@ -99,6 +99,17 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request, p Principal) er
 	return nil
 }
 
+// listTools handles GET /api/v1/tools: the names an agent's allow-list may
+// hold (the tool registry's), sorted.
+func (a *API) listTools(w http.ResponseWriter, _ *http.Request, _ Principal) error {
+	names := slices.Sorted(slices.Values(a.cfg.ToolNames))
+	if names == nil {
+		names = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string][]string{"tools": names})
+	return nil
+}
+
 // getAgent handles GET /api/v1/agents/{id}.
 func (a *API) getAgent(w http.ResponseWriter, r *http.Request, p Principal) error {
 	ap, err := a.store.GetAgentProfile(r.Context(), p.TenantID, r.PathValue("id"))

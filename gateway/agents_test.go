@@ -101,6 +101,13 @@ func TestAgentProfiles(t *testing.T) {
 			admin := f.user(tn, "admin@example.com", persistence.RoleAdmin)
 			tok := f.login("admin@example.com")
 
+			// The tool names the editor offers are the registry's.
+			var tools struct{ Tools []string }
+			f.get("/api/v1/tools", tok, &tools)
+			if strings.Join(tools.Tools, ",") != strings.Join(knownTools, ",") {
+				t.Fatalf("tools = %v, want %v", tools.Tools, knownTools)
+			}
+
 			var a agentOut
 			f.must("POST", "/api/v1/agents", tok, map[string]any{"name": " Support ", "description": "first line",
 				"tools": []string{"handoff_to_human", "create_ticket", "create_ticket"}, "routing": map[string]any{"prefer": "fast"}}, 201, &a)

@@ -100,9 +100,18 @@ type APIStore interface {
 	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
 	ListConversations(ctx context.Context, tenantID string, status persistence.ConversationStatus, p persistence.Page) ([]persistence.Conversation, string, error)
 	ListMessages(ctx context.Context, tenantID, conversationID string, p persistence.Page) ([]persistence.Message, string, error)
+	ListNotes(ctx context.Context, tenantID, conversationID string, p persistence.Page) ([]persistence.Note, string, error)
+	LiveEventsOfConversation(ctx context.Context, tenantID, conversationID, typ string, afterID int64, limit int) ([]persistence.LiveEvent, error)
 	GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error)
 	GetCustomers(ctx context.Context, tenantID string, ids []string) ([]persistence.Customer, error)
 	ListIdentitiesOfCustomer(ctx context.Context, tenantID, customerID string) ([]persistence.CustomerIdentity, error)
+	ListCustomers(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.Customer, string, error)
+	SearchCustomers(ctx context.Context, tenantID, query string, limit int) ([]persistence.Customer, error)
+	ListIdentitiesOfCustomers(ctx context.Context, tenantID string, customerIDs []string) ([]persistence.CustomerIdentity, error)
+	ListConversationsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Conversation, error)
+	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
+	ListTicketsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
+	ListPaymentIntentsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.PaymentIntent, error)
 
 	AgentStore
 }
@@ -162,9 +171,17 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"POST", "/api/v1/conversations/{id}/takeover", writers}, a.takeover},
 		{Route{"POST", "/api/v1/conversations/{id}/handback", writers}, a.handback},
 		{Route{"POST", "/api/v1/conversations/{id}/replies", writers}, a.reply},
+		{Route{"GET", "/api/v1/conversations/{id}/notes", all}, a.listNotes},
+		{Route{"POST", "/api/v1/conversations/{id}/notes", writers}, a.createNote},
+		{Route{"GET", "/api/v1/conversations/{id}/tool-calls", all}, a.listToolCalls},
+		{Route{"GET", "/api/v1/customers", all}, a.listCustomers},
 		{Route{"GET", "/api/v1/customers/{id}", all}, a.getCustomer},
+		{Route{"GET", "/api/v1/customers/{id}/timeline", all}, a.customerTimeline},
+		{Route{"POST", "/api/v1/customers/{id}/tickets", writers}, a.createCustomerTicket},
+		{Route{"POST", "/api/v1/customers/{id}/conversations", writers}, a.openCustomerConversation},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},
+		{Route{"GET", "/api/v1/tools", all}, a.listTools},
 		{Route{"GET", "/api/v1/agents", all}, a.listAgents},
 		{Route{"POST", "/api/v1/agents", managers}, a.createAgent},
 		{Route{"GET", "/api/v1/agents/{id}", all}, a.getAgent},
@@ -418,6 +435,17 @@ type customerJSON struct {
 	Identities []identityJSON `json:"identities"`
 }
 
+// toCustomerJSON returns the view of c with its identities ids.
+func toCustomerJSON(c persistence.Customer, ids []persistence.CustomerIdentity) customerJSON {
+	out := customerJSON{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone, Language: c.Language,
+		LastSeenAt: c.LastSeenAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Identities: make([]identityJSON, len(ids))}
+	for i, id := range ids {
+		out.Identities[i] = identityJSON{ID: id.ID, Channel: id.Channel, ExternalID: id.ExternalID,
+			DisplayName: id.DisplayName, CreatedAt: id.CreatedAt}
+	}
+	return out
+}
+
 // getCustomer handles GET /api/v1/customers/{id}.
 func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, p Principal) error {
 	c, err := a.store.GetCustomer(r.Context(), p.TenantID, r.PathValue("id"))
@@ -428,13 +456,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, p Principal) e
 	if err != nil {
 		return fmt.Errorf("get customer %s: identities: %w", c.ID, err)
 	}
-	out := customerJSON{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone, Language: c.Language,
-		LastSeenAt: c.LastSeenAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Identities: make([]identityJSON, len(ids))}
-	for i, id := range ids {
-		out.Identities[i] = identityJSON{ID: id.ID, Channel: id.Channel, ExternalID: id.ExternalID,
-			DisplayName: id.DisplayName, CreatedAt: id.CreatedAt}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, toCustomerJSON(c, ids))
 	return nil
 }
 
