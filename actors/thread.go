@@ -325,6 +325,12 @@ func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *eve
 	conv, err := tx.GetOpenConversation(ctx, t.st.TenantID, t.identity)
 	if err == nil {
 		if conv.LastMessageAt == nil || time.Since(*conv.LastMessageAt) < idle {
+			if conv.ID != t.st.ConversationID && t.st.ConversationID != "" {
+				// Opened outside the grain (an agent started it from the
+				// dashboard): it starts its own turn bookkeeping too.
+				t.startConversation(conv.ID)
+				return conv, false, nil
+			}
 			t.st.ConversationID = conv.ID
 			return conv, false, nil
 		}
@@ -350,13 +356,18 @@ func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *eve
 	if err := tx.CreateConversation(ctx, &conv); err != nil {
 		return conv, false, err
 	}
-	t.st.ConversationID = conv.ID
+	t.startConversation(conv.ID)
+	return conv, true, nil
+}
+
+// startConversation makes id the thread's conversation with its own turn
+// bookkeeping: no recent context, nothing unanswered.
+func (t *thread) startConversation(id string) {
+	t.st.ConversationID = id
 	t.st.Recent = nil
-	// A new conversation starts its own turn bookkeeping.
 	t.st.AnsweredThrough = t.st.MessagesApplied
 	t.st.PendingThrough = t.st.MessagesApplied
 	t.st.Unanswered = nil
-	return conv, true, nil
 }
 
 // statusGrace is how long a status report for an unknown message id is

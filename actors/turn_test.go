@@ -135,3 +135,48 @@ func TestMemorySummaryUpdatedWhenTheConversationGrows(t *testing.T) {
 		t.Fatalf("summaries asked = %d, want 1", n)
 	}
 }
+
+// TestConversationOpenedOutsideTheGrain: an agent opens a new conversation
+// on the thread from the dashboard (the gateway writes it, assigned to the
+// agent); the customer's next message lands in it, starts its context
+// afresh, and the AI stays quiet because a human writes.
+func TestConversationOpenedOutsideTheGrain(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	r1 := received(t, tenant, "4915553001", "wamid.o1", "hello")
+	deliver(t, r1)
+	eventually(t, "the AI's reply", func() bool { return len(outbound(t, tenant, r1.Key)) == 1 })
+	old, err := env.store.GetOpenConversation(ctx, tenant, r1.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Status = persistence.ConversationClosed
+	if err := env.store.UpdateConversation(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	opened := persistence.Conversation{Base: persistence.Base{TenantID: tenant}, CustomerID: old.CustomerID, Channel: old.Channel,
+		ChannelAccount: old.ChannelAccount, ThreadKey: old.ThreadKey, Status: persistence.ConversationOpen, AssignedUserID: "agent-1"}
+	if err := env.store.CreateConversation(ctx, &opened); err != nil {
+		t.Fatal(err)
+	}
+	r2 := received(t, tenant, "4915553001", "wamid.o2", "about my refund")
+	if ack := deliver(t, r2); !ack.Applied {
+		t.Fatalf("deliver: %+v", ack)
+	}
+	msgs := messages(t, tenant, r1.Key)
+	if len(msgs) != 1 || msgs[0].ConversationID != opened.ID || msgs[0].Text != "about my refund" {
+		t.Fatalf("inbound of the open conversation = %+v, want the new message in %s", msgs, opened.ID)
+	}
+	_, st := checkpointState(t, r1.Key)
+	if st.ConversationID != opened.ID || len(st.Recent) != 1 || st.Recent[0].Text != "about my refund" {
+		t.Fatalf("state = conversation %s, recent %+v; want %s with only the new message", st.ConversationID, st.Recent, opened.ID)
+	}
+	// The turn for the new message is taken and skipped: nothing is sent.
+	eventually(t, "the turn settled", func() bool {
+		_, st := checkpointState(t, r1.Key)
+		return st.AnsweredThrough == st.MessagesApplied
+	})
+	if out := outbound(t, tenant, r1.Key); len(out) != 0 {
+		t.Fatalf("the AI wrote %d messages in a conversation a human opened", len(out))
+	}
+}
