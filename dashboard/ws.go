@@ -54,6 +54,9 @@ type WSConfig struct {
 	// origin) is allowed; any other origin is refused with 403. Matching is
 	// exact and case-insensitive; there are no wildcards.
 	AllowedOrigins []string
+	// Probes, when set, records how requests with ?probe= arrived, for
+	// ProbeHandler to report.
+	Probes *Probes
 }
 
 func (c WSConfig) withDefaults() WSConfig {
@@ -192,10 +195,20 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
+	probe := r.URL.Query().Get("probe")
 	if !websocket.IsWebSocketUpgrade(r) {
-		http.Error(w, "want a websocket upgrade", http.StatusBadRequest)
+		// A browser always asks for the upgrade: a request without it
+		// passed a proxy that stripped it. Say so, and where to go instead.
+		h.cfg.Probes.record(tenantID, userID, probe, false)
+		log.Info().Str("probe", probe).Str("connection", r.Header.Get("Connection")).Msg("websocket: request arrived without its upgrade; a proxy is not forwarding WebSockets")
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("X-Frontdesk-Fallback", FallbackPath)
+		writeError(w, http.StatusUpgradeRequired, "upgrade_blocked",
+			"the WebSocket upgrade did not reach the server (a proxy between strips the Upgrade header); poll "+FallbackPath+" instead, or let the proxy forward WebSockets")
 		return
 	}
+	h.cfg.Probes.record(tenantID, userID, probe, true)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	sub, err := h.hub.Subscribe(ctx, tenantID, lastID, fromLatest)

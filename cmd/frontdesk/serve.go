@@ -128,7 +128,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	})
 	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, store, log)
 	api.Register(srv)
-	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{}, log))
+	// /ws, and for clients behind a proxy that blocks WebSockets: how their
+	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
+	probes := dashboard.NewProbes()
+	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{Probes: probes}, log))
+	srv.Handle("GET /ws/probe", dashboard.ProbeHandler(probes, api.Authenticate))
+	srv.Handle("GET "+dashboard.FallbackPath, dashboard.PollHandler(store, api.Authenticate, log))
 	// The web app; the API, /ws, webhooks and probes are more specific
 	// patterns ("GET /" would conflict with the API's method-less fallback).
 	srv.Handle("/", dashboard.WebApp())

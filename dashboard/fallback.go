@@ -1,0 +1,202 @@
+package dashboard
+
+// Realtime without WebSocket. Some proxies do not forward the WebSocket
+// upgrade: the browser's handshake then fails and the browser tells the page
+// nothing about why. Two endpoints make that visible and keep the inbox
+// current anyway:
+//
+//   - GET /ws/probe?probe=ID tells the client how its /ws request with
+//     ?probe=ID arrived: with its upgrade ("ok"), without it ("blocked": a
+//     proxy stripped the Upgrade header, and /ws answered 426), or not at all
+//     ("unseen": refused before the server, or sent to another member).
+//   - GET /ws/poll?after=ID returns the events after ID as the WebSocket
+//     would have sent them (the same frames, the same ids), so a client that
+//     polls it misses nothing and doubles nothing.
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Verdicts of a probe.
+const (
+	ProbeOK      = "ok"
+	ProbeBlocked = "blocked"
+	ProbeUnseen  = "unseen"
+)
+
+// FallbackPath is where a client that cannot keep a WebSocket polls.
+const FallbackPath = "/ws/poll"
+
+// probeTTL is how long a probe is remembered; probeLimit bounds how many.
+const (
+	probeTTL   = 5 * time.Minute
+	probeLimit = 4096
+)
+
+type probeKey struct{ tenant, user, id string }
+
+type probeResult struct {
+	upgrade bool
+	at      time.Time
+}
+
+// Probes remembers how recent /ws requests that carried ?probe= arrived,
+// per tenant and user, for five minutes and at most 4096 of them (the
+// oldest go first). It is safe for concurrent use; the zero value is not
+// usable: call NewProbes.
+type Probes struct {
+	mu    sync.Mutex
+	m     map[probeKey]probeResult
+	order []probeKey
+	now   func() time.Time
+}
+
+// NewProbes returns an empty probe register.
+func NewProbes() *Probes {
+	return &Probes{m: make(map[probeKey]probeResult), now: time.Now}
+}
+
+// validProbe reports whether id is a usable probe id: 1 to 64 letters,
+// digits, '-' or '_'.
+func validProbe(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Probes) record(tenant, user, id string, upgrade bool) {
+	if p == nil || !validProbe(id) {
+		return
+	}
+	k := probeKey{tenant, user, id}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.m[k]; !ok {
+		p.order = append(p.order, k)
+	}
+	p.m[k] = probeResult{upgrade: upgrade, at: p.now()}
+	for len(p.order) > probeLimit || (len(p.order) > 0 && p.now().Sub(p.m[p.order[0]].at) > probeTTL) {
+		delete(p.m, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+func (p *Probes) verdict(tenant, user, id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.m[probeKey{tenant, user, id}]
+	switch {
+	case !ok || p.now().Sub(r.at) > probeTTL:
+		return ProbeUnseen
+	case r.upgrade:
+		return ProbeOK
+	default:
+		return ProbeBlocked
+	}
+}
+
+// writeJSON writes v as a JSON response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes the API's JSON error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+}
+
+// authenticated runs auth and answers 401 when it fails.
+func authenticated(w http.ResponseWriter, r *http.Request, auth Authenticator) (tenantID, userID string, ok bool) {
+	tenantID, userID, err := auth(r)
+	if err != nil || tenantID == "" {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "sign in first")
+		return "", "", false
+	}
+	return tenantID, userID, true
+}
+
+// ProbeHandler returns GET /ws/probe?probe=ID: {"probe", "verdict" (ok,
+// blocked or unseen), "fallback"} for the caller's own probe. 400 for a
+// malformed id, 401 without a valid token.
+func ProbeHandler(probes *Probes, auth Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenantID, userID, ok := authenticated(w, r, auth)
+		if !ok {
+			return
+		}
+		id := r.URL.Query().Get("probe")
+		if !validProbe(id) {
+			writeError(w, http.StatusBadRequest, "invalid", "probe: 1 to 64 letters, digits, '-' or '_'")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"probe": id, "verdict": probes.verdict(tenantID, userID, id), "fallback": FallbackPath})
+	})
+}
+
+// pollLimit bounds the events of one poll.
+const pollLimit = DefaultBackfillLimit
+
+// PollHandler returns GET /ws/poll[?after=ID]: {"events": [Frame…],
+// "last_event_id", "more"}, the caller's tenant's events after ID, oldest
+// first, at most 500 (more is true when others follow at once). Without
+// after it returns no events and the newest id, where a new client starts.
+// 400 for an after that is not a non-negative integer, 401 without a valid
+// token, 503 when the store fails.
+func PollHandler(source Source, auth Authenticator, log zerolog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenantID, _, ok := authenticated(w, r, auth)
+		if !ok {
+			return
+		}
+		out := struct {
+			Events      []Frame `json:"events"`
+			LastEventID int64   `json:"last_event_id"`
+			More        bool    `json:"more"`
+		}{Events: []Frame{}}
+		s, resume := r.URL.Query()["after"]
+		if !resume {
+			latest, err := source.LatestLiveEventID(r.Context(), tenantID)
+			if err != nil {
+				log.Warn().Err(err).Str("tenant_id", tenantID).Msg("live poll: latest id")
+				writeError(w, http.StatusServiceUnavailable, "unavailable", "live events unavailable")
+				return
+			}
+			out.LastEventID = latest
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+		after, err := strconv.ParseInt(s[0], 10, 64)
+		if err != nil || after < 0 || len(s) > 1 {
+			writeError(w, http.StatusBadRequest, "invalid", "after: want one non-negative integer")
+			return
+		}
+		evs, err := source.LiveEventsAfter(r.Context(), tenantID, after, pollLimit)
+		if err != nil {
+			log.Warn().Err(err).Str("tenant_id", tenantID).Msg("live poll")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "live events unavailable")
+			return
+		}
+		out.LastEventID, out.More = after, len(evs) == pollLimit
+		for _, e := range evs {
+			out.Events = append(out.Events, NewFrame(e))
+			out.LastEventID = e.ID
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
