@@ -10,7 +10,8 @@
 // Scenario: log in; a signed webhook shows up live and the AI's answer follows
 // (and reaches the Graph API); take over; a new customer message shows up but
 // the AI stays silent; the agent replies from the composer (shown, and at the
-// Graph API); hand back; a third message gets an AI answer again. Then an
+// Graph API); a private note shows but never reaches the Graph API or the
+// model; hand back; a third message gets an AI answer again. Then an
 // analyst, in a second browser context, sees the conversation without the
 // takeover/send controls, and the API refuses their takeover with 403.
 
@@ -161,6 +162,16 @@ async function main() {
     if (model.chats().length !== chatsBefore) throw new Error('the model was asked while the agent replied');
     log('agent reply shown once and sent to', WA);
 
+    // 6b. A private note: shown to the team, never sent, never in the AI's context (checked at 8).
+    const privateNote = 'PRIVATE: Grace asked twice before; VIP handling.';
+    await page.getByTestId('mode-note').click();
+    await page.getByTestId('note-composer').fill(privateNote);
+    await page.getByTestId('note-send').click();
+    await page.locator('[data-testid="note"]', { hasText: privateNote }).waitFor();
+    await page.getByTestId('mode-reply').click();
+    if ((await page.locator('[data-testid="message"]', { hasText: privateNote }).count()) !== 0) throw new Error('the note shows as a message');
+    log('private note shown');
+
     // 7. Hand back (with a note when the dialog asks for one): the writer shows AI.
     const note = 'Refund approved by Ann, confirm it to Grace.';
     await page.getByTestId('handback').click();
@@ -191,6 +202,8 @@ async function main() {
     const ctxText = JSON.stringify(ask.body?.messages ?? []);
     if (!ctxText.includes(third)) throw new Error("the model's new request lacks the third message");
     if (noted && !ctxText.includes(note)) throw new Error("the model's new request lacks the hand-back note");
+    if (model.requests().some((r) => JSON.stringify(r.body ?? '').includes(privateNote))) throw new Error('the private note reached the model');
+    if (graph.requests().some((r) => JSON.stringify(r.body ?? '').includes(privateNote))) throw new Error('the private note reached the Graph API');
     log(`AI answered again: ${JSON.stringify(ai3.text)} shown and sent; ${noted ? 'the hand-back note is in the model\'s context' : 'no hand-back note asked'}`);
 
     const shot = process.env.E2E_TAKEOVER_SCREENSHOT ?? path.join(os.tmpdir(), 'frontdesk-takeover.png');

@@ -1,29 +1,66 @@
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, type Api } from './api';
-import { KNOWN_TOOLS, message, parseRouting } from './agentForm';
+import { apiErrorText, message, newAgentRequest, parseRouting, toggleTool, toolChoices } from './agentForm';
 import { diffToColumns, type Cell } from './diff';
 import { can } from './roles';
 import type { Agent, PromptDiff, PromptList, Role } from './types';
 
-// Agents lists agent profiles; supervisors and admins edit them (name,
-// description, tools, routing), write new prompt versions and pick the live
-// one. Everyone may compare two prompt versions side by side.
+// Agents lists agent profiles; supervisors and admins create and edit them
+// (name, description, tools, routing), write new prompt versions and pick the
+// live one. Everyone may compare two prompt versions side by side.
 export function Agents({ api, role }: { api: Api; role: Role }) {
   const [agents, setAgents] = useState<Agent[]>([]);
   const [sel, setSel] = useState<string>('');
+  const [creating, setCreating] = useState(false);
+  // What went wrong after a new agent was created (its first prompt).
+  const [notice, setNotice] = useState('');
   const [error, setError] = useState('');
+  const editable = can.editAgents(role);
+  const [known, setKnown] = useState<string[]>([]);
   useEffect(() => {
     api.agents().then((r) => setAgents(r.agents), (e) => setError(message(e)));
+    api.tools().then((r) => setKnown(r.tools), (e) => setError(message(e)));
   }, []);
   const agent = agents.find((a) => a.id === sel) ?? null;
   const replace = (a: Agent) => setAgents((xs) => xs.map((x) => (x.id === a.id ? a : x)));
+  const choices = toolChoices(known, agents);
+  const select = (id: string) => {
+    setCreating(false);
+    setNotice('');
+    setSel(id);
+  };
+  const created = (a: Agent, warning: string) => {
+    setAgents((xs) => [...xs.filter((x) => x.id !== a.id), a]);
+    setCreating(false);
+    setSel(a.id);
+    setNotice(warning);
+  };
   return (
     <main className="agents">
       <section className="list">
         <h2>Agents</h2>
+        {editable && (
+          <button
+            data-testid="agent-new"
+            disabled={creating}
+            onClick={() => {
+              setNotice('');
+              setSel('');
+              setCreating(true);
+            }}
+          >
+            New agent
+          </button>
+        )}
         {error && <p className="error">{error}</p>}
         {agents.map((a) => (
-          <div key={a.id} data-testid="agent-item" className={'row' + (a.id === sel ? ' selected' : '')} onClick={() => setSel(a.id)}>
+          <div
+            key={a.id}
+            data-testid="agent-item"
+            data-agent-id={a.id}
+            className={'row' + (a.id === sel ? ' selected' : '')}
+            onClick={() => select(a.id)}
+          >
             <strong>{a.name}</strong>
             <div className="muted">
               live v{a.live_version} · tools: {(a.tools ?? []).join(', ') || 'none'}
@@ -32,8 +69,15 @@ export function Agents({ api, role }: { api: Api; role: Role }) {
         ))}
       </section>
       <section className="detail">
-        {agent ? (
-          <AgentDetail key={agent.id} api={api} agent={agent} editable={can.editAgents(role)} onAgent={replace} />
+        {notice && (
+          <p className="error" role="alert" data-testid="agent-notice">
+            {notice}
+          </p>
+        )}
+        {creating && editable ? (
+          <NewAgent api={api} toolNames={choices} onCreated={created} onCancel={() => setCreating(false)} />
+        ) : agent ? (
+          <AgentDetail key={agent.id} api={api} agent={agent} editable={editable} toolNames={choices} onAgent={replace} />
         ) : (
           <p className="muted">Select an agent.</p>
         )}
@@ -42,7 +86,19 @@ export function Agents({ api, role }: { api: Api; role: Role }) {
   );
 }
 
-function AgentDetail({ api, agent, editable, onAgent }: { api: Api; agent: Agent; editable: boolean; onAgent: (a: Agent) => void }) {
+function AgentDetail({
+  api,
+  agent,
+  editable,
+  toolNames,
+  onAgent,
+}: {
+  api: Api;
+  agent: Agent;
+  editable: boolean;
+  toolNames: string[];
+  onAgent: (a: Agent) => void;
+}) {
   const [prompts, setPrompts] = useState<PromptList | null>(null);
   const [error, setError] = useState('');
   const reload = () =>
@@ -72,7 +128,13 @@ function AgentDetail({ api, agent, editable, onAgent }: { api: Api; agent: Agent
   };
   return (
     <div className="agent-detail">
-      <AgentForm api={api} agent={agent} editable={editable} onAgent={onAgent} />
+      <p className="muted">
+        Live prompt version:{' '}
+        <strong data-testid="live-version" data-version={agent.live_version}>
+          {agent.live_version || 'none'}
+        </strong>
+      </p>
+      <AgentForm api={api} agent={agent} editable={editable} toolNames={toolNames} onAgent={onAgent} />
       {error && <p className="error" role="alert">{error}</p>}
       {prompts && (
         <>
@@ -102,8 +164,181 @@ function AgentDetail({ api, agent, editable, onAgent }: { api: Api; agent: Agent
   );
 }
 
-function AgentForm({ api, agent, editable, onAgent }: { api: Api; agent: Agent; editable: boolean; onAgent: (a: Agent) => void }) {
-  const fromAgent = (a: Agent) => ({
+/** The editable fields of an agent, as typed (routing as JSON text). */
+interface FieldsForm {
+  name: string;
+  description: string;
+  tools: string[];
+  routing: string;
+}
+
+// AgentFields is the editor of name, description, tools and routing rules,
+// shared by the new-agent form and the edit form.
+function AgentFields({
+  form,
+  setForm,
+  editable,
+  toolNames,
+}: {
+  form: FieldsForm;
+  setForm: (f: FieldsForm) => void;
+  editable: boolean;
+  toolNames: string[];
+}) {
+  // A tool the agent has that is not offered (yet) still shows.
+  const names = [...toolNames, ...form.tools.filter((t) => !toolNames.includes(t))];
+  return (
+    <>
+      <label>
+        Name
+        <input data-testid="agent-name" value={form.name} readOnly={!editable} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+      </label>
+      <label>
+        Description
+        <textarea
+          data-testid="agent-description"
+          value={form.description}
+          readOnly={!editable}
+          onChange={(e) => setForm({ ...form, description: e.target.value })}
+        />
+      </label>
+      <fieldset>
+        <legend>Tools</legend>
+        {names.map((t) => (
+          <label key={t} className="check">
+            <input
+              type="checkbox"
+              data-testid="agent-tool"
+              value={t}
+              disabled={!editable}
+              checked={form.tools.includes(t)}
+              onChange={(e) => setForm({ ...form, tools: toggleTool(form.tools, t, e.target.checked) })}
+            />{' '}
+            {t}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Routing rules (JSON object)
+        <textarea
+          data-testid="agent-routing"
+          className="code"
+          value={form.routing}
+          readOnly={!editable}
+          onChange={(e) => setForm({ ...form, routing: e.target.value })}
+        />
+      </label>
+    </>
+  );
+}
+
+// NewAgent creates an agent (POST /api/v1/agents), then its first prompt
+// version, made live unless unticked. An error of the create stays in the
+// form; once the agent exists it is selected, with a notice if its prompt
+// failed.
+function NewAgent({
+  api,
+  toolNames,
+  onCreated,
+  onCancel,
+}: {
+  api: Api;
+  toolNames: string[];
+  onCreated: (a: Agent, warning: string) => void;
+  onCancel: () => void;
+}) {
+  const [form, setForm] = useState<FieldsForm>({ name: '', description: '', tools: [], routing: '{}' });
+  const [prompt, setPrompt] = useState('');
+  const [makeLive, setMakeLive] = useState(true);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
+  const routing = parseRouting(form.routing);
+  const save = async () => {
+    if (inFlight.current) return;
+    setError('');
+    const req = newAgentRequest({ ...form, prompt });
+    if (!req.ok) {
+      setError(req.error);
+      return;
+    }
+    inFlight.current = true;
+    setBusy(true);
+    let agent: Agent;
+    try {
+      agent = await api.createAgent(req.value.agent);
+    } catch (e) {
+      setError(apiErrorText(e));
+      setBusy(false);
+      inFlight.current = false;
+      return;
+    }
+    // The agent exists from here on: it is selected whatever follows.
+    let warning = '';
+    try {
+      const p = await api.createPrompt(agent.id, req.value.prompt);
+      if (makeLive) {
+        try {
+          agent = await api.setLive(agent.id, p.number);
+        } catch (e) {
+          warning = `Agent "${agent.name}" and its prompt v${p.number} were created, but making it live failed: ${apiErrorText(e)}`;
+        }
+      }
+    } catch (e) {
+      warning = `Agent "${agent.name}" was created, but its first prompt was not saved: ${apiErrorText(e)}. Write it below.`;
+    }
+    onCreated(agent, warning);
+  };
+  return (
+    <form
+      className="agent-form new-agent"
+      data-testid="agent-new-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      <h3>New agent</h3>
+      <AgentFields form={form} setForm={setForm} editable toolNames={toolNames} />
+      {!routing.ok && <p className="error small">{routing.error}</p>}
+      <label>
+        First prompt (v1)
+        <textarea data-testid="prompt-text" className="code" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+      </label>
+      <label className="check">
+        <input type="checkbox" data-testid="agent-make-live" checked={makeLive} onChange={(e) => setMakeLive(e.target.checked)} /> Make v1 live
+      </label>
+      <div>
+        <button data-testid="agent-save" type="submit" disabled={busy || !routing.ok || !form.name.trim() || !prompt.trim()}>
+          Create agent
+        </button>{' '}
+        <button data-testid="agent-cancel" type="button" disabled={busy} onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+      {error && (
+        <p className="error" role="alert" data-testid="agent-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function AgentForm({
+  api,
+  agent,
+  editable,
+  toolNames,
+  onAgent,
+}: {
+  api: Api;
+  agent: Agent;
+  editable: boolean;
+  toolNames: string[];
+  onAgent: (a: Agent) => void;
+}) {
+  const fromAgent = (a: Agent): FieldsForm => ({
     name: a.name,
     description: a.description,
     tools: [...(a.tools ?? [])],
@@ -115,7 +350,6 @@ function AgentForm({ api, agent, editable, onAgent }: { api: Api; agent: Agent; 
   const [busy, setBusy] = useState(false);
   // A newer record from elsewhere (make live, reload) refreshes the form.
   useEffect(() => setForm(fromAgent(agent)), [agent.version]);
-  const toolNames = [...KNOWN_TOOLS, ...(agent.tools ?? []).filter((t) => !KNOWN_TOOLS.includes(t))];
   const routing = parseRouting(form.routing);
   const save = async () => {
     setError('');
@@ -162,47 +396,7 @@ function AgentForm({ api, agent, editable, onAgent }: { api: Api; agent: Agent; 
         if (editable) save();
       }}
     >
-      <label>
-        Name
-        <input data-testid="agent-name" value={form.name} readOnly={!editable} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-      </label>
-      <label>
-        Description
-        <textarea
-          data-testid="agent-description"
-          value={form.description}
-          readOnly={!editable}
-          onChange={(e) => setForm({ ...form, description: e.target.value })}
-        />
-      </label>
-      <fieldset>
-        <legend>Tools</legend>
-        {toolNames.map((t) => (
-          <label key={t} className="check">
-            <input
-              type="checkbox"
-              data-testid="agent-tool"
-              value={t}
-              disabled={!editable}
-              checked={form.tools.includes(t)}
-              onChange={(e) =>
-                setForm({ ...form, tools: e.target.checked ? [...form.tools, t].sort() : form.tools.filter((x) => x !== t) })
-              }
-            />{' '}
-            {t}
-          </label>
-        ))}
-      </fieldset>
-      <label>
-        Routing rules (JSON object)
-        <textarea
-          data-testid="agent-routing"
-          className="code"
-          value={form.routing}
-          readOnly={!editable}
-          onChange={(e) => setForm({ ...form, routing: e.target.value })}
-        />
-      </label>
+      <AgentFields form={form} setForm={setForm} editable={editable} toolNames={toolNames} />
       {editable && !routing.ok && <p className="error small">{routing.error}</p>}
       {editable && (
         <button data-testid="agent-save" type="submit" disabled={busy || !routing.ok}>
@@ -210,11 +404,16 @@ function AgentForm({ api, agent, editable, onAgent }: { api: Api; agent: Agent; 
         </button>
       )}
       {error && (
-        <p className="error" role="alert">
+        <p className="error" role="alert" data-testid="agent-error">
           {error}
         </p>
       )}
-      {note && <span className="muted"> {note}</span>}
+      {note && (
+        <span className="muted" data-testid="agent-saved">
+          {' '}
+          {note}
+        </span>
+      )}
     </form>
   );
 }

@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { Api, loadSession, login, saveSession, type Session } from './api';
 import { Inbox } from './Inbox';
 import { Agents } from './Agents';
+import { Customers } from './Customers';
+import { customerHref, customerIdFromPath } from './timeline';
 import { can } from './roles';
 
 function usePath(): [string, (p: string) => void] {
@@ -28,7 +30,7 @@ export function App() {
         onLogin={(s) => {
           saveSession(s);
           setSession(s);
-          if (!path.startsWith('/inbox') && !path.startsWith('/agents')) go('/inbox');
+          if (!path.startsWith('/inbox') && !path.startsWith('/agents') && !path.startsWith('/customers')) go('/inbox');
         }}
       />
     );
@@ -42,12 +44,16 @@ export function App() {
   };
   const role = session.user.role;
   const onAgents = path.startsWith('/agents');
+  const onCustomers = path === '/customers' || path.startsWith('/customers/');
   return (
     <div className="app">
       <nav className="nav">
         <strong className="brand">frontdesk</strong>
-        <a href="/inbox" className={!onAgents ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+        <a href="/inbox" className={!onAgents && !onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
           Inbox
+        </a>
+        <a href="/customers" data-testid="nav-customers" className={onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/customers'))}>
+          Customers
         </a>
         {can.viewAgents(role) && (
           <a href="/agents" className={onAgents ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/agents'))}>
@@ -62,6 +68,15 @@ export function App() {
       </nav>
       {onAgents ? (
         <Agents api={api} role={role} />
+      ) : onCustomers ? (
+        <Customers
+          api={api}
+          me={session.user}
+          customerId={customerIdFromPath(path)}
+          onSelect={(id) => go(customerHref(id))}
+          onOpenConversation={(id) => go(`/inbox/${encodeURIComponent(id)}`)}
+          onUnauthorized={signOut}
+        />
       ) : (
         <Inbox
           api={api}

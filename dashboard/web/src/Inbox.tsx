@@ -7,15 +7,18 @@ import {
   visibleConversations,
   withConversations,
   withMessages,
+  withNotes,
+  withToolCalls,
   writerLabel,
   type Filter,
   type InboxState,
 } from './inbox';
 import { LiveClient, type LiveState } from './live';
 import { can } from './roles';
-import type { Conversation, Message, ToolCall } from './types';
+import type { Conversation, Message, Note, TimelineItem, ToolCall } from './types';
+import { formatMoney } from './timeline';
 
-const POLL_MS = 3000;
+const POLL_MS = 2000;
 
 interface Props {
   api: Api;
@@ -44,7 +47,13 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
   const update = (f: (s: InboxState) => InboxState) => setState((s) => f(s));
 
   const loadList = () => api.conversations().then((list) => update((s) => withConversations(s, list)));
-  const loadMessages = (id: string) => api.messages(id).then((list) => update((s) => withMessages(s, id, list)));
+  // A conversation's stream: messages, private notes and the tool-call log.
+  const loadMessages = (id: string) =>
+    Promise.all([
+      api.messages(id).then((list) => update((s) => withMessages(s, id, list))),
+      api.notes(id).then((list) => update((s) => withNotes(s, id, list))),
+      api.toolCalls(id).then((list) => update((s) => withToolCalls(s, id, list))),
+    ]);
 
   useEffect(() => {
     loadList().catch(fail);
@@ -140,8 +149,10 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
           users={users}
           messages={state.messages[open.id] ?? []}
           tools={state.tools[open.id] ?? []}
+          notes={state.notes[open.id] ?? []}
           onConv={(c) => update((s) => withConversations(s, [c]))}
           onMessage={(m) => update((s) => withMessages(s, open.id, [m]))}
+          onNote={(n) => update((s) => withNotes(s, open.id, [n]))}
           onError={fail}
         />
       ) : (
@@ -161,7 +172,8 @@ function ConnectionBanner({ state }: { state: LiveState }) {
     connecting: 'Connecting…',
     live: 'Live',
     reconnecting: 'Reconnecting…',
-    polling: `Live updates unavailable (WebSocket blocked?): refreshing every ${POLL_MS / 1000} s`,
+    polling: `Live connection failing: updates every ${POLL_MS / 1000} s over HTTP`,
+    blocked: `A proxy blocks the live connection (WebSocket upgrade stripped): updates every ${POLL_MS / 1000} s over HTTP`,
     stopped: 'Stopped',
   };
   return (
@@ -180,30 +192,48 @@ interface ConvProps {
   users: Record<string, string>;
   messages: Message[];
   tools: ToolCall[];
+  notes: Note[];
   onConv: (c: Conversation) => void;
   onMessage: (m: Message) => void;
+  onNote: (n: Note) => void;
   onError: (e: unknown) => void;
 }
 
-function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessage, onError }: ConvProps) {
+/** go navigates inside the app (App listens to popstate). */
+function go(path: string) {
+  window.history.pushState(null, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+function Conversation_({ api, conv, me, users, messages, tools, notes, onConv, onMessage, onNote, onError }: ConvProps) {
   const [steal, setSteal] = useState('');
   const [handback, setHandback] = useState(false);
   const [note, setNote] = useState('');
   const [text, setText] = useState('');
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [noteText, setNoteText] = useState('');
   const [busy, setBusy] = useState(false);
   const [customer, setCustomer] = useState<any>(null);
+  const [history, setHistory] = useState<TimelineItem[] | null>(null);
   const end = useRef<HTMLDivElement>(null);
   const mine = conv.writer === `user:${me.id}`;
   const writable = can.write(me.role);
 
   useEffect(() => {
     const id = conv.customer?.id || conv.customer_id;
-    if (id) api.customer(id).then(setCustomer, () => undefined);
+    if (!id) return;
+    api.customerTimeline(id).then(
+      (t) => {
+        setCustomer(t.customer);
+        setHistory(t.items);
+      },
+      () => undefined,
+    );
   }, [conv.customer?.id, conv.customer_id]);
   useEffect(() => {
     // (Chromium's scrollIntoView returns a promise: never return it from an effect.)
     end.current?.scrollIntoView?.({ block: 'end' });
-  }, [messages.length, tools.length]);
+  }, [messages.length, tools.length, notes.length]);
 
   const act = async (f: () => Promise<void>) => {
     setBusy(true);
@@ -223,12 +253,14 @@ function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessag
     });
 
   const timeline = useMemo(() => {
-    const items: ({ t: string; m: Message } | { t: string; tc: ToolCall })[] = [
+    const items: ({ t: string; m: Message } | { t: string; tc: ToolCall } | { t: string; n: Note })[] = [
       ...messages.map((m) => ({ t: m.created_at, m })),
       ...tools.map((tc) => ({ t: tc.time ?? '', tc })),
+      ...notes.map((n) => ({ t: n.created_at, n })),
     ];
-    return items.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-  }, [messages, tools]);
+    const at = (t: string) => Date.parse(t) || 0;
+    return items.sort((a, b) => at(a.t) - at(b.t));
+  }, [messages, tools, notes]);
 
   return (
     <>
@@ -290,11 +322,27 @@ function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessag
         )}
         <div className="messages">
           {timeline.map((it) =>
-            'm' in it ? <MessageRow key={'m' + it.m.id} m={it.m} users={users} /> : <ToolRow key={'t' + it.tc.call_id + it.t} tc={it.tc} />,
+            'm' in it ? (
+              <MessageRow key={'m' + it.m.id} m={it.m} users={users} />
+            ) : 'n' in it ? (
+              <NoteRow key={'n' + it.n.id} n={it.n} users={users} />
+            ) : (
+              <ToolRow key={'t' + (it.tc.event_id ?? it.tc.call_id + it.t)} tc={it.tc} />
+            ),
           )}
           <div ref={end} />
         </div>
         {writable && (
+          <div className="composer-tabs" role="tablist">
+            <button role="tab" data-testid="mode-reply" aria-selected={mode === 'reply'} className={mode === 'reply' ? 'active' : ''} onClick={() => setMode('reply')}>
+              Reply
+            </button>
+            <button role="tab" data-testid="mode-note" aria-selected={mode === 'note'} className={mode === 'note' ? 'active' : ''} onClick={() => setMode('note')}>
+              Private note
+            </button>
+          </div>
+        )}
+        {writable && mode === 'reply' && (
           <form
             className="composer"
             onSubmit={(e) => {
@@ -314,15 +362,36 @@ function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessag
               value={text}
               maxLength={4096}
               onChange={(e) => setText(e.target.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter' && !e.shiftKey) {
-                  e.preventDefault();
-                  (e.currentTarget.form as HTMLFormElement).requestSubmit();
-                }
-              }}
+              onKeyDown={submitOnEnter}
             />
             <button data-testid="send" type="submit" disabled={!mine || busy || !text.trim()}>
               Send
+            </button>
+          </form>
+        )}
+        {writable && mode === 'note' && (
+          <form
+            className="composer note"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const t = noteText.trim();
+              if (!t) return;
+              act(async () => {
+                onNote(await api.createNote(conv.id, t));
+                setNoteText('');
+              });
+            }}
+          >
+            <textarea
+              data-testid="note-composer"
+              placeholder="Private note for your team: never sent to the customer, never shown to the AI"
+              value={noteText}
+              maxLength={8192}
+              onChange={(e) => setNoteText(e.target.value)}
+              onKeyDown={submitOnEnter}
+            />
+            <button data-testid="note-send" type="submit" disabled={busy || !noteText.trim()}>
+              Add note
             </button>
           </form>
         )}
@@ -348,9 +417,63 @@ function Conversation_({ api, conv, me, users, messages, tools, onConv, onMessag
         ) : (
           <p className="muted">—</p>
         )}
-        <p className="muted small">Orders and tickets: not available in this version.</p>
+        {customer && (
+          <a
+            href={`/customers/${encodeURIComponent(customer.id)}`}
+            data-testid="customer-360"
+            onClick={(e) => {
+              e.preventDefault();
+              go(`/customers/${encodeURIComponent(customer.id)}`);
+            }}
+          >
+            Customer 360 →
+          </a>
+        )}
+        <SideList title="Orders" testid="side-order" items={history?.filter((i) => i.kind === 'order')} />
+        <SideList title="Tickets" testid="side-ticket" items={history?.filter((i) => i.kind === 'ticket')} />
       </aside>
     </>
+  );
+}
+
+function submitOnEnter(e: React.KeyboardEvent<HTMLTextAreaElement>) {
+  if (e.key === 'Enter' && !e.shiftKey) {
+    e.preventDefault();
+    (e.currentTarget.form as HTMLFormElement).requestSubmit();
+  }
+}
+
+/** SideList shows a customer's orders or tickets in the sidebar, newest first. */
+function SideList({ title, testid, items }: { title: string; testid: string; items: TimelineItem[] | undefined }) {
+  return (
+    <>
+      <h4>{title}</h4>
+      {items === undefined ? (
+        <p className="muted small">…</p>
+      ) : items.length === 0 ? (
+        <p className="muted small">None</p>
+      ) : (
+        <ul className="side-list">
+          {items.slice(0, 5).map((i) => (
+            <li key={i.id} data-testid={testid}>
+              <strong>{i.title}</strong> <span className={'status ' + i.status}>{i.status}</span>
+              {i.kind === 'order' && <span className="muted"> · {formatMoney(i.total_cents, i.currency)}</span>}
+              {i.kind === 'ticket' && <span className="muted"> · {i.priority}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function NoteRow({ n, users }: { n: Note; users: Record<string, string> }) {
+  return (
+    <div data-testid="note" data-note-id={n.id} className="msg note">
+      <div className="who muted">Private note · {writerLabel('user:' + n.author_id, users)}</div>
+      <div className="text">{n.text}</div>
+      <div className="meta muted">{new Date(n.created_at).toLocaleTimeString()}</div>
+    </div>
   );
 }
 

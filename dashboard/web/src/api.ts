@@ -1,7 +1,21 @@
 // REST client for /api/v1 (gateway/openapi.json). The bearer token lives in
 // sessionStorage so a reload keeps the session but a new tab signs in again.
 
-import type { Agent, Conversation, Message, PromptDiff, PromptList, PromptVersion, User } from './types';
+import type {
+  Agent,
+  Conversation,
+  CustomersPage,
+  CustomerTimeline,
+  Message,
+  NewTicket,
+  Note,
+  PromptDiff,
+  PromptList,
+  PromptVersion,
+  Ticket,
+  ToolCall,
+  User,
+} from './types';
 
 const TOKEN_KEY = 'frontdesk.token';
 const USER_KEY = 'frontdesk.user';
@@ -38,8 +52,8 @@ export function saveSession(s: Session | null): void {
   sessionStorage.setItem(USER_KEY, JSON.stringify(s.user));
 }
 
-async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+async function call<T>(method: string, path: string, token: string | null, body?: unknown, extra?: Record<string, string>): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -98,17 +112,75 @@ export class Api {
   reply(id: string, text: string): Promise<Message> {
     return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, this.token, { text });
   }
+  async notes(id: string): Promise<Note[]> {
+    const out: Note[] = [];
+    let cursor = '';
+    for (let i = 0; i < 20; i++) {
+      const q = new URLSearchParams({ limit: '500' });
+      if (cursor) q.set('cursor', cursor);
+      const page = await call<{ notes: Note[]; next_cursor?: string }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/notes?${q}`, this.token);
+      out.push(...page.notes);
+      if (!page.next_cursor) break;
+      cursor = page.next_cursor;
+    }
+    return out;
+  }
+  /** A private note: never sent to the customer, never shown to the AI. */
+  createNote(id: string, text: string): Promise<Note> {
+    return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/notes`, this.token, { text });
+  }
+  async toolCalls(id: string): Promise<ToolCall[]> {
+    const out: ToolCall[] = [];
+    let after = 0;
+    for (let i = 0; i < 20; i++) {
+      const page = await call<{ tool_calls: ToolCall[]; next_after?: number }>(
+        'GET',
+        `/api/v1/conversations/${encodeURIComponent(id)}/tool-calls${after ? `?after=${after}` : ''}`,
+        this.token,
+      );
+      out.push(...page.tool_calls);
+      if (!page.next_after) break;
+      after = page.next_after;
+    }
+    return out;
+  }
   users(): Promise<{ users: User[] }> {
     return call('GET', '/api/v1/users?limit=500', this.token);
   }
   customer(id: string): Promise<any> {
     return call('GET', `/api/v1/customers/${encodeURIComponent(id)}`, this.token);
   }
+  /** Search customers by name, phone, email or channel id; an empty query lists them. */
+  customers(query: string, limit = 50, cursor = ''): Promise<CustomersPage> {
+    const q = new URLSearchParams({ query, limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return call('GET', `/api/v1/customers?${q}`, this.token);
+  }
+  /** The customer and their conversations, orders, tickets and payments, newest first. */
+  customerTimeline(id: string): Promise<CustomerTimeline> {
+    return call('GET', `/api/v1/customers/${encodeURIComponent(id)}/timeline`, this.token);
+  }
+  /** Open a ticket; the same idempotencyKey sent twice creates one ticket. */
+  createTicket(customerId: string, ticket: NewTicket, idempotencyKey?: string): Promise<Ticket> {
+    return call('POST', `/api/v1/customers/${encodeURIComponent(customerId)}/tickets`, this.token, ticket, idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : undefined);
+  }
+  /** The customer's open conversation, or a new one assigned to the caller (409 no_channel when they never wrote). */
+  openCustomerConversation(customerId: string, channel?: string): Promise<Conversation> {
+    return call('POST', `/api/v1/customers/${encodeURIComponent(customerId)}/conversations`, this.token, channel ? { channel } : {});
+  }
+  /** The tool names an agent may be allowed (the registry's). */
+  tools(): Promise<{ tools: string[] }> {
+    return call('GET', '/api/v1/tools', this.token);
+  }
   agents(): Promise<{ agents: Agent[] }> {
     return call('GET', '/api/v1/agents?limit=500', this.token);
   }
   agent(id: string): Promise<Agent> {
     return call('GET', `/api/v1/agents/${encodeURIComponent(id)}`, this.token);
+  }
+  /** POST a new agent (201); it has no live prompt until one is created and made live. 400 for an unknown tool. */
+  createAgent(agent: { name: string; description?: string; tools?: string[]; routing?: Record<string, unknown> }): Promise<Agent> {
+    return call('POST', '/api/v1/agents', this.token, agent);
   }
   /** PATCH an agent; version is the record version the change was made on (409 when stale). */
   updateAgent(

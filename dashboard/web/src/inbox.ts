@@ -8,9 +8,11 @@
 //     REST and from /ws (or twice from /ws after a resume) is kept once, and
 //     the later copy's fields win only if they move status forward;
 //   - messages are ordered by created_at, then id;
-//   - delivery status never moves backwards (sent -> delivered -> read).
+//   - delivery status never moves backwards (sent -> delivered -> read);
+//   - tool calls are keyed by their live event id and notes by note id, so
+//     the REST reload of a conversation and its live frames merge.
 
-import type { Conversation, Frame, Message, ToolCall } from './types';
+import type { Conversation, Frame, Message, Note, ToolCall } from './types';
 
 export interface InboxState {
   conversations: Record<string, Conversation>;
@@ -18,6 +20,8 @@ export interface InboxState {
   messages: Record<string, Message[]>;
   /** Tool calls per conversation, in event order. */
   tools: Record<string, ToolCall[]>;
+  /** Private notes per conversation, ordered. */
+  notes: Record<string, Note[]>;
   /** Inbound messages not yet seen per conversation. */
   unread: Record<string, number>;
   /** The highest live event id applied; 0 before any. */
@@ -30,6 +34,7 @@ export const emptyInbox: InboxState = {
   conversations: {},
   messages: {},
   tools: {},
+  notes: {},
   unread: {},
   lastEventId: 0,
   missing: [],
@@ -85,6 +90,34 @@ export function withMessages(s: InboxState, conversationId: string, list: Messag
     ...s,
     messages: { ...s.messages, [conversationId]: mergeMessageList(s.messages[conversationId] ?? [], list) },
   };
+}
+
+function toolKey(c: ToolCall): string {
+  return c.event_id ? `e${c.event_id}` : `c${c.call_id}`;
+}
+
+/** mergeToolCalls merges incoming into list, once per live event (or call id), in event order. */
+export function mergeToolCalls(list: ToolCall[], incoming: ToolCall[]): ToolCall[] {
+  const out = [...list];
+  for (const c of incoming) {
+    const i = out.findIndex((x) => toolKey(x) === toolKey(c));
+    if (i >= 0) out[i] = { ...out[i], ...c };
+    else out.push(c);
+  }
+  return out.sort((a, b) => (a.event_id ?? 0) - (b.event_id ?? 0));
+}
+
+/** withToolCalls merges a REST page of one conversation's tool calls. */
+export function withToolCalls(s: InboxState, conversationId: string, list: ToolCall[]): InboxState {
+  return { ...s, tools: { ...s.tools, [conversationId]: mergeToolCalls(s.tools[conversationId] ?? [], list) } };
+}
+
+/** withNotes merges notes of one conversation, by id, ordered by time. */
+export function withNotes(s: InboxState, conversationId: string, list: Note[]): InboxState {
+  const byId = new Map((s.notes[conversationId] ?? []).map((n) => [n.id, n]));
+  for (const n of list) byId.set(n.id, n);
+  const merged = [...byId.values()].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : 1));
+  return { ...s, notes: { ...s.notes, [conversationId]: merged } };
 }
 
 /** markRead clears a conversation's unread count. */
@@ -144,12 +177,12 @@ export function applyFrame(s: InboxState, f: Frame, openId = ''): InboxState {
       return next;
     }
     case 'tool.called': {
-      const call: ToolCall = { ...(f.data ?? {}), time: f.time };
-      const list = s.tools[cid] ?? [];
-      if (call.call_id && list.some((c) => c.call_id === call.call_id)) return next;
-      next.tools = { ...s.tools, [cid]: [...list, call] };
+      const call: ToolCall = { ...(f.data ?? {}), time: f.time, event_id: f.id };
+      next.tools = { ...s.tools, [cid]: mergeToolCalls(s.tools[cid] ?? [], [call]) };
       return next;
     }
+    case 'note.created':
+      return { ...withNotes(next, cid, [{ ...f.data, conversation_id: cid }]), lastEventId: f.id };
     case 'conversation.updated': {
       const d = f.data ?? {};
       const prev = s.conversations[cid];

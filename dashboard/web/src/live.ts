@@ -1,14 +1,19 @@
 // Live connection to /ws with resume, backoff and a polling fallback.
 //
 // States: connecting -> live; on a drop: reconnecting (retry with
-// ?last_event_id= after backoff); after failOpenLimit consecutive attempts
-// that never opened (e.g. a proxy that strips the upgrade) -> polling, where
-// the caller's poll function runs every pollMs and a WebSocket attempt is
-// retried every retryWsMs.
+// ?last_event_id= after backoff). Each attempt carries a ?probe= id; when an
+// attempt never opens, the client asks /ws/probe how it arrived: "blocked"
+// (a proxy stripped the upgrade; the server saw a plain GET) -> blocked at
+// once; after failOpenLimit consecutive attempts that never opened ->
+// polling. In both fallback states the client reads /ws/poll every pollMs:
+// the same event stream as the socket, after the last id it has, so nothing
+// is missed or doubled; a client that has no id yet takes the newest id as
+// its start and reloads REST state once (the caller's poll). A WebSocket
+// attempt is retried every retryWsMs.
 
 import type { Frame } from './types';
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'stopped';
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'blocked' | 'stopped';
 
 /** backoffMs is the delay before reconnect attempt n (0-based): 0.5s doubling to 15s, with up to 20% jitter. */
 export function backoffMs(attempt: number, rand: () => number = Math.random): number {
@@ -16,12 +21,24 @@ export function backoffMs(attempt: number, rand: () => number = Math.random): nu
   return Math.round(base * (0.8 + 0.2 * rand()));
 }
 
-/** wsURL returns the /ws address for location base, token and the last event id (resume when > 0 or when resume is true). */
-export function wsURL(base: { protocol: string; host: string }, token: string, lastEventId: number, resume: boolean): string {
+/** wsURL returns the /ws address for location base, token and the last event id (resume when true), with a probe id when given. */
+export function wsURL(base: { protocol: string; host: string }, token: string, lastEventId: number, resume: boolean, probe = ''): string {
   const scheme = base.protocol === 'https:' ? 'wss:' : 'ws:';
   const q = new URLSearchParams({ token });
   if (resume) q.set('last_event_id', String(lastEventId));
+  if (probe) q.set('probe', probe);
   return `${scheme}//${base.host}/ws?${q.toString()}`;
+}
+
+/** One answer of GET /ws/poll (dashboard/fallback.go). */
+export interface PollPage {
+  events: Frame[];
+  last_event_id: number;
+  more: boolean;
+}
+
+function newProbeId(): string {
+  return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
 }
 
 export interface LiveOptions {
@@ -32,13 +49,14 @@ export interface LiveOptions {
   onState: (s: LiveState) => void;
   /** Called once the socket opens, with whether it resumed; the first open should (re)load REST state. */
   onOpen?: (resumed: boolean) => void;
-  /** Refreshes state over REST; used in polling mode. */
+  /** Reloads state over REST; called once when polling starts without a known event id. */
   poll: () => Promise<void>;
   pollMs?: number;
   retryWsMs?: number;
   failOpenLimit?: number;
   location?: { protocol: string; host: string };
   WebSocketImpl?: typeof WebSocket;
+  fetchImpl?: typeof fetch;
 }
 
 export class LiveClient {
@@ -49,6 +67,11 @@ export class LiveClient {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  /** The newest event id read from /ws/poll (the caller's state may lag a render behind). */
+  private cursor = 0;
+  private polling = false;
+  /** Whether polling has a starting point (an event id, or the newest id at its first poll). */
+  private started = false;
   state: LiveState = 'connecting';
 
   constructor(private o: LiveOptions) {}
@@ -86,13 +109,15 @@ export class LiveClient {
     if (this.stopped) return;
     const WS = this.o.WebSocketImpl ?? WebSocket;
     const loc = this.o.location ?? window.location;
-    const resume = this.everOpened || this.o.lastEventId() > 0;
+    const last = this.lastId();
+    const resume = this.everOpened || last > 0;
+    const probe = newProbeId();
     let opened = false;
     let ws: WebSocket;
     try {
-      ws = new WS(wsURL(loc, this.o.token, this.o.lastEventId(), resume));
+      ws = new WS(wsURL(loc, this.o.token, last, resume, probe));
     } catch {
-      this.onClose(false);
+      this.onClose(false, '');
       return;
     }
     this.ws = ws;
@@ -115,30 +140,85 @@ export class LiveClient {
     };
     ws.onclose = () => {
       if (this.ws === ws) this.ws = null;
-      this.onClose(opened);
+      this.onClose(opened, probe);
     };
   }
 
-  private onClose(opened: boolean) {
+  private lastId(): number {
+    return Math.max(this.o.lastEventId(), this.cursor);
+  }
+
+  private onClose(opened: boolean, probe: string) {
     if (this.stopped) return;
-    if (!opened) this.failedOpens++;
+    if (!opened) {
+      this.failedOpens++;
+      if (probe) this.checkProbe(probe);
+    }
     const limit = this.o.failOpenLimit ?? 3;
-    if (this.failedOpens >= limit) {
-      this.startPolling();
-      this.timer = setTimeout(() => this.connect(), this.o.retryWsMs ?? 30000);
+    if (this.failedOpens >= limit || this.state === 'blocked') {
+      this.fallBack(this.state === 'blocked' ? 'blocked' : 'polling');
       return;
     }
     this.setState('reconnecting');
     this.timer = setTimeout(() => this.connect(), backoffMs(this.attempt++));
   }
 
-  private startPolling() {
-    this.setState('polling');
+  /** checkProbe asks the server how the failed attempt arrived; a stripped upgrade falls back at once. */
+  private async checkProbe(probe: string) {
+    try {
+      const res = await this.fetch(`/ws/probe?probe=${encodeURIComponent(probe)}`);
+      if (!res.ok) return;
+      const v = (await res.json()) as { verdict?: string };
+      if (v.verdict === 'blocked' && !this.stopped && this.state !== 'live') this.fallBack('blocked');
+    } catch {
+      /* the server is unreachable: the backoff goes on */
+    }
+  }
+
+  private fetch(path: string): Promise<Response> {
+    const f = this.o.fetchImpl ?? window.fetch.bind(window);
+    return f(path, { headers: { Authorization: `Bearer ${this.o.token}`, Accept: 'application/json' } });
+  }
+
+  /** fallBack polls /ws/poll and retries the WebSocket every retryWsMs. */
+  private fallBack(state: 'polling' | 'blocked') {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), this.o.retryWsMs ?? 30000);
+    this.setState(state);
     if (this.pollTimer) return;
     const run = () => {
-      this.o.poll().catch(() => undefined);
+      this.pollOnce().catch(() => undefined);
     };
     run();
-    this.pollTimer = setInterval(run, this.o.pollMs ?? 3000);
+    this.pollTimer = setInterval(run, this.o.pollMs ?? 2000);
+  }
+
+  /** pollOnce reads the events after the last id from /ws/poll (a page at a time while more follow). */
+  async pollOnce(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      if (!this.started && this.lastId() === 0) {
+        // No event seen yet: start at the newest and reload what came before.
+        const start = await this.page(null);
+        this.cursor = Math.max(this.cursor, start.last_event_id);
+        await this.o.poll();
+      }
+      this.started = true;
+      for (let i = 0; i < 20; i++) {
+        const p = await this.page(this.lastId());
+        for (const f of p.events) this.o.onFrame(f);
+        this.cursor = Math.max(this.cursor, p.last_event_id);
+        if (!p.more || this.stopped) break;
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async page(after: number | null): Promise<PollPage> {
+    const res = await this.fetch(after === null ? '/ws/poll' : `/ws/poll?after=${after}`);
+    if (!res.ok) throw new Error(`/ws/poll: ${res.status}`);
+    return (await res.json()) as PollPage;
   }
 }

@@ -60,6 +60,17 @@ export interface ToolCall {
   duration_ms?: number;
   /** The live event's time. */
   time?: string;
+  /** The live event's id (the frame id, or event_id from REST). */
+  event_id?: number;
+}
+
+/** A private note on a conversation (never sent, never shown to the AI). */
+export interface Note {
+  id: string;
+  conversation_id: string;
+  author_id: string;
+  text: string;
+  created_at: string;
 }
 
 /** One /ws frame (dashboard/ws.go Frame). */
@@ -106,4 +117,102 @@ export interface PromptDiff {
   added: number;
   removed: number;
   diff: string;
+}
+
+// Customer 360 (gateway/customers.go).
+
+export interface CustomerIdentity {
+  id: string;
+  /** e.g. "whatsapp" */
+  channel: string;
+  /** the channel's id of the customer, e.g. the WhatsApp wa id */
+  external_id: string;
+  display_name: string;
+  created_at: string;
+}
+
+export interface Customer {
+  id: string;
+  name: string;
+  email: string;
+  phone: string;
+  language: string;
+  last_seen_at: string | null;
+  created_at: string;
+  updated_at: string;
+  identities: CustomerIdentity[];
+}
+
+export interface CustomersPage {
+  customers: Customer[];
+  next_cursor?: string;
+}
+
+export type TimelineKind = 'conversation' | 'order' | 'ticket' | 'payment';
+
+interface TimelineBase {
+  id: string;
+  /** RFC 3339 time the item happened (newest first in a timeline). */
+  at: string;
+  title: string;
+  status: string;
+}
+
+export interface TimelineConversation extends TimelineBase {
+  kind: 'conversation';
+  channel: string;
+  /** "ai" or "user:<id>" */
+  writer: string;
+  conversation_id: string;
+}
+
+export interface TimelineOrder extends TimelineBase {
+  kind: 'order';
+  source: string;
+  external_id: string;
+  total_cents: number;
+  currency: string;
+}
+
+export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface TimelineTicket extends TimelineBase {
+  kind: 'ticket';
+  priority: TicketPriority | string;
+  description: string;
+  conversation_id?: string;
+}
+
+export interface TimelinePayment extends TimelineBase {
+  kind: 'payment';
+  amount_cents: number;
+  currency: string;
+  provider: string;
+  order_id?: string;
+  conversation_id?: string;
+}
+
+export type TimelineItem = TimelineConversation | TimelineOrder | TimelineTicket | TimelinePayment;
+
+export interface CustomerTimeline {
+  customer: Customer;
+  items: TimelineItem[];
+}
+
+export interface Ticket {
+  id: string;
+  customer_id: string;
+  conversation_id: string;
+  subject: string;
+  description: string;
+  priority: TicketPriority;
+  status: string;
+  created_at: string;
+}
+
+export interface NewTicket {
+  subject: string;
+  description: string;
+  priority?: TicketPriority;
+  conversation_id?: string;
 }

@@ -8,6 +8,8 @@ import {
   visibleConversations,
   withConversations,
   withMessages,
+  withNotes,
+  withToolCalls,
   writerLabel,
 } from '../src/inbox';
 import type { Conversation, Frame, Message } from '../src/types';
@@ -90,12 +92,27 @@ describe('applyFrame', () => {
     expect(s.missing).toEqual([]);
   });
 
-  it('logs tool calls once per call id', () => {
+  it('logs tool calls once per live event, from frames and from the REST reload alike', () => {
     const tc: Frame = { id: 1, type: 'tool.called', conversation_id: 'c1', data: { call_id: 'k1', tool: 'create_ticket', arguments: { a: 1 }, duration_ms: 3 }, time: 't' };
     let s = applyFrame(emptyInbox, tc);
-    s = applyFrame(s, { ...tc, id: 2 });
+    s = applyFrame(s, tc); // the same frame replayed after a resume
+    s = withToolCalls(s, 'c1', [{ call_id: 'k1', tool: 'create_ticket', arguments: { a: 1 }, event_id: 1, time: 't' }]);
     expect(s.tools.c1).toHaveLength(1);
     expect(s.tools.c1[0].tool).toBe('create_ticket');
+    // A later turn may reuse a call id: a new event is a new call.
+    s = applyFrame(s, { ...tc, id: 5, data: { ...tc.data, tool: 'handoff_to_human' } });
+    s = withToolCalls(s, 'c1', [{ call_id: 'k0', tool: 'get_customer_profile', arguments: {}, event_id: 0 + 3 }]);
+    expect(s.tools.c1.map((c) => c.event_id)).toEqual([1, 3, 5]);
+  });
+
+  it('keeps private notes once each, in time order', () => {
+    const note = (id: string, at: string) => ({ id, conversation_id: 'c1', author_id: 'u1', text: 'n ' + id, created_at: at });
+    let s = applyFrame(emptyInbox, { id: 1, type: 'note.created', conversation_id: 'c1', data: note('n2', '2026-01-01T00:00:02Z'), time: '' });
+    s = withNotes(s, 'c1', [note('n1', '2026-01-01T00:00:01Z'), note('n2', '2026-01-01T00:00:02Z')]);
+    s = applyFrame(s, { id: 1, type: 'note.created', conversation_id: 'c1', data: note('n2', '2026-01-01T00:00:02Z'), time: '' });
+    expect(s.notes.c1.map((n) => n.id)).toEqual(['n1', 'n2']);
+    expect(s.lastEventId).toBe(1);
+    expect(s.messages.c1).toBeUndefined(); // a note is not a message
   });
 });
 

@@ -44,7 +44,35 @@ describe('LiveClient', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  function client(poll = vi.fn(async () => undefined)) {
+  /** server fakes /ws/probe and /ws/poll over a stream of events (ids 1..n). */
+  function server() {
+    const srv = {
+      stream: [] as number[],
+      verdict: 'unseen',
+      requests: [] as string[],
+      fetch: vi.fn(async (path: string, init?: RequestInit) => {
+        srv.requests.push(path);
+        expect((init?.headers as Record<string, string>).Authorization).toBe('Bearer tok');
+        const u = new URL(path, 'http://x');
+        let body: unknown;
+        if (u.pathname === '/ws/probe') body = { probe: u.searchParams.get('probe'), verdict: srv.verdict, fallback: '/ws/poll' };
+        else if (!u.searchParams.has('after')) body = { events: [], last_event_id: srv.stream.length, more: false };
+        else {
+          const after = Number(u.searchParams.get('after'));
+          const ids = srv.stream.filter((id) => id > after).slice(0, 2);
+          body = {
+            events: ids.map((id) => ({ id, type: 'message.created', conversation_id: 'c', data: {}, time: '' })),
+            last_event_id: ids.at(-1) ?? after,
+            more: srv.stream.some((id) => id > (ids.at(-1) ?? after)),
+          };
+        }
+        return new Response(JSON.stringify(body), { status: 200 });
+      }),
+    };
+    return srv;
+  }
+
+  function client(srv = server(), poll = vi.fn(async () => undefined)) {
     let last = 0;
     const states: LiveState[] = [];
     const frames: number[] = [];
@@ -61,45 +89,79 @@ describe('LiveClient', () => {
       retryWsMs: 10000,
       location: loc,
       WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+      fetchImpl: srv.fetch as unknown as typeof fetch,
     });
-    return { c, states, frames, poll };
+    return { c, states, frames, poll, srv };
   }
+
+  const withoutProbe = (url: string) => url.replace(/&probe=[^&]+/, '');
 
   it('reconnects after a drop with the last event id and shows reconnecting', () => {
     const { c, states, frames } = client();
     c.start();
+    expect(FakeSocket.all[0].url).toMatch(/^ws:\/\/x:1\/ws\?token=tok&probe=[a-z0-9]+$/);
     FakeSocket.all[0].open();
     FakeSocket.all[0].send({ id: 7, type: 'message.created', conversation_id: 'c', data: {}, time: '' });
     FakeSocket.all[0].close();
     expect(states).toEqual(['live', 'reconnecting']);
     vi.advanceTimersByTime(15000);
     expect(FakeSocket.all).toHaveLength(2);
-    expect(FakeSocket.all[1].url).toBe('ws://x:1/ws?token=tok&last_event_id=7');
+    expect(withoutProbe(FakeSocket.all[1].url)).toBe('ws://x:1/ws?token=tok&last_event_id=7');
     FakeSocket.all[1].open();
     expect(states.at(-1)).toBe('live');
     expect(frames).toEqual([7]);
     c.stop();
   });
 
-  it('falls back to polling when the socket never opens, and back to live when it does', async () => {
-    const { c, states, poll } = client();
+  it('falls back to polling /ws/poll when the socket never opens, and back to live when it does', async () => {
+    const { c, states, frames, poll, srv } = client();
+    srv.stream = [1, 2, 3];
     c.start();
     for (let i = 0; i < 3; i++) {
       FakeSocket.all[i].close();
-      vi.advanceTimersByTime(15000);
+      await vi.advanceTimersByTimeAsync(i < 2 ? 15000 : 0);
     }
     expect(states).toContain('polling');
-    expect(poll).toHaveBeenCalled();
-    const before = poll.mock.calls.length;
-    vi.advanceTimersByTime(3000);
-    expect(poll.mock.calls.length).toBeGreaterThan(before);
-    vi.advanceTimersByTime(10000);
-    const last = FakeSocket.all.at(-1)!;
-    last.open();
+    expect(states).not.toContain('blocked');
+    // No id yet: start at the newest (3), reload REST once, then follow.
+    expect(poll).toHaveBeenCalledTimes(1);
+    expect(frames).toEqual([]);
+    srv.stream.push(4, 5, 6, 7, 8);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(frames).toEqual([4, 5, 6, 7, 8]); // pages of two, read at once while more follow
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(frames).toEqual([4, 5, 6, 7, 8]); // nothing doubled
+    expect(FakeSocket.all).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(FakeSocket.all).toHaveLength(4);
+    const ws = FakeSocket.all.at(-1)!;
+    expect(withoutProbe(ws.url)).toBe('ws://x:1/ws?token=tok&last_event_id=8');
+    ws.open();
     expect(states.at(-1)).toBe('live');
-    const n = poll.mock.calls.length;
-    vi.advanceTimersByTime(5000);
-    expect(poll.mock.calls.length).toBe(n);
+    const n = srv.requests.length;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(srv.requests.length).toBe(n);
+    expect(poll).toHaveBeenCalledTimes(1);
+    c.stop();
+  });
+
+  it('falls back at once when the server says the upgrade was stripped', async () => {
+    const { c, states, frames, srv } = client();
+    srv.verdict = 'blocked';
+    c.start();
+    FakeSocket.all[0].close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(srv.requests[0]).toMatch(/^\/ws\/probe\?probe=[a-z0-9]+$/);
+    expect(states).toEqual(['reconnecting', 'blocked']);
+    expect(FakeSocket.all).toHaveLength(1); // no more attempts until retryWsMs
+    srv.stream = [1];
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(frames).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1].close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toBe('blocked');
     c.stop();
   });
 });
