@@ -180,6 +180,7 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"POST", "/api/v1/customers/{id}/tickets", writers}, a.createCustomerTicket},
 		{Route{"POST", "/api/v1/customers/{id}/conversations", writers}, a.openCustomerConversation},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
+		{Route{"GET", "/api/v1/team", all}, a.listTeam},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},
 		{Route{"GET", "/api/v1/tools", all}, a.listTools},
 		{Route{"GET", "/api/v1/agents", all}, a.listAgents},
@@ -478,6 +479,36 @@ func toUserJSON(u persistence.User) userJSON {
 type usersPage struct {
 	Users      []userJSON `json:"users"`
 	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+// listTeam handles GET /api/v1/team: every user of the caller's tenant with
+// id, name and role only, so any role can name who writes a conversation
+// (GET /api/v1/users, with emails, is for managers).
+func (a *API) listTeam(w http.ResponseWriter, r *http.Request, p Principal) error {
+	type member struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	out := struct {
+		Team []member `json:"team"`
+	}{Team: []member{}}
+	page := persistence.Page{Limit: persistence.MaxPageLimit}
+	for {
+		us, next, err := a.store.ListUsers(r.Context(), p.TenantID, page)
+		if err != nil {
+			return listError("list team", err)
+		}
+		for _, u := range us {
+			out.Team = append(out.Team, member{ID: u.ID, Name: u.Name, Role: string(u.Role)})
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // listUsers handles GET /api/v1/users.

@@ -75,6 +75,7 @@ func TestAPIRoles(t *testing.T) {
 		{"GET", "/api/v1/conversations/" + conv.ID + "/messages", nil, []persistence.Role{"admin", "supervisor", "agent", "analyst"}, 200},
 		{"GET", "/api/v1/customers/" + cust.ID, nil, []persistence.Role{"admin", "supervisor", "agent", "analyst"}, 200},
 		{"GET", "/api/v1/users", nil, []persistence.Role{"admin", "supervisor"}, 200},
+		{"GET", "/api/v1/team", nil, []persistence.Role{"admin", "supervisor", "agent", "analyst"}, 200},
 		{"POST", "/api/v1/users", newUser, []persistence.Role{"admin"}, 201},
 	} {
 		for role, token := range tokens {
@@ -97,6 +98,20 @@ func TestAPIRoles(t *testing.T) {
 			})
 		}
 	}
+	// The team directory names every user for every role, without emails.
+	other := f.tenant("other")
+	f.user(other, "eve@other.example", persistence.RoleAgent)
+	code, body := f.do("GET", "/api/v1/team", tokens[persistence.RoleAnalyst], nil)
+	var team struct {
+		Team []map[string]string
+	}
+	if err := json.Unmarshal(body, &team); code != http.StatusOK || err != nil {
+		t.Fatalf("team = %d %s", code, body)
+	}
+	if len(team.Team) != 5 || strings.Contains(string(body), "@") || team.Team[0]["name"] == "" || team.Team[0]["role"] == "" {
+		t.Fatalf("team = %s, want the tenant's 5 users (4 and the one the admin created) with names and roles, no emails", body)
+	}
+
 	// Only the admin's POST got through, and it created a user of its tenant.
 	users, _, err := f.store.ListUsers(context.Background(), tn, persistence.Page{})
 	if err != nil {

@@ -56,7 +56,7 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 			return err
 		}
 		view := persistence.NewLiveConversation(c)
-		view.Change, view.By = action, p.UserID
+		view.Change, view.By, view.PreviousWriter = action, p.UserID, before
 		live, _ := json.Marshal(view)
 		conv = c
 		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveConversationUpdated, ConversationID: c.ID, Data: live})

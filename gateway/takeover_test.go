@@ -114,6 +114,14 @@ func TestTakeoverReplyHandback(t *testing.T) {
 			if got := strings.Join(types, ","); got != "conversation.updated,message.created,conversation.updated,conversation.updated" {
 				t.Fatalf("live events = %s", got)
 			}
+			// The steal names the writer it was taken from, for them to see.
+			var steal persistence.LiveConversation
+			if err := json.Unmarshal(live[2].Data, &steal); err != nil {
+				t.Fatal(err)
+			}
+			if steal.Change != "conversation.steal" || steal.PreviousWriter != "user:"+annID || steal.Writer == steal.PreviousWriter || steal.By == annID {
+				t.Fatalf("steal event = %+v, want it to name ann as the previous writer", steal)
+			}
 		})
 	}
 }

@@ -58,8 +58,9 @@ func NewLiveMessage(m Message) LiveMessage {
 		Error: m.Error, CreatedAt: m.CreatedAt}
 }
 
-// LiveConversation is the data of a conversation.updated event. Change and
-// By say what a human did (takeover, steal, hand-back), when one did.
+// LiveConversation is the data of a conversation.updated event. Change, By
+// and PreviousWriter say what a human did (takeover, steal, hand-back, open)
+// and to whom, when one did.
 type LiveConversation struct {
 	ID             string             `json:"id"`
 	Status         ConversationStatus `json:"status"`
@@ -70,6 +71,9 @@ type LiveConversation struct {
 	LastMessageAt  *time.Time         `json:"last_message_at"`
 	Change         string             `json:"change,omitempty"`
 	By             string             `json:"by,omitempty"`
+	// PreviousWriter is the writer before a human's change ("ai" or
+	// "user:<id>"), so the agent a conversation was taken from sees it.
+	PreviousWriter string `json:"previous_writer,omitempty"`
 }
 
 // Writer names who writes in c: "ai", or "user:<id>" for a human agent.

@@ -11,7 +11,8 @@
 // (and reaches the Graph API); take over; a new customer message shows up but
 // the AI stays silent; the agent replies from the composer (shown, and at the
 // Graph API); a private note shows but never reaches the Graph API or the
-// model; hand back; a third message gets an AI answer again. Then an
+// model; a second agent must confirm a steal, and both see who took it from
+// whom; hand back; a third message gets an AI answer again. Then an
 // analyst, in a second browser context, sees the conversation without the
 // takeover/send controls, and the API refuses their takeover with 403.
 
@@ -30,6 +31,7 @@ const ACCESS = 'e2e-access-token';
 const MODEL = 'e2e-model';
 const ADMIN = { email: 'ann@brand.example', password: 'ann-e2e-password-123' };
 const ANALYST = { email: 'ada@brand.example', name: 'Ada Analyst', password: 'ada-e2e-password-123' };
+const AGENT2 = { email: 'bob@brand.example', name: 'Bob Agent', password: 'bob-e2e-password-123' };
 const WA = '4915550300';
 const NAME = 'Grace';
 
@@ -171,6 +173,38 @@ async function main() {
     await page.getByTestId('mode-reply').click();
     if ((await page.locator('[data-testid="message"]', { hasText: privateNote }).count()) !== 0) throw new Error('the note shows as a message');
     log('private note shown');
+
+    // 6c. A second agent needs an explicit steal; both see who took it from whom. Ann steals it back.
+    const adminToken = (await call('POST', '/api/v1/auth/login', null, { email: ADMIN.email, password: ADMIN.password })).body?.token;
+    const bobUser = await call('POST', '/api/v1/users', adminToken, { ...AGENT2, role: 'agent' });
+    if (bobUser.status !== 201) throw new Error(`create second agent: ${bobUser.status} ${bobUser.text}`);
+    const bctx = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+    cleanups.push(() => bctx.close().catch(() => {}));
+    const bp = await bctx.newPage();
+    bp.setDefaultTimeout(T);
+    bp.on('pageerror', (e) => log('second agent page error:', e.message, e.stack));
+    await bp.goto(`${base}/inbox/${encodeURIComponent(convId)}`);
+    await bp.getByTestId('login-email').fill(AGENT2.email);
+    await bp.getByTestId('login-password').fill(AGENT2.password);
+    await bp.getByTestId('login-submit').click();
+    await bp.waitForSelector('[data-testid="connection"][data-state="live"]');
+    await bp.waitForFunction((n) => document.querySelector('[data-testid="writer"]')?.textContent === n, meName);
+    await bp.getByTestId('takeover').click();
+    await bp.getByTestId('steal-dialog').waitFor(); // no silent takeover from another agent
+    if ((await call('GET', `/api/v1/conversations/${encodeURIComponent(convId)}`, adminToken)).body?.writer === 'ai') throw new Error('writer lost');
+    await bp.getByTestId('steal-confirm').click();
+    await bp.waitForFunction((n) => document.querySelector('[data-testid="writer"]')?.textContent === n, AGENT2.name);
+    await writerIs(AGENT2.name);
+    const annSees = await page.getByTestId('writer-change').textContent();
+    const bobSees = await bp.getByTestId('writer-change').textContent();
+    if (annSees !== `${AGENT2.name} took this conversation over from you.`) throw new Error(`the agent robbed sees ${JSON.stringify(annSees)}`);
+    if (!bobSees.startsWith('You took this conversation over from')) throw new Error(`the stealer sees ${JSON.stringify(bobSees)}`);
+    log('second agent stole with an explicit confirm; Ann sees:', JSON.stringify(annSees), '· Bob sees:', JSON.stringify(bobSees));
+    await page.getByTestId('takeover').click();
+    await page.getByTestId('steal-confirm').click();
+    await writerIs(meName);
+    await bp.waitForFunction((n) => document.querySelector('[data-testid="writer-change"]')?.textContent === `${n} took this conversation over from you.`, meName);
+    log('Ann stole it back; Bob is told');
 
     // 7. Hand back (with a note when the dialog asks for one): the writer shows AI.
     const note = 'Refund approved by Ann, confirm it to Grace.';

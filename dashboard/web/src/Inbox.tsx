@@ -4,6 +4,7 @@ import {
   applyFrame,
   emptyInbox,
   markRead,
+  stealNotice,
   visibleConversations,
   withConversations,
   withMessages,
@@ -45,6 +46,8 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
     else setError((e as Error).message);
   };
   const update = (f: (s: InboxState) => InboxState) => setState((s) => f(s));
+  const loadTeam = () =>
+    api.team().then((r) => setUsers((u) => ({ ...u, ...Object.fromEntries(r.team.map((x) => [x.id, x.name])) })), () => undefined);
 
   const loadList = () => api.conversations().then((list) => update((s) => withConversations(s, list)));
   // A conversation's stream: messages, private notes and the tool-call log.
@@ -57,9 +60,7 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
 
   useEffect(() => {
     loadList().catch(fail);
-    if (can.listUsers(me.role)) {
-      api.users().then((r) => setUsers((u) => ({ ...u, ...Object.fromEntries(r.users.map((x) => [x.id, x.name])) })), () => undefined);
-    }
+    loadTeam();
     const client = new LiveClient({
       token: session.token,
       lastEventId: () => stateRef.current.lastEventId,
@@ -82,6 +83,20 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
     (window as any).__frontdesk = { live: client };
     return () => client.stop();
   }, []);
+
+  // A writer not on the team list yet (a user added since): reload the team.
+  const unknownUsers = [
+    ...new Set(
+      [...Object.values(state.conversations).map((c) => c.writer ?? ''), ...Object.values(state.changes).flatMap((c) => ['user:' + c.by, c.from])]
+        .filter((w) => w.startsWith('user:') && !users[w.slice(5)])
+        .map((w) => w.slice(5)),
+    ),
+  ]
+    .sort()
+    .join(',');
+  useEffect(() => {
+    if (unknownUsers) loadTeam();
+  }, [unknownUsers]);
 
   // Conversations first seen in a frame: fetch them in full.
   useEffect(() => {
@@ -150,6 +165,7 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
           messages={state.messages[open.id] ?? []}
           tools={state.tools[open.id] ?? []}
           notes={state.notes[open.id] ?? []}
+          notice={stealNotice(state.changes[open.id], me.id, users)}
           onConv={(c) => update((s) => withConversations(s, [c]))}
           onMessage={(m) => update((s) => withMessages(s, open.id, [m]))}
           onNote={(n) => update((s) => withNotes(s, open.id, [n]))}
@@ -193,6 +209,8 @@ interface ConvProps {
   messages: Message[];
   tools: ToolCall[];
   notes: Note[];
+  /** A steal of this conversation to show (stealNotice), or "". */
+  notice: string;
   onConv: (c: Conversation) => void;
   onMessage: (m: Message) => void;
   onNote: (n: Note) => void;
@@ -205,7 +223,7 @@ function go(path: string) {
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
-function Conversation_({ api, conv, me, users, messages, tools, notes, onConv, onMessage, onNote, onError }: ConvProps) {
+function Conversation_({ api, conv, me, users, messages, tools, notes, notice, onConv, onMessage, onNote, onError }: ConvProps) {
   const [steal, setSteal] = useState('');
   const [handback, setHandback] = useState(false);
   const [note, setNote] = useState('');
@@ -287,6 +305,11 @@ function Conversation_({ api, conv, me, users, messages, tools, notes, onConv, o
               </button>
             ))}
         </header>
+        {notice && (
+          <div className="notice banner" role="status" data-testid="writer-change">
+            {notice}
+          </div>
+        )}
         {steal && (
           <div className="dialog" role="alertdialog" data-testid="steal-dialog">
             <p>

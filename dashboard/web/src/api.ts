@@ -144,8 +144,9 @@ export class Api {
     }
     return out;
   }
-  users(): Promise<{ users: User[] }> {
-    return call('GET', '/api/v1/users?limit=500', this.token);
+  /** Every user of the tenant (id, name, role), for any role. */
+  team(): Promise<{ team: Pick<User, 'id' | 'name' | 'role'>[] }> {
+    return call('GET', '/api/v1/team', this.token);
   }
   customer(id: string): Promise<any> {
     return call('GET', `/api/v1/customers/${encodeURIComponent(id)}`, this.token);

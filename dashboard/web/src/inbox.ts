@@ -14,6 +14,17 @@
 
 import type { Conversation, Frame, Message, Note, ToolCall } from './types';
 
+/** WriterChange is who changed a conversation's writer, from whom, to whom. */
+export interface WriterChange {
+  change: string;
+  /** the user id who made the change */
+  by: string;
+  /** "ai" or "user:<id>" before and after */
+  from: string;
+  to: string;
+  time: string;
+}
+
 export interface InboxState {
   conversations: Record<string, Conversation>;
   /** Messages per conversation, ordered. */
@@ -22,6 +33,8 @@ export interface InboxState {
   tools: Record<string, ToolCall[]>;
   /** Private notes per conversation, ordered. */
   notes: Record<string, Note[]>;
+  /** The last change a human made to each conversation's writer (takeover, steal, hand-back, open). */
+  changes: Record<string, WriterChange>;
   /** Inbound messages not yet seen per conversation. */
   unread: Record<string, number>;
   /** The highest live event id applied; 0 before any. */
@@ -35,6 +48,7 @@ export const emptyInbox: InboxState = {
   messages: {},
   tools: {},
   notes: {},
+  changes: {},
   unread: {},
   lastEventId: 0,
   missing: [],
@@ -197,6 +211,10 @@ export function applyFrame(s: InboxState, f: Frame, openId = ''): InboxState {
         ...(d.last_message_at !== undefined && d.last_message_at !== null && { last_message_at: d.last_message_at }),
       } as Conversation;
       next.conversations = { ...s.conversations, [cid]: merged };
+      if (d.change) {
+        const change: WriterChange = { change: d.change, by: d.by ?? '', from: d.previous_writer ?? prev?.writer ?? '', to: d.writer ?? '', time: f.time };
+        next.changes = { ...s.changes, [cid]: change };
+      }
       next.missing = noteMissing(next, cid);
       return next;
     }
@@ -225,6 +243,18 @@ export function visibleConversations(s: InboxState, f: Filter, meId: string): Co
       const tb = b.last_message_at ?? b.created_at ?? '';
       return ta < tb ? 1 : ta > tb ? -1 : a.id < b.id ? -1 : 1;
     });
+}
+
+/**
+ * stealNotice describes a steal of the conversation for user meId: to the
+ * agent it was taken from, to the one who took it, or to anyone else; "" when
+ * the last change was not a steal.
+ */
+export function stealNotice(c: WriterChange | undefined, meId: string, users: Record<string, string>): string {
+  if (!c || c.change !== 'conversation.steal') return '';
+  const by = c.by === meId ? 'You' : writerLabel('user:' + c.by, users);
+  const from = c.from === `user:${meId}` ? 'you' : writerLabel(c.from, users);
+  return `${by} took this conversation over from ${from}.`;
 }
 
 /** writerLabel names who writes: "AI", the caller's or a known user's name, else the id. */

@@ -8,6 +8,4 @@ export const can = {
   viewAgents: (_r: Role) => true,
   /** change agents and make a prompt live */
   editAgents: (r: Role) => r === 'admin' || r === 'supervisor',
-  /** list users (names of other agents) */
-  listUsers: (r: Role) => r === 'admin' || r === 'supervisor',
 };

@@ -5,6 +5,7 @@ import {
   emptyInbox,
   forwardStatus,
   markRead,
+  stealNotice,
   visibleConversations,
   withConversations,
   withMessages,
@@ -168,5 +169,25 @@ describe('views', () => {
     expect(writerLabel('ai', {})).toBe('AI');
     expect(writerLabel('user:u1', { u1: 'Demo Admin' })).toBe('Demo Admin');
     expect(writerLabel('user:u2', {})).toBe('u2');
+  });
+});
+
+describe('writer changes', () => {
+  it('tells the agent a conversation was stolen from, the one who stole it, and others', () => {
+    const frame = (id: number, data: object): Frame => ({ id, type: 'conversation.updated', conversation_id: 'c1', data, time: 't' + id });
+    let s = applyFrame(emptyInbox, frame(1, { writer: 'user:ann', change: 'conversation.takeover', by: 'ann', previous_writer: 'ai' }));
+    expect(stealNotice(s.changes.c1, 'ann', {})).toBe('');
+    s = applyFrame(s, frame(2, { writer: 'user:bob', change: 'conversation.steal', by: 'bob', previous_writer: 'user:ann' }));
+    const users = { ann: 'Ann', bob: 'Bob', eve: 'Eve' };
+    expect(s.conversations.c1.writer).toBe('user:bob');
+    expect(s.changes.c1).toMatchObject({ change: 'conversation.steal', by: 'bob', from: 'user:ann', to: 'user:bob' });
+    expect(stealNotice(s.changes.c1, 'ann', users)).toBe('Bob took this conversation over from you.');
+    expect(stealNotice(s.changes.c1, 'bob', users)).toBe('You took this conversation over from Ann.');
+    expect(stealNotice(s.changes.c1, 'eve', users)).toBe('Bob took this conversation over from Ann.');
+    // A status change without a human's change keeps the notice.
+    s = applyFrame(s, frame(3, { status: 'open' }));
+    expect(s.changes.c1.change).toBe('conversation.steal');
+    s = applyFrame(s, frame(4, { writer: 'ai', change: 'conversation.handback', by: 'bob', previous_writer: 'user:bob' }));
+    expect(stealNotice(s.changes.c1, 'ann', users)).toBe('');
   });
 });
