@@ -53,6 +53,8 @@ type toolLog struct {
 	Error      string          `json:"error,omitempty"`
 	Executed   bool            `json:"executed"`
 	DurationMS float64         `json:"duration_ms"`
+	// At is when the call started (before the reply it led to).
+	At time.Time `json:"at"`
 }
 
 // turnResult is what a turn produced; the grain commits it.
@@ -157,10 +159,11 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 		}
 		req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls})
 		for _, c := range resp.Message.ToolCalls {
+			at := time.Now().UTC()
 			r := rt.tools.Execute(ctx, s, allowed, tools.Call{ID: c.ID, Name: c.Name, Arguments: c.Arguments}, perTool[c.Name])
 			perTool[c.Name]++
 			res.calls = append(res.calls, toolLog{CallID: c.ID, Tool: c.Name, Arguments: validJSON(c.Arguments), Result: r.Output,
-				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000})
+				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000, At: at})
 			req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.Content()})
 		}
 	}

@@ -273,7 +273,7 @@ function Conversation_({ api, conv, me, users, messages, tools, notes, notice, o
   const timeline = useMemo(() => {
     const items: ({ t: string; m: Message } | { t: string; tc: ToolCall } | { t: string; n: Note })[] = [
       ...messages.map((m) => ({ t: m.created_at, m })),
-      ...tools.map((tc) => ({ t: tc.time ?? '', tc })),
+      ...tools.map((tc) => ({ t: tc.at ?? tc.time ?? '', tc })),
       ...notes.map((n) => ({ t: n.created_at, n })),
     ];
     const at = (t: string) => Date.parse(t) || 0;

@@ -58,6 +58,8 @@ export interface ToolCall {
   error?: string;
   executed?: boolean;
   duration_ms?: number;
+  /** When the call started (RFC 3339). */
+  at?: string;
   /** The live event's time. */
   time?: string;
   /** The live event's id (the frame id, or event_id from REST). */
