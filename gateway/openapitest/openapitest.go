@@ -89,6 +89,37 @@ func (d *Doc) Operation(t testing.TB, method, path string) (Operation, bool) {
 	return op, true
 }
 
+// CheckResponse fails the test unless method and pattern document status
+// with a JSON schema (directly or through components/responses) that body
+// satisfies.
+func (d *Doc) CheckResponse(t testing.TB, method, pattern string, status int, body []byte) {
+	t.Helper()
+	op, ok := d.Operation(t, method, pattern)
+	if !ok {
+		t.Fatalf("%s %s not documented", method, pattern)
+	}
+	resp, ok := op.Responses[strconv.Itoa(status)]
+	if !ok {
+		t.Fatalf("%s %s: status %d not documented", method, pattern, status)
+	}
+	if name, ok := strings.CutPrefix(resp.Ref, "#/components/responses/"); ok {
+		if err := json.Unmarshal(d.Components.Responses[name], &resp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	media, ok := resp.Content["application/json"]
+	if !ok || media.Schema == nil {
+		t.Fatalf("%s %s: status %d documents no JSON schema", method, pattern, status)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	if errs := d.Check(media.Schema, v, "body"); len(errs) > 0 {
+		t.Fatalf("response breaks the documented schema:\n%s\nbody: %s", strings.Join(errs, "\n"), body)
+	}
+}
+
 // Check reports where v breaks s: a missing required field, a wrong type,
 // a value outside an enum, a date-time that does not parse.
 func (d *Doc) Check(s *Schema, v any, at string) []string {

@@ -2,17 +2,14 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // This file holds the per-customer reads behind the dashboard's customer
 // view (Customer 360): a customer's conversations, tickets and payment
-// intents, newest first, and the identities of a page of customers. Each
-// list is bounded like Page.Limit and scoped by tenant; the indexes they use
-// are in migrations 0001 and 0009.
+// intents, newest first. Each list is bounded like Page.Limit and scoped by
+// tenant; the indexes they use are in migrations 0001 and 0009.
 
 // recentConversationOrder orders conversations by last activity: the last
 // message, or creation for one without messages.
@@ -62,25 +59,4 @@ func (q q) ListTicketsByCustomer(ctx context.Context, tenantID, customerID strin
 func (q q) ListPaymentIntentsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.PaymentIntent, error) {
 	return all(ctx, q, paymentIntents, "WHERE tenant_id = ? AND customer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
 		tenantID, customerID, persistence.Page{Limit: limit}.Size())
-}
-
-// ListIdentitiesOfCustomers returns the identities of the tenant's customers
-// whose ids are in customerIDs, ordered by customer id, then oldest first;
-// ids of other tenants or of no customer match nothing. At most
-// persistence.MaxPageLimit distinct ids are looked up.
-func (q q) ListIdentitiesOfCustomers(ctx context.Context, tenantID string, customerIDs []string) ([]persistence.CustomerIdentity, error) {
-	ids := slices.Compact(slices.Sorted(slices.Values(customerIDs)))
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	if len(ids) > persistence.MaxPageLimit {
-		ids = ids[:persistence.MaxPageLimit]
-	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, tenantID)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return all(ctx, q, customerIdentities, "WHERE tenant_id = ? AND customer_id IN (?"+strings.Repeat(", ?", len(ids)-1)+
-		") ORDER BY customer_id, created_at, id", args...)
 }
