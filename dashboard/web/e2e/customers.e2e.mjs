@@ -18,296 +18,208 @@
 // customer, sees the same timeline but no quick actions, and the API refuses
 // their ticket with 403.
 
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { appBase, binary, fakeGraph, fakeModel, launchBrowser, makeLog, signWebhook, startServer, textWebhook, waitFor } from './lib.mjs';
+import { ADMIN, appBase, binary, callAsPage, makeLog, openPage, restClient, scenario, serveWithFakes, shownUser, signIn, T, waitFor } from './lib.mjs';
 
 const log = makeLog('e2e customers');
-const T = 15000; // per-step wait
 
 const PNID = '109876543211';
-const SECRET = 'e2e-app-secret';
-const ACCESS = 'e2e-access-token';
-const MODEL = 'e2e-model';
-const ADMIN = { email: 'ann@brand.example', password: 'ann-e2e-password-123' };
 const AGENT = { email: 'alan@brand.example', name: 'Alan Agent', password: 'alan-e2e-password-123' };
 const ANALYST = { email: 'ada.analyst@brand.example', name: 'Ana Analyst', password: 'ana-e2e-password-123' };
 const WA = '15550001111';
 const NAME = 'Ada Lovelace';
 const SUBJECT = 'Refund request';
 
-async function main() {
-  const started = Date.now();
-  const cleanups = [];
-  let browser;
-  let srv;
-  try {
-    const bin = binary(log);
-    const graph = await fakeGraph(ACCESS);
-    cleanups.push(() => graph.close());
-    const model = await fakeModel(MODEL);
-    cleanups.push(() => model.close());
+scenario(log, async (s) => {
+  const bin = binary(log);
+  const { srv, graph, api, customerWrites } = await serveWithFakes(s, bin, { pnid: PNID });
+  const base = await appBase(srv.addr, srv.port, s.cleanups, log);
 
-    srv = await startServer(
-      bin,
-      {
-        FRONTDESK_DEMO: 'false',
-        FRONTDESK_ADMIN_EMAIL: ADMIN.email,
-        FRONTDESK_ADMIN_PASSWORD: ADMIN.password,
-        FRONTDESK_WHATSAPP_VERIFY_TOKEN: 'e2e-verify',
-        FRONTDESK_WHATSAPP_APP_SECRET: SECRET,
-        FRONTDESK_WHATSAPP_ACCESS_TOKEN: ACCESS,
-        FRONTDESK_WHATSAPP_PHONE_NUMBER_ID: PNID,
-        FRONTDESK_GRAPH_API_URL: graph.baseURL,
-        FRONTDESK_LLM_BASE_URL: model.baseURL,
-        FRONTDESK_LLM_MODEL: MODEL,
-      },
-      log,
-    );
-    cleanups.push(srv.kill);
-    const api = `http://${srv.addr}`;
-    const base = await appBase(srv.addr, srv.port, cleanups, log);
+  const call = restClient(api);
+  const loginAPI = async (u) => {
+    const r = await call('POST', '/api/v1/auth/login', null, { email: u.email, password: u.password });
+    if (r.status !== 200 || !r.body?.token) throw new Error(`API login of ${u.email}: ${r.status} ${r.text}`);
+    return r.body.token;
+  };
 
-    const call = async (method, p, token, body, headers = {}) => {
-      const r = await fetch(api + p, {
-        method,
-        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      let v = null;
-      try {
-        v = JSON.parse(text);
-      } catch {}
-      return { status: r.status, body: v, text };
-    };
-    const loginAPI = async (u) => {
-      const r = await call('POST', '/api/v1/auth/login', null, { email: u.email, password: u.password });
-      if (r.status !== 200 || !r.body?.token) throw new Error(`API login of ${u.email}: ${r.status} ${r.text}`);
-      return r.body.token;
-    };
-
-    // 0. Users: an agent and an analyst, made by the admin.
-    const adminToken = await loginAPI(ADMIN);
-    for (const [u, role] of [
-      [AGENT, 'agent'],
-      [ANALYST, 'analyst'],
-    ]) {
-      const r = await call('POST', '/api/v1/users', adminToken, { ...u, role });
-      if (r.status !== 201) throw new Error(`create ${role}: ${r.status} ${r.text}`);
-    }
-    const agentToken = await loginAPI(AGENT);
-
-    // 1. Ada writes on WhatsApp (signed webhook) and the AI answers.
-    const first = 'Hello, my order 4711 arrived broken.';
-    const body = textWebhook(PNID, WA, NAME, `wamid.e2e.customers.${Date.now()}`, first);
-    const wh = await fetch(`${api}/webhooks/whatsapp`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signWebhook(SECRET, body) },
-      body,
-    });
-    if (wh.status !== 200) throw new Error(`webhook answered ${wh.status}: ${await wh.text()}`);
-    const ai = await waitFor('the AI answer at the Graph API', () => graph.sentTo(WA).find((s) => /^AI answer \d+$/.test(s.text)), T);
-    log(`customer message in, AI answered ${JSON.stringify(ai.text)}`);
-
-    const timelineAPI = async (id, token = agentToken) => {
-      const r = await call('GET', `/api/v1/customers/${encodeURIComponent(id)}/timeline`, token);
-      if (r.status !== 200) throw new Error(`GET timeline: ${r.status} ${r.text}`);
-      return r.body;
-    };
-
-    browser = await launchBrowser();
-
-    // 2. The agent logs in and opens Customers.
-    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    cleanups.push(() => ctx.close().catch(() => {}));
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(T);
-    const pageErrors = [];
-    page.on('pageerror', (e) => (pageErrors.push(e.message), log('page error:', e.message, e.stack)));
-    const searches = [];
-    page.on('request', (r) => {
-      const u = new URL(r.url());
-      if (r.method() === 'GET' && u.pathname === '/api/v1/customers') searches.push(u.searchParams.get('query') ?? '');
-    });
-    const ticketPosts = [];
-    page.on('request', (r) => {
-      if (r.method() === 'POST' && /\/api\/v1\/customers\/[^/]+\/tickets$/.test(new URL(r.url()).pathname)) ticketPosts.push(r.headers()['idempotency-key'] ?? '');
-    });
-
-    await page.goto(base + '/');
-    await page.getByTestId('login-email').fill(AGENT.email);
-    await page.getByTestId('login-password').fill(AGENT.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('me').waitFor();
-    await page.getByTestId('nav-customers').click();
-    await page.waitForURL((u) => new URL(u).pathname === '/customers');
-    const search = page.getByTestId('customer-search');
-    await search.waitFor();
-    const results = page.getByTestId('customer-result');
-    const ada = results.filter({ hasText: NAME });
-
-    // 3. Search by part of the phone number, then (after a miss) by name.
-    await search.fill(WA.slice(-7));
-    await ada.waitFor();
-    const customerId = await ada.getAttribute('data-customer-id');
-    if (!customerId) throw new Error('customer result without data-customer-id');
-    const row = await ada.textContent();
-    if (!row.includes(WA)) throw new Error(`result row lacks the WhatsApp id: ${row}`);
-    log(`search ${JSON.stringify(WA.slice(-7))} → ${NAME} (${customerId})`);
-
-    await search.fill('zz-no-such-customer-zz');
-    await page.getByTestId('customer-none').waitFor();
-    if ((await results.count()) !== 0) throw new Error('a search that matches nothing still lists customers');
-
-    await search.fill('');
-    const before = searches.length;
-    const byName = page.waitForResponse((r) => {
-      const u = new URL(r.url());
-      return u.pathname === '/api/v1/customers' && u.searchParams.get('query') === 'Lovelace';
-    });
-    await search.pressSequentially('Lovelace', { delay: 40 });
-    if ((await byName).status() !== 200) throw new Error(`search by name answered ${(await byName).status()}`);
-    await ada.waitFor();
-    await page.waitForTimeout(400); // let a (wrong) late search show itself
-    const typed = searches.slice(before);
-    if (!typed.includes('Lovelace')) throw new Error(`no search for the typed name: ${JSON.stringify(typed)}`);
-    if (typed.length > 2) throw new Error(`typing 8 keys sent ${typed.length} searches (not debounced): ${JSON.stringify(typed)}`);
-    if ((await ada.count()) !== 1) throw new Error(`${NAME} listed ${await ada.count()} times`);
-    log(`search by name: ${JSON.stringify(typed)} sent while typing "Lovelace" → ${NAME}`);
-
-    // 4. Open the customer: profile, identity, timeline with the conversation.
-    await ada.click();
-    await page.waitForURL((u) => new URL(u).pathname === `/customers/${encodeURIComponent(customerId)}`);
-    await page.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
-    await page.getByTestId('customer-identity').filter({ hasText: WA }).waitFor();
-    const convItem = page.locator('[data-testid="timeline-item"][data-kind="conversation"]');
-    await convItem.first().waitFor();
-    const tl0 = await timelineAPI(customerId);
-    const convs = tl0.items.filter((i) => i.kind === 'conversation');
-    if (convs.length !== 1) throw new Error(`REST timeline has ${convs.length} conversations: ${JSON.stringify(tl0.items)}`);
-    const convId = convs[0].conversation_id || convs[0].id;
-    const href = await convItem.first().getByTestId('timeline-conversation-link').getAttribute('href');
-    if (href !== `/inbox/${encodeURIComponent(convId)}`) throw new Error(`conversation item links to ${href}, want /inbox/${convId}`);
-    log(`profile shows ${WA}; timeline shows conversation ${convId} linking to ${href}`);
-
-    // 5. Create a ticket, double-clicking submit: one ticket, shown on the page.
-    await page.getByTestId('ticket-create').click();
-    await page.getByTestId('ticket-subject').fill(SUBJECT);
-    await page.getByTestId('ticket-description').fill('The teapot from order 4711 arrived broken.');
-    await page.getByTestId('ticket-priority').selectOption('high');
-    await page.getByTestId('ticket-submit').dblclick();
-    const ticketItem = page.locator('[data-testid="timeline-item"][data-kind="ticket"]', { hasText: SUBJECT });
-    await ticketItem.waitFor();
-    await page.getByTestId('action-notice').waitFor();
-    await page.waitForFunction(() => !document.querySelector('[data-testid="ticket-form"]'));
-    const keys = new Set(ticketPosts);
-    if (ticketPosts.length < 1 || keys.size !== 1 || keys.has('')) throw new Error(`ticket POSTs: ${JSON.stringify(ticketPosts)} (want one Idempotency-Key for the form)`);
-    const tl1 = await timelineAPI(customerId);
-    const tickets = tl1.items.filter((i) => i.kind === 'ticket');
-    if (tickets.length !== 1 || tickets[0].title !== SUBJECT) throw new Error(`REST timeline tickets: ${JSON.stringify(tickets)}`);
-    if (tickets[0].priority !== 'high') throw new Error(`ticket priority ${tickets[0].priority}, want high`);
-    // a retry of the form's request (same Idempotency-Key) answers the same ticket and creates none
-    const replay = await call(
-      'POST',
-      `/api/v1/customers/${encodeURIComponent(customerId)}/tickets`,
-      agentToken,
-      { subject: SUBJECT, description: 'The teapot from order 4711 arrived broken.', priority: 'high' },
-      { 'Idempotency-Key': ticketPosts[0] },
-    );
-    if (replay.status !== 200 || replay.body?.id !== tickets[0].id) throw new Error(`replay with the form's key: ${replay.status} ${replay.text}`);
-    if ((await timelineAPI(customerId)).items.filter((i) => i.kind === 'ticket').length !== 1) throw new Error('the replay created a second ticket');
-    // after the reload too, the page shows it exactly once, and newest first
-    await page.locator(`[data-testid="timeline-item"][data-kind="ticket"][data-id="${tickets[0].id}"]`).waitFor();
-    if ((await ticketItem.count()) !== 1) throw new Error(`ticket shown ${await ticketItem.count()} times`);
-    const times = await page.$$eval('[data-testid="timeline-item"] time', (els) => els.map((e) => e.getAttribute('datetime')));
-    for (let i = 1; i < times.length; i++) {
-      if (Date.parse(times[i]) > Date.parse(times[i - 1])) throw new Error(`timeline not newest first: ${JSON.stringify(times)}`);
-    }
-    const kinds = await page.$$eval('[data-testid="timeline-item"]', (els) => els.map((e) => e.getAttribute('data-kind')));
-    log(`ticket ${tickets[0].id} created once (${ticketPosts.length} POST(s), one key); page timeline: ${kinds.join(', ')}`);
-
-    // 6. "Open conversation": a 409 no_channel is explained (stubbed answer) …
-    const convRoute = `**/api/v1/customers/${encodeURIComponent(customerId)}/conversations`;
-    await page.route(convRoute, (r) =>
-      r.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: { code: 'no_channel', message: 'the customer has no channel' } }) }),
-    );
-    await page.getByTestId('conversation-open').click();
-    const err = page.getByTestId('action-error');
-    await err.waitFor();
-    const errText = await err.textContent();
-    if (!/never written/.test(errText) || !errText.includes(NAME)) throw new Error(`no_channel message: ${errText}`);
-    if (new URL(page.url()).pathname.startsWith('/inbox')) throw new Error('navigated to the inbox on a 409');
-    await page.unroute(convRoute);
-    log(`409 no_channel shown: ${JSON.stringify(errText)}`);
-
-    // … and for real it lands on the inbox with the conversation open.
-    await page.getByTestId('conversation-open').click();
-    await page.waitForURL((u) => new URL(u).pathname === `/inbox/${encodeURIComponent(convId)}`);
-    await page.getByTestId('writer').waitFor();
-    await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: first }).waitFor();
-    log(`open conversation → /inbox/${convId}, writer ${JSON.stringify(await page.getByTestId('writer').textContent())}`);
-
-    const shot = process.env.E2E_CUSTOMERS_SCREENSHOT ?? path.join(os.tmpdir(), 'frontdesk-customers.png');
-    await page.goBack();
-    await page.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
-    await ticketItem.waitFor();
-    await page.screenshot({ path: shot, fullPage: true });
-    log('screenshot', shot);
-
-    // 7. The analyst deep-links to the customer: same timeline, no quick actions, 403 on POST.
-    const actx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    cleanups.push(() => actx.close().catch(() => {}));
-    const ap = await actx.newPage();
-    ap.setDefaultTimeout(T);
-    ap.on('pageerror', (e) => (pageErrors.push(e.message), log('analyst page error:', e.message, e.stack)));
-    await ap.goto(`${base}/customers/${encodeURIComponent(customerId)}`);
-    await ap.getByTestId('login-email').fill(ANALYST.email);
-    await ap.getByTestId('login-password').fill(ANALYST.password);
-    await ap.getByTestId('login-submit').click();
-    const role = (await ap.getByTestId('me').textContent()).split(' · ')[1];
-    if (role !== 'analyst') throw new Error(`analyst shown as ${role}`);
-    await ap.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
-    await ap.locator('[data-testid="timeline-item"][data-kind="ticket"]', { hasText: SUBJECT }).waitFor();
-    await ap.locator('[data-testid="timeline-item"][data-kind="conversation"]').first().waitFor();
-    await ap.getByTestId('read-only').waitFor();
-    for (const id of ['ticket-create', 'conversation-open', 'ticket-form']) {
-      const n = await ap.getByTestId(id).count();
-      if (n !== 0) throw new Error(`analyst sees ${n} ${id}`);
-    }
-    const denied = await ap.evaluate(async (id) => {
-      const token = sessionStorage.getItem('frontdesk.token');
-      const r = await fetch(`/api/v1/customers/${encodeURIComponent(id)}/tickets`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify({ subject: 'Sneaky ticket', description: 'analysts may not write' }),
-      });
-      return { status: r.status, hadToken: !!token };
-    }, customerId);
-    if (!denied.hadToken) throw new Error("no session token in the analyst's sessionStorage");
-    if (denied.status !== 403) throw new Error(`analyst POST tickets answered ${denied.status}, want 403`);
-    const tl2 = await timelineAPI(customerId, adminToken);
-    const after = tl2.items.filter((i) => i.kind === 'ticket');
-    if (after.length !== 1) throw new Error(`after the analyst's POST there are ${after.length} tickets`);
-    log('analyst: no ticket-create, no conversation-open; POST tickets with their token → 403; still one ticket');
-
-    if (pageErrors.length) throw new Error(`page errors: ${pageErrors.join(' | ')}`);
-    log(`PASS in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const dir = srv.dataDir;
-    cleanups.push(() => setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 500));
-  } catch (e) {
-    log('FAIL:', e.message);
-    if (srv) log('server log:', srv.logFile);
-    process.exitCode = 1;
-  } finally {
-    await browser?.close().catch(() => {});
-    for (const c of cleanups.reverse()) {
-      try {
-        c();
-      } catch {}
-    }
+  // 0. Users: an agent and an analyst, made by the admin.
+  const adminToken = await loginAPI(ADMIN);
+  for (const [u, role] of [
+    [AGENT, 'agent'],
+    [ANALYST, 'analyst'],
+  ]) {
+    const r = await call('POST', '/api/v1/users', adminToken, { ...u, role });
+    if (r.status !== 201) throw new Error(`create ${role}: ${r.status} ${r.text}`);
   }
-}
+  const agentToken = await loginAPI(AGENT);
 
-main();
+  // 1. Ada writes on WhatsApp (signed webhook) and the AI answers.
+  const first = 'Hello, my order 4711 arrived broken.';
+  await customerWrites(WA, NAME, `wamid.e2e.customers.${Date.now()}`, first);
+  const ai = await waitFor('the AI answer at the Graph API', () => graph.sentTo(WA).find((s) => /^AI answer \d+$/.test(s.text)), T);
+  log(`customer message in, AI answered ${JSON.stringify(ai.text)}`);
+
+  const timelineAPI = async (id, token = agentToken) => {
+    const r = await call('GET', `/api/v1/customers/${encodeURIComponent(id)}/timeline`, token);
+    if (r.status !== 200) throw new Error(`GET timeline: ${r.status} ${r.text}`);
+    return r.body;
+  };
+
+  // 2. The agent logs in and opens Customers.
+  const viewport = { width: 1400, height: 900 };
+  const pageErrors = [];
+  const page = await openPage(s, { viewport, errors: pageErrors });
+  const searches = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() === 'GET' && u.pathname === '/api/v1/customers') searches.push(u.searchParams.get('query') ?? '');
+  });
+  const ticketPosts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && /\/api\/v1\/customers\/[^/]+\/tickets$/.test(new URL(r.url()).pathname)) ticketPosts.push(r.headers()['idempotency-key'] ?? '');
+  });
+
+  await signIn(page, base + '/', AGENT, null);
+  await page.getByTestId('me').waitFor();
+  await page.getByTestId('nav-customers').click();
+  await page.waitForURL((u) => new URL(u).pathname === '/customers');
+  const search = page.getByTestId('customer-search');
+  await search.waitFor();
+  const results = page.getByTestId('customer-result');
+  const ada = results.filter({ hasText: NAME });
+
+  // 3. Search by part of the phone number, then (after a miss) by name.
+  await search.fill(WA.slice(-7));
+  await ada.waitFor();
+  const customerId = await ada.getAttribute('data-customer-id');
+  if (!customerId) throw new Error('customer result without data-customer-id');
+  const row = await ada.textContent();
+  if (!row.includes(WA)) throw new Error(`result row lacks the WhatsApp id: ${row}`);
+  log(`search ${JSON.stringify(WA.slice(-7))} → ${NAME} (${customerId})`);
+
+  await search.fill('zz-no-such-customer-zz');
+  await page.getByTestId('customer-none').waitFor();
+  if ((await results.count()) !== 0) throw new Error('a search that matches nothing still lists customers');
+
+  await search.fill('');
+  const before = searches.length;
+  const byName = page.waitForResponse((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/api/v1/customers' && u.searchParams.get('query') === 'Lovelace';
+  });
+  await search.pressSequentially('Lovelace', { delay: 40 });
+  if ((await byName).status() !== 200) throw new Error(`search by name answered ${(await byName).status()}`);
+  await ada.waitFor();
+  await page.waitForTimeout(400); // let a (wrong) late search show itself
+  const typed = searches.slice(before);
+  if (!typed.includes('Lovelace')) throw new Error(`no search for the typed name: ${JSON.stringify(typed)}`);
+  if (typed.length > 2) throw new Error(`typing 8 keys sent ${typed.length} searches (not debounced): ${JSON.stringify(typed)}`);
+  if ((await ada.count()) !== 1) throw new Error(`${NAME} listed ${await ada.count()} times`);
+  log(`search by name: ${JSON.stringify(typed)} sent while typing "Lovelace" → ${NAME}`);
+
+  // 4. Open the customer: profile, identity, timeline with the conversation.
+  await ada.click();
+  await page.waitForURL((u) => new URL(u).pathname === `/customers/${encodeURIComponent(customerId)}`);
+  await page.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
+  await page.getByTestId('customer-identity').filter({ hasText: WA }).waitFor();
+  const convItem = page.locator('[data-testid="timeline-item"][data-kind="conversation"]');
+  await convItem.first().waitFor();
+  const tl0 = await timelineAPI(customerId);
+  const convs = tl0.items.filter((i) => i.kind === 'conversation');
+  if (convs.length !== 1) throw new Error(`REST timeline has ${convs.length} conversations: ${JSON.stringify(tl0.items)}`);
+  const convId = convs[0].conversation_id || convs[0].id;
+  const href = await convItem.first().getByTestId('timeline-conversation-link').getAttribute('href');
+  if (href !== `/inbox/${encodeURIComponent(convId)}`) throw new Error(`conversation item links to ${href}, want /inbox/${convId}`);
+  log(`profile shows ${WA}; timeline shows conversation ${convId} linking to ${href}`);
+
+  // 5. Create a ticket, double-clicking submit: one ticket, shown on the page.
+  await page.getByTestId('ticket-create').click();
+  await page.getByTestId('ticket-subject').fill(SUBJECT);
+  await page.getByTestId('ticket-description').fill('The teapot from order 4711 arrived broken.');
+  await page.getByTestId('ticket-priority').selectOption('high');
+  await page.getByTestId('ticket-submit').dblclick();
+  const ticketItem = page.locator('[data-testid="timeline-item"][data-kind="ticket"]', { hasText: SUBJECT });
+  await ticketItem.waitFor();
+  await page.getByTestId('action-notice').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="ticket-form"]'));
+  const keys = new Set(ticketPosts);
+  if (ticketPosts.length < 1 || keys.size !== 1 || keys.has('')) throw new Error(`ticket POSTs: ${JSON.stringify(ticketPosts)} (want one Idempotency-Key for the form)`);
+  const tl1 = await timelineAPI(customerId);
+  const tickets = tl1.items.filter((i) => i.kind === 'ticket');
+  if (tickets.length !== 1 || tickets[0].title !== SUBJECT) throw new Error(`REST timeline tickets: ${JSON.stringify(tickets)}`);
+  if (tickets[0].priority !== 'high') throw new Error(`ticket priority ${tickets[0].priority}, want high`);
+  // a retry of the form's request (same Idempotency-Key) answers the same ticket and creates none
+  const replay = await call(
+    'POST',
+    `/api/v1/customers/${encodeURIComponent(customerId)}/tickets`,
+    agentToken,
+    { subject: SUBJECT, description: 'The teapot from order 4711 arrived broken.', priority: 'high' },
+    { 'Idempotency-Key': ticketPosts[0] },
+  );
+  if (replay.status !== 200 || replay.body?.id !== tickets[0].id) throw new Error(`replay with the form's key: ${replay.status} ${replay.text}`);
+  if ((await timelineAPI(customerId)).items.filter((i) => i.kind === 'ticket').length !== 1) throw new Error('the replay created a second ticket');
+  // after the reload too, the page shows it exactly once, and newest first
+  await page.locator(`[data-testid="timeline-item"][data-kind="ticket"][data-id="${tickets[0].id}"]`).waitFor();
+  if ((await ticketItem.count()) !== 1) throw new Error(`ticket shown ${await ticketItem.count()} times`);
+  const times = await page.$$eval('[data-testid="timeline-item"] time', (els) => els.map((e) => e.getAttribute('datetime')));
+  for (let i = 1; i < times.length; i++) {
+    if (Date.parse(times[i]) > Date.parse(times[i - 1])) throw new Error(`timeline not newest first: ${JSON.stringify(times)}`);
+  }
+  const kinds = await page.$$eval('[data-testid="timeline-item"]', (els) => els.map((e) => e.getAttribute('data-kind')));
+  log(`ticket ${tickets[0].id} created once (${ticketPosts.length} POST(s), one key); page timeline: ${kinds.join(', ')}`);
+
+  // 6. "Open conversation": a 409 no_channel is explained (stubbed answer) …
+  const convRoute = `**/api/v1/customers/${encodeURIComponent(customerId)}/conversations`;
+  await page.route(convRoute, (r) =>
+    r.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: { code: 'no_channel', message: 'the customer has no channel' } }) }),
+  );
+  await page.getByTestId('conversation-open').click();
+  const err = page.getByTestId('action-error');
+  await err.waitFor();
+  const errText = await err.textContent();
+  if (!/never written/.test(errText) || !errText.includes(NAME)) throw new Error(`no_channel message: ${errText}`);
+  if (new URL(page.url()).pathname.startsWith('/inbox')) throw new Error('navigated to the inbox on a 409');
+  await page.unroute(convRoute);
+  log(`409 no_channel shown: ${JSON.stringify(errText)}`);
+
+  // … and for real it lands on the inbox with the conversation open.
+  await page.getByTestId('conversation-open').click();
+  await page.waitForURL((u) => new URL(u).pathname === `/inbox/${encodeURIComponent(convId)}`);
+  await page.getByTestId('writer').waitFor();
+  await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: first }).waitFor();
+  log(`open conversation → /inbox/${convId}, writer ${JSON.stringify(await page.getByTestId('writer').textContent())}`);
+
+  const shot = process.env.E2E_CUSTOMERS_SCREENSHOT ?? path.join(os.tmpdir(), 'frontdesk-customers.png');
+  await page.goBack();
+  await page.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
+  await ticketItem.waitFor();
+  await page.screenshot({ path: shot, fullPage: true });
+  log('screenshot', shot);
+
+  // 7. The analyst deep-links to the customer: same timeline, no quick actions, 403 on POST.
+  const ap = await openPage(s, { who: 'analyst', viewport, errors: pageErrors });
+  await signIn(ap, `${base}/customers/${encodeURIComponent(customerId)}`, ANALYST, null);
+  const { role } = await shownUser(ap);
+  if (role !== 'analyst') throw new Error(`analyst shown as ${role}`);
+  await ap.locator(`[data-testid="customer-profile"][data-customer-id="${customerId}"]`).waitFor();
+  await ap.locator('[data-testid="timeline-item"][data-kind="ticket"]', { hasText: SUBJECT }).waitFor();
+  await ap.locator('[data-testid="timeline-item"][data-kind="conversation"]').first().waitFor();
+  await ap.getByTestId('read-only').waitFor();
+  for (const id of ['ticket-create', 'conversation-open', 'ticket-form']) {
+    const n = await ap.getByTestId(id).count();
+    if (n !== 0) throw new Error(`analyst sees ${n} ${id}`);
+  }
+  const denied = await callAsPage(ap, 'POST', `/api/v1/customers/${encodeURIComponent(customerId)}/tickets`, {
+    subject: 'Sneaky ticket',
+    description: 'analysts may not write',
+  });
+  if (!denied.hadToken) throw new Error("no session token in the analyst's sessionStorage");
+  if (denied.status !== 403) throw new Error(`analyst POST tickets answered ${denied.status}, want 403`);
+  const tl2 = await timelineAPI(customerId, adminToken);
+  const after = tl2.items.filter((i) => i.kind === 'ticket');
+  if (after.length !== 1) throw new Error(`after the analyst's POST there are ${after.length} tickets`);
+  log('analyst: no ticket-create, no conversation-open; POST tickets with their token → 403; still one ticket');
+
+  if (pageErrors.length) throw new Error(`page errors: ${pageErrors.join(' | ')}`);
+});

@@ -1,6 +1,7 @@
 // Helpers shared by the browser tests in this folder: ports, readiness,
-// the binary, the fallback static server, chromium, and the fakes a real
-// (non-demo) `frontdesk serve` talks to.
+// the binary, the fallback static server, chromium, the fakes a real
+// (non-demo) `frontdesk serve` talks to, and the steps every scenario takes
+// (run and report, start the server, sign in, call the REST API).
 
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -15,6 +16,12 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const webDir = path.resolve(here, '..');
 export const repo = path.resolve(webDir, '../..');
+
+/** T is how long one step may wait (ms): the pages' default timeout, and the scenarios' waitFor limit. */
+export const T = 15000;
+
+/** DEMO_ADMIN is the admin that `frontdesk serve` creates in demo mode. */
+export const DEMO_ADMIN = { email: 'admin@demo.local', password: 'frontdesk-demo-password' };
 
 export function makeLog(name) {
   return (...a) => console.log(`[${name} ${new Date().toISOString().slice(11, 23)}]`, ...a);
@@ -304,4 +311,190 @@ export function textWebhook(phoneNumberId, waID, name, wamid, text, ts = new Dat
       },
     ],
   });
+}
+
+/**
+ * scenario runs body(s), one browser scenario, and reports it: "PASS in N s"
+ * (then the server's data dir is removed), or "FAIL: …" with the path of the
+ * server's log and exit code 1. s is { log, cleanups, srv, browser }: body
+ * pushes what must be undone on cleanups (run last first when the scenario
+ * ends, errors ignored) and sets srv (see serve) and browser (see openPage),
+ * which is closed before the cleanups run.
+ */
+export async function scenario(log, body) {
+  const started = Date.now();
+  const s = { log, cleanups: [], srv: null, browser: null };
+  try {
+    await body(s);
+    log(`PASS in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const dir = s.srv?.dataDir;
+    if (dir) s.cleanups.push(() => setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 500));
+  } catch (e) {
+    log('FAIL:', e.message);
+    if (s.srv) log('server log:', s.srv.logFile);
+    process.exitCode = 1;
+  } finally {
+    await s.browser?.close().catch(() => {});
+    for (const c of s.cleanups.reverse()) {
+      try {
+        c();
+      } catch {}
+    }
+  }
+}
+
+/** serve starts `bin serve` with env (startServer) as the scenario s's server, killed by its cleanups. */
+export async function serve(s, bin, env) {
+  s.srv = await startServer(bin, env, s.log);
+  s.cleanups.push(s.srv.kill);
+  return s.srv;
+}
+
+/** adminEnv is the environment of a `frontdesk serve` out of demo mode whose first admin is admin ({email, password}). */
+export function adminEnv(admin) {
+  return { FRONTDESK_DEMO: 'false', FRONTDESK_ADMIN_EMAIL: admin.email, FRONTDESK_ADMIN_PASSWORD: admin.password };
+}
+
+/** ADMIN is the first admin of the scenarios that run `frontdesk serve` out of demo mode (adminEnv). */
+export const ADMIN = { email: 'ann@brand.example', password: 'ann-e2e-password-123' };
+
+/** The WhatsApp app secret, Graph API access token and model name that serveWithFakes sets up. */
+const FAKE_SECRET = 'e2e-app-secret';
+const FAKE_ACCESS = 'e2e-access-token';
+const FAKE_MODEL = 'e2e-model';
+
+/**
+ * serveWithFakes starts a fake Graph API and a fake model (fakeGraph,
+ * fakeModel), then `bin serve` out of demo mode (serve) with admin as its
+ * first admin, WhatsApp set up for the phone number id pnid, and both
+ * pointed at the fakes. All three are closed by s's cleanups. Answers { srv,
+ * graph, model, api (the server's http://host:port), customerWrites(waID,
+ * name, wamid, text) } where customerWrites posts the customer's text as a
+ * signed webhook (postWebhook).
+ */
+export async function serveWithFakes(s, bin, { pnid, admin = ADMIN }) {
+  const graph = await fakeGraph(FAKE_ACCESS);
+  s.cleanups.push(() => graph.close());
+  const model = await fakeModel(FAKE_MODEL);
+  s.cleanups.push(() => model.close());
+  const srv = await serve(s, bin, {
+    ...adminEnv(admin),
+    FRONTDESK_WHATSAPP_VERIFY_TOKEN: 'e2e-verify',
+    FRONTDESK_WHATSAPP_APP_SECRET: FAKE_SECRET,
+    FRONTDESK_WHATSAPP_ACCESS_TOKEN: FAKE_ACCESS,
+    FRONTDESK_WHATSAPP_PHONE_NUMBER_ID: pnid,
+    FRONTDESK_GRAPH_API_URL: graph.baseURL,
+    FRONTDESK_LLM_BASE_URL: model.baseURL,
+    FRONTDESK_LLM_MODEL: FAKE_MODEL,
+  });
+  const api = `http://${srv.addr}`;
+  const customerWrites = (waID, name, wamid, text) => postWebhook(api, FAKE_SECRET, textWebhook(pnid, waID, name, wamid, text));
+  return { srv, graph, model, api, customerWrites };
+}
+
+/**
+ * restClient answers call(method, path, token, body, headers) for the server
+ * at api (http://host:port): a JSON request, with the bearer token when there
+ * is one, answered as { status, body (the parsed JSON, or null), text }.
+ */
+export function restClient(api) {
+  return async (method, p, token, body, headers = {}) => {
+    const r = await fetch(api + p, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let v = null;
+    try {
+      v = JSON.parse(text);
+    } catch {}
+    return { status: r.status, body: v, text };
+  };
+}
+
+/** postWebhook POSTs body (textWebhook's) to the WhatsApp webhook of the server at api, signed with secret; it throws unless it answers 200. */
+export async function postWebhook(api, secret, body) {
+  const r = await fetch(`${api}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signWebhook(secret, body) },
+    body,
+  });
+  if (r.status !== 200) throw new Error(`webhook answered ${r.status}: ${await r.text()}`);
+}
+
+/** demoMessage has `bin demo-message` send text to the demo-mode server at addr, as a customer's WhatsApp message. */
+export function demoMessage(bin, addr, text) {
+  execFileSync(bin, ['demo-message', '-addr', addr, '-watch', '0s', '-text', text], { stdio: 'pipe' });
+}
+
+/** openFirstConversation waits for the first conversation of the inbox's list and opens it. */
+export async function openFirstConversation(page) {
+  const item = page.getByTestId('conversation-item').first();
+  await item.waitFor();
+  await item.click();
+}
+
+/**
+ * openPage opens a page in a browser context of its own (one user: the
+ * session lives in sessionStorage), launching s.browser on first use; the
+ * context is closed by s's cleanups. Steps wait up to T; page errors are
+ * logged as "<who> page error:" and, when errors (an array) is given,
+ * pushed on it.
+ */
+export async function openPage(s, { who = '', viewport = { width: 1400, height: 800 }, errors } = {}) {
+  s.browser ??= await launchBrowser();
+  const ctx = await s.browser.newContext({ viewport });
+  s.cleanups.push(() => ctx.close().catch(() => {}));
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(T);
+  page.on('pageerror', (e) => {
+    errors?.push(e.message);
+    s.log(who ? `${who} page error:` : 'page error:', e.message, e.stack);
+  });
+  return page;
+}
+
+/**
+ * signIn opens url in page and signs user ({email, password}) in with the
+ * login form; then, unless state is null, it waits for the inbox's connection
+ * banner to show state ("live" by default).
+ */
+export async function signIn(page, url, user, state = 'live') {
+  await page.goto(url);
+  await page.getByTestId('login-email').fill(user.email);
+  await page.getByTestId('login-password').fill(user.password);
+  await page.getByTestId('login-submit').click();
+  if (state) await page.waitForSelector(`[data-testid="connection"][data-state="${state}"]`);
+}
+
+/** shownUser answers the signed-in user's name and role as the nav bar shows them ("name · role"). */
+export async function shownUser(page) {
+  const [name, role] = (await page.getByTestId('me').textContent()).split(' · ');
+  return { name, role };
+}
+
+/** writerIs waits until the conversation's writer reads name ("AI" when the AI writes). */
+export function writerIs(page, name) {
+  return page.waitForFunction((n) => document.querySelector('[data-testid="writer"]')?.textContent === n, name);
+}
+
+/**
+ * callAsPage sends method path, with body as JSON, from inside page with the
+ * session token the app keeps in sessionStorage; it answers { status,
+ * hadToken } (whether there was a token to send).
+ */
+export function callAsPage(page, method, p, body) {
+  return page.evaluate(
+    async ([method, p, body]) => {
+      const token = sessionStorage.getItem('frontdesk.token');
+      const r = await fetch(p, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body,
+      });
+      return { status: r.status, hadToken: !!token };
+    },
+    [method, p, JSON.stringify(body)],
+  );
 }

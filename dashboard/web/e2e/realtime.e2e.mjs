@@ -12,13 +12,10 @@
 // and its tool call show up without a reload, each once; a private note shows;
 // after a reload the tool-call log and the note come back from REST.
 
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
-import { binary, freePort, launchBrowser, makeLog, startServer } from './lib.mjs';
+import { binary, DEMO_ADMIN, demoMessage, freePort, makeLog, openFirstConversation, openPage, scenario, serve, signIn } from './lib.mjs';
 
 const log = makeLog('e2e realtime');
-const T = 15000;
 
 /** stripProxy forwards everything to target as plain HTTP, without Upgrade/Connection, and counts the /ws requests it passed on. */
 async function stripProxy(target) {
@@ -40,84 +37,58 @@ async function stripProxy(target) {
   return { base: `http://127.0.0.1:${port}`, seen, close: () => srv.close() };
 }
 
-async function main() {
-  const started = Date.now();
+scenario(log, async (s) => {
   const bin = binary(log);
-  const srv = await startServer(bin, { FRONTDESK_DEMO: '1' }, log);
-  const cleanups = [srv.kill];
-  let browser;
-  try {
-    const proxy = await stripProxy(srv.port);
-    cleanups.push(proxy.close);
-    browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    page.setDefaultTimeout(T);
-    page.on('pageerror', (e) => log('page error:', e.message, e.stack));
+  const srv = await serve(s, bin, { FRONTDESK_DEMO: '1' });
+  const proxy = await stripProxy(srv.port);
+  s.cleanups.push(proxy.close);
+  const page = await openPage(s);
 
-    await page.goto(proxy.base + '/');
-    await page.getByTestId('login-email').fill('admin@demo.local');
-    await page.getByTestId('login-password').fill('frontdesk-demo-password');
-    await page.getByTestId('login-submit').click();
-    // One failed upgrade is enough: the probe says it was stripped.
-    await page.waitForSelector('[data-testid="connection"][data-state="blocked"]');
-    const banner = await page.getByTestId('connection').textContent();
-    if (!/proxy/i.test(banner)) throw new Error(`blocked banner does not name the proxy: ${banner}`);
-    if (proxy.seen.ws < 1) throw new Error('no /ws request passed the proxy');
-    log('upgrade stripped by the proxy; the inbox says so:', JSON.stringify(banner));
+  // One failed upgrade is enough: the probe says it was stripped.
+  await signIn(page, proxy.base + '/', DEMO_ADMIN, 'blocked');
+  const banner = await page.getByTestId('connection').textContent();
+  if (!/proxy/i.test(banner)) throw new Error(`blocked banner does not name the proxy: ${banner}`);
+  if (proxy.seen.ws < 1) throw new Error('no /ws request passed the proxy');
+  log('upgrade stripped by the proxy; the inbox says so:', JSON.stringify(banner));
 
-    // Messages arrive over /ws/poll: shown without a reload, once each.
-    const demo = (text) => execFileSync(bin, ['demo-message', '-addr', srv.addr, '-watch', '0s', '-text', text], { stdio: 'pipe' });
-    const first = 'Hello from behind a proxy, where is order 4711?';
-    demo(first);
-    const item = page.getByTestId('conversation-item').first();
-    await item.waitFor();
-    await item.click();
-    await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: first }).waitFor();
-    await page.locator('[data-testid="message"][data-direction="outbound"]').first().waitFor();
-    await page.getByTestId('tool-call').first().waitFor();
-    const tools = await page.getByTestId('tool-call').count();
-    log('inbound, AI reply and', tools, 'tool call(s) shown while polling');
+  // Messages arrive over /ws/poll: shown without a reload, once each.
+  const demo = (text) => demoMessage(bin, srv.addr, text);
+  const first = 'Hello from behind a proxy, where is order 4711?';
+  demo(first);
+  await openFirstConversation(page);
+  await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: first }).waitFor();
+  await page.locator('[data-testid="message"][data-direction="outbound"]').first().waitFor();
+  await page.getByTestId('tool-call').first().waitFor();
+  const tools = await page.getByTestId('tool-call').count();
+  log('inbound, AI reply and', tools, 'tool call(s) shown while polling');
 
-    const second = 'A second message while polling';
-    demo(second);
-    await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: second }).waitFor();
-    await page.waitForTimeout(2500); // one more poll: nothing may double
-    for (const text of [first, second]) {
-      const n = await page.locator('[data-testid="message"]', { hasText: text }).count();
-      if (n !== 1) throw new Error(`"${text}" shown ${n} times`);
-    }
-    log('second message shown once after further polls');
-
-    // A private note, while polling.
-    await page.getByTestId('mode-note').click();
-    const note = 'Customer is on the VIP list: no questions on refunds.';
-    await page.getByTestId('note-composer').fill(note);
-    await page.getByTestId('note-send').click();
-    await page.locator('[data-testid="note"]', { hasText: note }).waitFor();
-    await page.waitForTimeout(2500);
-    if ((await page.locator('[data-testid="note"]', { hasText: note }).count()) !== 1) throw new Error('note doubled by the poll');
-    log('private note shown once');
-
-    // Reload: messages, tool calls and the note come back from REST.
-    await page.reload();
-    await page.waitForSelector('[data-testid="connection"][data-state="blocked"]');
-    await page.locator('[data-testid="message"]', { hasText: second }).waitFor();
-    await page.locator('[data-testid="note"]', { hasText: note }).waitFor();
-    await page.getByTestId('tool-call').first().waitFor();
-    const toolsAfter = await page.getByTestId('tool-call').count();
-    if (toolsAfter !== tools) throw new Error(`tool calls after reload: ${toolsAfter}, before: ${tools}`);
-    log('after reload: messages, note and', toolsAfter, 'tool call(s) reloaded from REST');
-
-    log(`PASS in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    cleanups.push(() => setTimeout(() => fs.rmSync(srv.dataDir, { recursive: true, force: true }), 500));
-  } catch (e) {
-    log('FAIL:', e.message);
-    log('server log:', srv.logFile);
-    process.exitCode = 1;
-  } finally {
-    await browser?.close().catch(() => {});
-    for (const c of cleanups) c();
+  const second = 'A second message while polling';
+  demo(second);
+  await page.locator('[data-testid="message"][data-direction="inbound"]', { hasText: second }).waitFor();
+  await page.waitForTimeout(2500); // one more poll: nothing may double
+  for (const text of [first, second]) {
+    const n = await page.locator('[data-testid="message"]', { hasText: text }).count();
+    if (n !== 1) throw new Error(`"${text}" shown ${n} times`);
   }
-}
+  log('second message shown once after further polls');
 
-main();
+  // A private note, while polling.
+  await page.getByTestId('mode-note').click();
+  const note = 'Customer is on the VIP list: no questions on refunds.';
+  await page.getByTestId('note-composer').fill(note);
+  await page.getByTestId('note-send').click();
+  await page.locator('[data-testid="note"]', { hasText: note }).waitFor();
+  await page.waitForTimeout(2500);
+  if ((await page.locator('[data-testid="note"]', { hasText: note }).count()) !== 1) throw new Error('note doubled by the poll');
+  log('private note shown once');
+
+  // Reload: messages, tool calls and the note come back from REST.
+  await page.reload();
+  await page.waitForSelector('[data-testid="connection"][data-state="blocked"]');
+  await page.locator('[data-testid="message"]', { hasText: second }).waitFor();
+  await page.locator('[data-testid="note"]', { hasText: note }).waitFor();
+  await page.getByTestId('tool-call').first().waitFor();
+  const toolsAfter = await page.getByTestId('tool-call').count();
+  if (toolsAfter !== tools) throw new Error(`tool calls after reload: ${toolsAfter}, before: ${tools}`);
+  log('after reload: messages, note and', toolsAfter, 'tool call(s) reloaded from REST');
+});

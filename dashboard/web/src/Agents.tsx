@@ -86,19 +86,16 @@ export function Agents({ api, role }: { api: Api; role: Role }) {
   );
 }
 
-function AgentDetail({
-  api,
-  agent,
-  editable,
-  toolNames,
-  onAgent,
-}: {
+/** The props of an existing agent's views: editable says whether the caller may change it, onAgent gets its newer record. */
+interface AgentProps {
   api: Api;
   agent: Agent;
   editable: boolean;
   toolNames: string[];
   onAgent: (a: Agent) => void;
-}) {
+}
+
+function AgentDetail({ api, agent, editable, toolNames, onAgent }: AgentProps) {
   const [prompts, setPrompts] = useState<PromptList | null>(null);
   const [error, setError] = useState('');
   const reload = () =>
@@ -325,19 +322,7 @@ function NewAgent({
   );
 }
 
-function AgentForm({
-  api,
-  agent,
-  editable,
-  toolNames,
-  onAgent,
-}: {
-  api: Api;
-  agent: Agent;
-  editable: boolean;
-  toolNames: string[];
-  onAgent: (a: Agent) => void;
-}) {
+function AgentForm({ api, agent, editable, toolNames, onAgent }: AgentProps) {
   const fromAgent = (a: Agent): FieldsForm => ({
     name: a.name,
     description: a.description,

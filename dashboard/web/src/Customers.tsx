@@ -412,8 +412,25 @@ function ConvLink({ id, onOpen, children }: { id: string; onOpen: (id: string) =
   );
 }
 
+function Amount({ cents, currency }: { cents: number; currency: string }) {
+  return (
+    <span data-testid="timeline-amount" className="amount">
+      {formatMoney(cents, currency)}
+    </span>
+  );
+}
+
 function TimelineRow({ it, users, onOpenConversation }: { it: TimelineItem; users: Record<string, string>; onOpenConversation: (id: string) => void }) {
   const conv = conversationOf(it);
+  // " · conversation", linking to the conversation a ticket or payment belongs to.
+  const convLink = conv && (
+    <>
+      {' · '}
+      <ConvLink id={conv} onOpen={onOpenConversation}>
+        conversation
+      </ConvLink>
+    </>
+  );
   let title: ReactNode = it.title || kindLabel[it.kind];
   let details: ReactNode = null;
   switch (it.kind) {
@@ -432,9 +449,7 @@ function TimelineRow({ it, users, onOpenConversation }: { it: TimelineItem; user
     case 'order':
       details = (
         <>
-          <span data-testid="timeline-amount" className="amount">
-            {formatMoney(it.total_cents, it.currency)}
-          </span>
+          <Amount cents={it.total_cents} currency={it.currency} />
           {(it.source || it.external_id) && ` · ${[it.source, it.external_id && `#${it.external_id}`].filter(Boolean).join(' ')}`}
         </>
       );
@@ -446,33 +461,17 @@ function TimelineRow({ it, users, onOpenConversation }: { it: TimelineItem; user
             {it.priority || 'normal'}
           </Badge>
           {it.description && <span className="desc"> {it.description}</span>}
-          {conv && (
-            <>
-              {' · '}
-              <ConvLink id={conv} onOpen={onOpenConversation}>
-                conversation
-              </ConvLink>
-            </>
-          )}
+          {convLink}
         </>
       );
       break;
     case 'payment':
       details = (
         <>
-          <span data-testid="timeline-amount" className="amount">
-            {formatMoney(it.amount_cents, it.currency)}
-          </span>
+          <Amount cents={it.amount_cents} currency={it.currency} />
           {it.provider && ` via ${it.provider}`}
           {it.order_id && <span className="muted"> · order {it.order_id}</span>}
-          {conv && (
-            <>
-              {' · '}
-              <ConvLink id={conv} onOpen={onOpenConversation}>
-                conversation
-              </ConvLink>
-            </>
-          )}
+          {convLink}
         </>
       );
       break;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError, type Api, type Session } from './api';
 import {
   applyFrame,
@@ -366,57 +366,37 @@ function Conversation_({ api, conv, me, users, messages, tools, notes, notice, o
           </div>
         )}
         {writable && mode === 'reply' && (
-          <form
+          <Composer
             className="composer"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const t = text.trim();
-              if (!t) return;
-              act(async () => {
-                onMessage(await api.reply(conv.id, t));
-                setText('');
-              });
-            }}
+            testid="composer"
+            sendTestid="send"
+            placeholder={mine ? 'Reply to the customer…' : 'Take over to reply'}
+            disabled={!mine}
+            maxLength={4096}
+            value={text}
+            onChange={setText}
+            busy={busy}
+            act={act}
+            send={async (t) => onMessage(await api.reply(conv.id, t))}
           >
-            <textarea
-              data-testid="composer"
-              placeholder={mine ? 'Reply to the customer…' : 'Take over to reply'}
-              disabled={!mine}
-              value={text}
-              maxLength={4096}
-              onChange={(e) => setText(e.target.value)}
-              onKeyDown={submitOnEnter}
-            />
-            <button data-testid="send" type="submit" disabled={!mine || busy || !text.trim()}>
-              Send
-            </button>
-          </form>
+            Send
+          </Composer>
         )}
         {writable && mode === 'note' && (
-          <form
+          <Composer
             className="composer note"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const t = noteText.trim();
-              if (!t) return;
-              act(async () => {
-                onNote(await api.createNote(conv.id, t));
-                setNoteText('');
-              });
-            }}
+            testid="note-composer"
+            sendTestid="note-send"
+            placeholder="Private note for your team: never sent to the customer, never shown to the AI"
+            maxLength={8192}
+            value={noteText}
+            onChange={setNoteText}
+            busy={busy}
+            act={act}
+            send={async (t) => onNote(await api.createNote(conv.id, t))}
           >
-            <textarea
-              data-testid="note-composer"
-              placeholder="Private note for your team: never sent to the customer, never shown to the AI"
-              value={noteText}
-              maxLength={8192}
-              onChange={(e) => setNoteText(e.target.value)}
-              onKeyDown={submitOnEnter}
-            />
-            <button data-testid="note-send" type="submit" disabled={busy || !noteText.trim()}>
-              Add note
-            </button>
-          </form>
+            Add note
+          </Composer>
         )}
       </section>
       <aside className="sidebar">
@@ -456,6 +436,58 @@ function Conversation_({ api, conv, me, users, messages, tools, notes, notice, o
         <SideList title="Tickets" testid="side-ticket" items={history?.filter((i) => i.kind === 'ticket')} />
       </aside>
     </>
+  );
+}
+
+interface ComposerProps {
+  /** the form's class */
+  className: string;
+  /** the data-testid of the textarea, and of the submit button */
+  testid: string;
+  sendTestid: string;
+  placeholder: string;
+  maxLength: number;
+  /** turns the textarea and the button off */
+  disabled?: boolean;
+  value: string;
+  onChange: (text: string) => void;
+  busy: boolean;
+  /** runs a request as the conversation's actions do (busy, errors, steal dialog) */
+  act: (f: () => Promise<void>) => Promise<void>;
+  /** sends the trimmed text; once it succeeded the text is cleared */
+  send: (text: string) => Promise<void>;
+  /** the button's label */
+  children: ReactNode;
+}
+
+/** Composer is the form under a conversation that sends what is typed (Enter sends, Shift+Enter breaks the line). */
+function Composer({ className, testid, sendTestid, placeholder, maxLength, disabled = false, value, onChange, busy, act, send, children }: ComposerProps) {
+  return (
+    <form
+      className={className}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const t = value.trim();
+        if (!t) return;
+        act(async () => {
+          await send(t);
+          onChange('');
+        });
+      }}
+    >
+      <textarea
+        data-testid={testid}
+        placeholder={placeholder}
+        disabled={disabled}
+        value={value}
+        maxLength={maxLength}
+        onChange={(e) => onChange(e.target.value)}
+        onKeyDown={submitOnEnter}
+      />
+      <button data-testid={sendTestid} type="submit" disabled={disabled || busy || !value.trim()}>
+        {children}
+      </button>
+    </form>
   );
 }
 

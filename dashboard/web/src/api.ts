@@ -71,37 +71,34 @@ export function login(email: string, password: string): Promise<{ token: string;
 
 export class Api {
   constructor(private token: string) {}
-  logout() {
-    return call('POST', '/api/v1/auth/logout', this.token);
-  }
-  async conversations(): Promise<Conversation[]> {
-    const out: Conversation[] = [];
+  /**
+   * all GETs path page by page (500 a page, following next_cursor, at most
+   * maxPages pages) and answers the items under key of every page, in order.
+   */
+  private async all<K extends string, T>(path: string, key: K, maxPages: number): Promise<T[]> {
+    const out: T[] = [];
     let cursor = '';
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < maxPages; i++) {
       const q = new URLSearchParams({ limit: '500' });
       if (cursor) q.set('cursor', cursor);
-      const page = await call<{ conversations: Conversation[]; next_cursor?: string }>('GET', `/api/v1/conversations?${q}`, this.token);
-      out.push(...page.conversations);
+      const page = await call<{ [k in K]: T[] } & { next_cursor?: string }>('GET', `${path}?${q}`, this.token);
+      out.push(...page[key]);
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
     }
     return out;
+  }
+  logout() {
+    return call('POST', '/api/v1/auth/logout', this.token);
+  }
+  conversations(): Promise<Conversation[]> {
+    return this.all('/api/v1/conversations', 'conversations', 10);
   }
   conversation(id: string): Promise<Conversation> {
     return call('GET', `/api/v1/conversations/${encodeURIComponent(id)}`, this.token);
   }
-  async messages(id: string): Promise<Message[]> {
-    const out: Message[] = [];
-    let cursor = '';
-    for (let i = 0; i < 20; i++) {
-      const q = new URLSearchParams({ limit: '500' });
-      if (cursor) q.set('cursor', cursor);
-      const page = await call<{ messages: Message[]; next_cursor?: string }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/messages?${q}`, this.token);
-      out.push(...page.messages);
-      if (!page.next_cursor) break;
-      cursor = page.next_cursor;
-    }
-    return out;
+  messages(id: string): Promise<Message[]> {
+    return this.all(`/api/v1/conversations/${encodeURIComponent(id)}/messages`, 'messages', 20);
   }
   takeover(id: string, steal = false): Promise<Conversation> {
     return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/takeover`, this.token, steal ? { steal: true } : {});
@@ -112,18 +109,8 @@ export class Api {
   reply(id: string, text: string): Promise<Message> {
     return call('POST', `/api/v1/conversations/${encodeURIComponent(id)}/replies`, this.token, { text });
   }
-  async notes(id: string): Promise<Note[]> {
-    const out: Note[] = [];
-    let cursor = '';
-    for (let i = 0; i < 20; i++) {
-      const q = new URLSearchParams({ limit: '500' });
-      if (cursor) q.set('cursor', cursor);
-      const page = await call<{ notes: Note[]; next_cursor?: string }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/notes?${q}`, this.token);
-      out.push(...page.notes);
-      if (!page.next_cursor) break;
-      cursor = page.next_cursor;
-    }
-    return out;
+  notes(id: string): Promise<Note[]> {
+    return this.all(`/api/v1/conversations/${encodeURIComponent(id)}/notes`, 'notes', 20);
   }
   /** A private note: never sent to the customer, never shown to the AI. */
   createNote(id: string, text: string): Promise<Note> {

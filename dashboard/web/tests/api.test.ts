@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Api } from '../src/api';
+
+// pages answers GETs from a list of JSON pages, in order, and records the URLs asked for.
+function pages(...bodies: object[]) {
+  const urls: string[] = [];
+  const headers: Record<string, string>[] = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init: { headers: Record<string, string> }) => {
+      urls.push(url);
+      headers.push(init.headers);
+      const body = bodies[Math.min(urls.length - 1, bodies.length - 1)];
+      return new Response(JSON.stringify(body), { status: 200 });
+    }),
+  );
+  return { urls, headers };
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('Api cursor pagination', () => {
+  it('follows next_cursor and joins the pages in order', async () => {
+    const { urls, headers } = pages(
+      { messages: [{ id: 'm1' }, { id: 'm2' }], next_cursor: 'c1' },
+      { messages: [{ id: 'm3' }], next_cursor: 'c/2' },
+      { messages: [{ id: 'm4' }] },
+    );
+    const got = await new Api('tok').messages('conv 1');
+    expect(got.map((m) => m.id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(urls).toEqual([
+      '/api/v1/conversations/conv%201/messages?limit=500',
+      '/api/v1/conversations/conv%201/messages?limit=500&cursor=c1',
+      '/api/v1/conversations/conv%201/messages?limit=500&cursor=c%2F2',
+    ]);
+    expect(headers[0].Authorization).toBe('Bearer tok');
+  });
+
+  it('reads the list under its own key: conversations and notes', async () => {
+    let { urls } = pages({ conversations: [{ id: 'c1' }], next_cursor: '' });
+    expect((await new Api('t').conversations()).map((c) => c.id)).toEqual(['c1']);
+    expect(urls).toEqual(['/api/v1/conversations?limit=500']);
+    ({ urls } = pages({ notes: [{ id: 'n1' }, { id: 'n2' }] }));
+    expect((await new Api('t').notes('c1')).map((n) => n.id)).toEqual(['n1', 'n2']);
+    expect(urls).toEqual(['/api/v1/conversations/c1/notes?limit=500']);
+  });
+
+  it('stops after its page limit: 10 for conversations, 20 for messages and notes', async () => {
+    let { urls } = pages({ conversations: [{ id: 'c' }], next_cursor: 'more' });
+    expect(await new Api('t').conversations()).toHaveLength(10);
+    expect(urls).toHaveLength(10);
+    ({ urls } = pages({ messages: [{ id: 'm' }], next_cursor: 'more' }));
+    expect(await new Api('t').messages('c1')).toHaveLength(20);
+    expect(urls).toHaveLength(20);
+    ({ urls } = pages({ notes: [{ id: 'n' }], next_cursor: 'more' }));
+    expect(await new Api('t').notes('c1')).toHaveLength(20);
+    expect(urls).toHaveLength(20);
+  });
+});
