@@ -431,14 +431,15 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		cust    persistence.Customer
 		created bool
 	)
-	err := a.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	open := func(tx *sqlstore.Tx) error {
 		c, err := tx.GetCustomer(ctx, p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return fmt.Errorf("customer: %w", err)
 		}
-		// Touch the customer first: its row lock (and version check) makes
-		// two agents opening at once take turns, so one conversation opens
-		// and the other request answers 409 version_conflict.
+		// Touch the customer first: its row lock and version check make two
+		// agents opening at once take turns; the second one's transaction
+		// fails its version check and is run again, and finds the first
+		// one's conversation.
 		if err := tx.UpdateCustomer(ctx, &c); err != nil {
 			return fmt.Errorf("customer %s: %w", c.ID, err)
 		}
@@ -475,7 +476,14 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		live, _ := json.Marshal(view)
 		created = true
 		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveConversationUpdated, ConversationID: conv.ID, Data: live})
-	})
+	}
+	var err error
+	for range 3 {
+		created = false
+		if err = a.store.InTx(ctx, open); !errors.Is(err, persistence.ErrVersionConflict) {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -446,6 +446,8 @@ func TestCustomerTickets(t *testing.T) {
 				// and it answers the other ticket; SQLite serialises the two.
 				before := count()
 				inserted, commit := make(chan string), make(chan struct{})
+				var release sync.Once
+				t.Cleanup(func() { release.Do(func() { close(commit) }) }) // a failing test must not leave the transaction waiting
 				held := make(chan error, 1)
 				go func() {
 					held <- f.store.InTx(ctx, func(tx *sqlstore.Tx) error {
@@ -472,7 +474,7 @@ func TestCustomerTickets(t *testing.T) {
 				if d == "postgres" {
 					waitForLockWaiter(t, f.store.DB())
 				}
-				close(commit)
+				release.Do(func() { close(commit) })
 				if err := <-held; err != nil {
 					t.Fatal(err)
 				}
@@ -646,49 +648,70 @@ func TestOpenCustomerConversation(t *testing.T) {
 					t.Fatalf("open conversation written by the AI = %+v", got)
 				}
 			})
-			t.Run("two agents at once open one", func(t *testing.T) {
+			t.Run("an open committed meanwhile is answered, not doubled", func(t *testing.T) {
+				// Another agent's open holds the customer row and an
+				// uncommitted conversation while the request runs: on
+				// PostgreSQL the request waits on the customer row, then
+				// retries and answers that conversation; SQLite serialises
+				// the two.
 				racer := f.customer(tn, "Racer")
 				closedConv := persistence.Conversation{Base: persistence.Base{TenantID: tn}, CustomerID: racer.ID, Channel: "whatsapp",
 					ChannelAccount: "pn-1", ThreadKey: "shop/whatsapp/pn-1/4915999", Status: persistence.ConversationClosed}
 				if err := f.store.CreateConversation(ctx, &closedConv); err != nil {
 					t.Fatal(err)
 				}
-				rpath := "/api/v1/customers/" + racer.ID + "/conversations"
-				const n = 4
-				codes := make(chan int, n)
-				var wg sync.WaitGroup
-				for range n {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						code, _ := f.do("POST", rpath, ann, nil)
-						codes <- code
-					}()
+				opened, commit := make(chan string), make(chan struct{})
+				var release sync.Once
+				t.Cleanup(func() { release.Do(func() { close(commit) }) }) // a failing test must not leave the transaction waiting
+				held := make(chan error, 1)
+				go func() {
+					held <- f.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+						c, err := tx.GetCustomer(ctx, tn, racer.ID)
+						if err == nil {
+							err = tx.UpdateCustomer(ctx, &c)
+						}
+						conv := persistence.Conversation{Base: persistence.Base{TenantID: tn}, CustomerID: racer.ID, Channel: "whatsapp",
+							ChannelAccount: "pn-1", ThreadKey: closedConv.ThreadKey, Status: persistence.ConversationOpen, AssignedUserID: "someone"}
+						if err == nil {
+							err = tx.CreateConversation(ctx, &conv)
+						}
+						if err != nil {
+							close(opened)
+							return err
+						}
+						opened <- conv.ID
+						<-commit
+						return nil
+					})
+				}()
+				heldID := <-opened
+				type answer struct {
+					code int
+					raw  []byte
 				}
-				wg.Wait()
-				close(codes)
-				created := 0
-				for c := range codes {
-					switch c {
-					case http.StatusCreated:
-						created++
-					case http.StatusOK, http.StatusConflict:
-					default:
-						t.Errorf("concurrent open answered %d", c)
-					}
+				answered := make(chan answer, 1)
+				go func() {
+					code, raw := f.do("POST", "/api/v1/customers/"+racer.ID+"/conversations", ann, nil)
+					answered <- answer{code, raw}
+				}()
+				if d == "postgres" {
+					waitForLockWaiter(t, f.store.DB())
+				}
+				release.Do(func() { close(commit) })
+				if err := <-held; err != nil {
+					t.Fatal(err)
+				}
+				a := <-answered
+				var got conversationOut
+				if a.code != http.StatusOK || json.Unmarshal(a.raw, &got) != nil || got.ID != heldID {
+					t.Fatalf("request = %d %s, want 200 with the conversation opened meanwhile %s", a.code, a.raw, heldID)
 				}
 				rows, err := f.store.ListConversationsByCustomer(ctx, tn, racer.ID, 50)
 				if err != nil {
 					t.Fatal(err)
 				}
-				open := 0
-				for _, c := range rows {
-					if c.Status != persistence.ConversationClosed {
-						open++
-					}
-				}
-				if created != 1 || open != 1 {
-					t.Fatalf("%d answered 201 and %d conversations are open; want 1 and 1", created, open)
+				if len(rows) != 2 {
+					t.Fatalf("%d conversations, want the closed one and the one opened meanwhile", len(rows))
 				}
 			})
 			t.Run("on a channel", func(t *testing.T) {
