@@ -11,9 +11,12 @@ package dashboard
 //     ("unseen": refused before the server, or sent to another member).
 //   - GET /ws/poll?after=ID returns the events after ID as the WebSocket
 //     would have sent them (the same frames, the same ids), so a client that
-//     polls it misses nothing and doubles nothing.
+//     polls it misses nothing and doubles nothing. With &wait=S it holds the
+//     request up to S seconds until an event comes (a long poll), so events
+//     arrive as they happen rather than at the next poll.
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -21,6 +24,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // Verdicts of a probe.
@@ -149,16 +154,23 @@ func ProbeHandler(probes *Probes, auth Authenticator) http.Handler {
 	})
 }
 
-// pollLimit bounds the events of one poll.
-const pollLimit = DefaultBackfillLimit
+// pollLimit bounds the events of one poll; MaxPollWait bounds a long poll.
+const (
+	pollLimit   = DefaultBackfillLimit
+	MaxPollWait = 25 * time.Second
+)
 
-// PollHandler returns GET /ws/poll[?after=ID]: {"events": [Frame…],
-// "last_event_id", "more"}, the caller's tenant's events after ID, oldest
-// first, at most 500 (more is true when others follow at once). Without
-// after it returns no events and the newest id, where a new client starts.
-// 400 for an after that is not a non-negative integer, 401 without a valid
-// token, 503 when the store fails.
-func PollHandler(source Source, auth Authenticator, log zerolog.Logger) http.Handler {
+// PollHandler returns GET /ws/poll[?after=ID[&wait=S]]: {"events":
+// [Frame…], "last_event_id", "more"}, the caller's tenant's events after
+// ID, oldest first, at most 500 (more is true when others follow at once).
+// With wait (seconds, at most MaxPollWait) and no event yet, it waits on the
+// hub until one comes, the time is up or stop is closed (the server shuts
+// down; nil never closes). Without after it returns no
+// events and the newest id, where a new client starts. 400 for an after or
+// wait that is not a non-negative integer, 401 without a valid token, 503
+// when the store fails.
+func PollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, log zerolog.Logger) http.Handler {
+	source := hub.src
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenantID, _, ok := authenticated(w, r, auth)
 		if !ok {
@@ -186,11 +198,23 @@ func PollHandler(source Source, auth Authenticator, log zerolog.Logger) http.Han
 			writeError(w, http.StatusBadRequest, "invalid", "after: want one non-negative integer")
 			return
 		}
+		var wait time.Duration
+		if ws := r.URL.Query().Get("wait"); ws != "" {
+			n, err := strconv.Atoi(ws)
+			if err != nil || n < 0 {
+				writeError(w, http.StatusBadRequest, "invalid", "wait: want a non-negative number of seconds")
+				return
+			}
+			wait = min(time.Duration(n)*time.Second, MaxPollWait)
+		}
 		evs, err := source.LiveEventsAfter(r.Context(), tenantID, after, pollLimit)
 		if err != nil {
 			log.Warn().Err(err).Str("tenant_id", tenantID).Msg("live poll")
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "live events unavailable")
 			return
+		}
+		if len(evs) == 0 && wait > 0 {
+			evs = waitForEvents(r.Context(), hub, tenantID, after, wait, stop)
 		}
 		out.LastEventID, out.More = after, len(evs) == pollLimit
 		for _, e := range evs {
@@ -199,4 +223,44 @@ func PollHandler(source Source, auth Authenticator, log zerolog.Logger) http.Han
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// waitForEvents subscribes to tenantID's events after after and returns
+// those that arrive within wait: the first, and any that are already there
+// with it (up to pollLimit). None when the time is up, the client leaves,
+// stop is closed or the hub cannot subscribe (the client simply polls
+// again).
+func waitForEvents(ctx context.Context, hub *Hub, tenantID string, after int64, wait time.Duration, stop <-chan struct{}) []persistence.LiveEvent {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	sub, err := hub.Subscribe(ctx, tenantID, after, false)
+	if err != nil {
+		return nil
+	}
+	defer sub.Close()
+	var evs []persistence.LiveEvent
+	select {
+	case e := <-sub.Events():
+		evs = append(evs, e)
+	case <-sub.Done():
+		return nil
+	}
+	for len(evs) < pollLimit {
+		select {
+		case e := <-sub.Events():
+			evs = append(evs, e)
+		default:
+			return evs
+		}
+	}
+	return evs
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/frontdesk-ai/frontdesk/dashboard"
 )
 
-// fallbackEnv serves /ws, /ws/probe and /ws/poll as frontdesk serve does.
-func fallbackEnv(t *testing.T) (*httptest.Server, *fakeSource) {
+// fallbackEnv serves /ws, /ws/probe and /ws/poll as frontdesk serve does;
+// closing stop is the server starting to shut down.
+func fallbackEnv(t *testing.T, stop <-chan struct{}) (*httptest.Server, *fakeSource) {
 	t.Helper()
 	leakCheck(t)
 	src := newFakeSource()
@@ -24,7 +25,7 @@ func fallbackEnv(t *testing.T) (*httptest.Server, *fakeSource) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", dashboard.WSHandler(h.Hub, tokenAuth, dashboard.WSConfig{Probes: probes}, zerolog.Nop()))
 	mux.Handle("GET /ws/probe", dashboard.ProbeHandler(probes, tokenAuth))
-	mux.Handle("GET "+dashboard.FallbackPath, dashboard.PollHandler(src, tokenAuth, zerolog.Nop()))
+	mux.Handle("GET "+dashboard.FallbackPath, dashboard.PollHandler(h.Hub, tokenAuth, stop, zerolog.Nop()))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, src
@@ -54,7 +55,7 @@ func getJSON(t *testing.T, url, token string, v any) int {
 // the client's probe then reads "blocked"; a real upgrade reads "ok"; a
 // request that never arrived reads "unseen"; probes are per user.
 func TestUpgradeBlocked(t *testing.T) {
-	srv, _ := fallbackEnv(t)
+	srv, _ := fallbackEnv(t, nil)
 	var blocked struct {
 		Error struct{ Code, Message string }
 	}
@@ -96,7 +97,7 @@ func TestUpgradeBlocked(t *testing.T) {
 // TestPoll: the poll feed returns the same frames as the WebSocket, after the
 // id the client has, in pages, per tenant.
 func TestPoll(t *testing.T) {
-	srv, src := fallbackEnv(t)
+	srv, src := fallbackEnv(t, nil)
 	type page struct {
 		Events      []dashboard.Frame
 		LastEventID int64 `json:"last_event_id"`
@@ -138,5 +139,60 @@ func TestPoll(t *testing.T) {
 	}
 	if code := getJSON(t, fmt.Sprintf("%s/ws/poll?after=0", srv.URL), "", nil); code != http.StatusUnauthorized {
 		t.Errorf("no token = %d, want 401", code)
+	}
+}
+
+// TestLongPoll: with wait, a poll that finds nothing holds until an event
+// comes and returns it; when none comes it returns empty at the deadline.
+func TestLongPoll(t *testing.T) {
+	stop := make(chan struct{})
+	srv, src := fallbackEnv(t, stop)
+	src.appendEvents(t, "tenant-a", 2)
+	type page struct {
+		Events      []dashboard.Frame
+		LastEventID int64 `json:"last_event_id"`
+	}
+	got := make(chan page, 1)
+	go func() {
+		var p page
+		getJSON(t, srv.URL+"/ws/poll?after=2&wait=20", "tok-a", &p)
+		got <- p
+	}()
+	// The request is waiting (nothing after 2 yet); the events come later.
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case p := <-got:
+		t.Fatalf("long poll answered before any event: %+v", p)
+	default:
+	}
+	src.appendEvents(t, "tenant-a", 1)
+	src.appendEvents(t, "tenant-b", 1)
+	p := <-got
+	if len(p.Events) != 1 || p.Events[0].ID != 3 || p.LastEventID != 3 {
+		t.Fatalf("long poll = %+v, want event 3 of tenant a", p)
+	}
+	var empty page
+	if code := getJSON(t, srv.URL+"/ws/poll?after=3&wait=1", "tok-a", &empty); code != http.StatusOK || len(empty.Events) != 0 || empty.LastEventID != 3 {
+		t.Fatalf("long poll without events = %d %+v, want no events and last id 3", code, empty)
+	}
+	if code := getJSON(t, srv.URL+"/ws/poll?after=3&wait=x", "tok-a", nil); code != http.StatusBadRequest {
+		t.Fatalf("wait=x = %d, want 400", code)
+	}
+	// Shutting down ends a waiting poll (an empty answer) instead of keeping
+	// the server's shutdown waiting for it.
+	go func() {
+		var p page
+		getJSON(t, srv.URL+"/ws/poll?after=3&wait=25", "tok-a", &p)
+		got <- p
+	}()
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	select {
+	case p := <-got:
+		if len(p.Events) != 0 || p.LastEventID != 3 {
+			t.Fatalf("poll ended by shutdown = %+v, want empty", p)
+		}
+	case <-time.After(15 * time.Second): // well before its 25 s wait would end it
+		t.Fatal("shutting down did not end the waiting poll")
 	}
 }

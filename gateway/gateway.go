@@ -35,6 +35,8 @@ type Server struct {
 	mux    *http.ServeMux
 	checks map[string]Check
 	ln     net.Listener
+	// draining is closed when Run starts shutting down.
+	draining chan struct{}
 }
 
 // New builds the server; gatherer serves /metrics, checks decide /readyz.
@@ -42,7 +44,7 @@ func New(cfg Config, log zerolog.Logger, gatherer prometheus.Gatherer, checks ma
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), checks: checks}
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux(), checks: checks, draining: make(chan struct{})}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -51,6 +53,11 @@ func New(cfg Config, log zerolog.Logger, gatherer prometheus.Gatherer, checks ma
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	return s
 }
+
+// Draining returns a channel that is closed when the server starts shutting
+// down: handlers that hold a request open (long polls) end it then, since
+// shutdown waits for requests in flight.
+func (s *Server) Draining() <-chan struct{} { return s.draining }
 
 // Handle registers an extra route (channels, API) on the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
@@ -119,6 +126,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	close(s.draining)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -133,7 +133,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	probes := dashboard.NewProbes()
 	srv.Handle("GET /ws", dashboard.WSHandler(hub, api.Authenticate, dashboard.WSConfig{Probes: probes}, log))
 	srv.Handle("GET /ws/probe", dashboard.ProbeHandler(probes, api.Authenticate))
-	srv.Handle("GET "+dashboard.FallbackPath, dashboard.PollHandler(store, api.Authenticate, log))
+	srv.Handle("GET "+dashboard.FallbackPath, dashboard.PollHandler(hub, api.Authenticate, srv.Draining(), log))
 	// The web app; the API, /ws, webhooks and probes are more specific
 	// patterns ("GET /" would conflict with the API's method-less fallback).
 	srv.Handle("/", dashboard.WebApp())

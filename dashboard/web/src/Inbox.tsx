@@ -188,8 +188,8 @@ function ConnectionBanner({ state }: { state: LiveState }) {
     connecting: 'Connecting…',
     live: 'Live',
     reconnecting: 'Reconnecting…',
-    polling: `Live connection failing: updates every ${POLL_MS / 1000} s over HTTP`,
-    blocked: `A proxy blocks the live connection (WebSocket upgrade stripped): updates every ${POLL_MS / 1000} s over HTTP`,
+    polling: 'Live connection failing: updates come over HTTP instead',
+    blocked: 'A proxy blocks the live connection (WebSocket upgrade stripped): updates come over HTTP instead',
     stopped: 'Stopped',
   };
   return (

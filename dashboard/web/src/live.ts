@@ -5,11 +5,14 @@
 // attempt never opens, the client asks /ws/probe how it arrived: "blocked"
 // (a proxy stripped the upgrade; the server saw a plain GET) -> blocked at
 // once; after failOpenLimit consecutive attempts that never opened ->
-// polling. In both fallback states the client reads /ws/poll every pollMs:
-// the same event stream as the socket, after the last id it has, so nothing
-// is missed or doubled; a client that has no id yet takes the newest id as
-// its start and reloads REST state once (the caller's poll). A WebSocket
-// attempt is retried every retryWsMs.
+// polling. In both fallback states the client long-polls /ws/poll (the
+// server holds a request up to pollWaitS seconds until an event comes, and
+// the client asks again at once after events, or after pollMs after an empty
+// answer): the same event stream as the socket, after the last id it has, so
+// nothing is missed or doubled; a client that has no id yet takes the newest
+// id as its start and reloads REST state once (the caller's poll). A
+// WebSocket attempt is retried every retryWsMs; when one opens, the poll in
+// flight is abandoned.
 
 import type { Frame } from './types';
 
@@ -52,6 +55,8 @@ export interface LiveOptions {
   /** Reloads state over REST; called once when polling starts without a known event id. */
   poll: () => Promise<void>;
   pollMs?: number;
+  /** How long the server may hold a poll (seconds); 0 polls without waiting. */
+  pollWaitS?: number;
   retryWsMs?: number;
   failOpenLimit?: number;
   location?: { protocol: string; host: string };
@@ -70,6 +75,8 @@ export class LiveClient {
   /** The newest event id read from /ws/poll (the caller's state may lag a render behind). */
   private cursor = 0;
   private polling = false;
+  /** Aborts the poll in flight when the socket opens or the client stops. */
+  private pollAbort: AbortController | null = null;
   /** Whether polling has a starting point (an event id, or the newest id at its first poll). */
   private started = false;
   state: LiveState = 'connecting';
@@ -101,8 +108,14 @@ export class LiveClient {
   private clearTimers() {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.stopPolling();
+  }
+
+  private stopPolling() {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    this.pollAbort?.abort();
+    this.pollAbort = null;
   }
 
   private connect() {
@@ -126,8 +139,7 @@ export class LiveClient {
       this.everOpened = true;
       this.attempt = 0;
       this.failedOpens = 0;
-      if (this.pollTimer) clearInterval(this.pollTimer);
-      this.pollTimer = null;
+      this.stopPolling();
       this.setState('live');
       this.o.onOpen?.(resume);
     };
@@ -175,9 +187,9 @@ export class LiveClient {
     }
   }
 
-  private fetch(path: string): Promise<Response> {
+  private fetch(path: string, signal?: AbortSignal): Promise<Response> {
     const f = this.o.fetchImpl ?? window.fetch.bind(window);
-    return f(path, { headers: { Authorization: `Bearer ${this.o.token}`, Accept: 'application/json' } });
+    return f(path, { headers: { Authorization: `Bearer ${this.o.token}`, Accept: 'application/json' }, signal });
   }
 
   /** fallBack polls /ws/poll and retries the WebSocket every retryWsMs. */
@@ -193,31 +205,40 @@ export class LiveClient {
     this.pollTimer = setInterval(run, this.o.pollMs ?? 2000);
   }
 
-  /** pollOnce reads the events after the last id from /ws/poll (a page at a time while more follow). */
+  /**
+   * pollOnce reads the events after the last id from /ws/poll, asking again
+   * at once while events come, until an answer is empty (the server waited
+   * pollWaitS for nothing) or the polling ends.
+   */
   async pollOnce(): Promise<void> {
     if (this.polling || this.stopped) return;
     this.polling = true;
+    const abort = new AbortController();
+    this.pollAbort = abort;
     try {
       if (!this.started && this.lastId() === 0) {
         // No event seen yet: start at the newest and reload what came before.
-        const start = await this.page(null);
+        const start = await this.page(null, 0, abort.signal);
         this.cursor = Math.max(this.cursor, start.last_event_id);
         await this.o.poll();
       }
       this.started = true;
-      for (let i = 0; i < 20; i++) {
-        const p = await this.page(this.lastId());
+      for (let i = 0; i < 50 && !abort.signal.aborted; i++) {
+        const p = await this.page(this.lastId(), this.o.pollWaitS ?? 20, abort.signal);
+        if (abort.signal.aborted) break;
         for (const f of p.events) this.o.onFrame(f);
         this.cursor = Math.max(this.cursor, p.last_event_id);
-        if (!p.more || this.stopped) break;
+        if (p.events.length === 0) break;
       }
     } finally {
       this.polling = false;
+      if (this.pollAbort === abort) this.pollAbort = null;
     }
   }
 
-  private async page(after: number | null): Promise<PollPage> {
-    const res = await this.fetch(after === null ? '/ws/poll' : `/ws/poll?after=${after}`);
+  private async page(after: number | null, waitS: number, signal: AbortSignal): Promise<PollPage> {
+    const path = after === null ? '/ws/poll' : `/ws/poll?after=${after}${waitS > 0 ? `&wait=${waitS}` : ''}`;
+    const res = await this.fetch(path, signal);
     if (!res.ok) throw new Error(`/ws/poll: ${res.status}`);
     return (await res.json()) as PollPage;
   }

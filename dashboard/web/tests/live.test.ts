@@ -128,7 +128,8 @@ describe('LiveClient', () => {
     expect(frames).toEqual([]);
     srv.stream.push(4, 5, 6, 7, 8);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(frames).toEqual([4, 5, 6, 7, 8]); // pages of two, read at once while more follow
+    expect(frames).toEqual([4, 5, 6, 7, 8]); // pages of two, read at once while events come
+    expect(srv.requests).toContain('/ws/poll?after=3&wait=20'); // a long poll
     await vi.advanceTimersByTimeAsync(3000);
     expect(frames).toEqual([4, 5, 6, 7, 8]); // nothing doubled
     expect(FakeSocket.all).toHaveLength(3);
