@@ -234,21 +234,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// audit writes an audit event of the user p about agent profile agentID in
-// tx.
-func audit(ctx context.Context, tx *sqlstore.Tx, p Principal, action, agentID string, data any) error {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	ev := &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID}, ActorKind: persistence.ActorUser,
-		ActorID: p.UserID, Action: action, TargetKind: TargetAgentProfile, TargetID: agentID, Data: raw}
-	if err := tx.CreateAuditEvent(ctx, ev); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
-}
-
 // createAgent handles POST /api/v1/agents.
 func (a *API) createAgent(w http.ResponseWriter, r *http.Request, p Principal) error {
 	var req agentFields
@@ -266,7 +251,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request, p Principal) e
 		if err := tx.CreateAgentProfile(r.Context(), &ap); err != nil {
 			return err
 		}
-		return audit(r.Context(), tx, p, ActionAgentCreated, ap.ID, map[string]any{
+		return audit(r.Context(), tx, p, ActionAgentCreated, TargetAgentProfile, ap.ID, map[string]any{
 			"name": ap.Name, "description": ap.Description, "tools": nonNil(ap.Tools), "routing": ap.Routing})
 	})
 	if err != nil {
@@ -309,7 +294,7 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, p Principal) e
 		if err := tx.UpdateAgentProfile(r.Context(), &ap); err != nil {
 			return err
 		}
-		return audit(r.Context(), tx, p, ActionAgentUpdated, ap.ID, map[string]any{"changes": changes})
+		return audit(r.Context(), tx, p, ActionAgentUpdated, TargetAgentProfile, ap.ID, map[string]any{"changes": changes})
 	})
 	if err != nil {
 		return fmt.Errorf("update agent: %w", err)
@@ -400,7 +385,7 @@ func (a *API) createPrompt(w http.ResponseWriter, r *http.Request, p Principal) 
 			}
 			return err
 		}
-		return audit(r.Context(), tx, p, ActionPromptVersionCreated, ap.ID, map[string]any{
+		return audit(r.Context(), tx, p, ActionPromptVersionCreated, TargetAgentProfile, ap.ID, map[string]any{
 			"number": pv.Number, "prompt_version_id": pv.ID})
 	})
 	if err != nil {
@@ -482,7 +467,7 @@ func (a *API) setLive(w http.ResponseWriter, r *http.Request, p Principal) error
 		if err := tx.UpdateAgentProfile(r.Context(), &ap); err != nil {
 			return err
 		}
-		return audit(r.Context(), tx, p, ActionAgentLiveChanged, ap.ID, map[string]any{"from": from, "to": req.Version})
+		return audit(r.Context(), tx, p, ActionAgentLiveChanged, TargetAgentProfile, ap.ID, map[string]any{"from": from, "to": req.Version})
 	})
 	if err != nil {
 		return fmt.Errorf("set live prompt: %w", err)

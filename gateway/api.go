@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 //go:embed openapi.json
@@ -237,6 +238,21 @@ func (a *API) serve(h handlerFunc) http.Handler {
 }
 
 func (a *API) now() time.Time { return a.cfg.Now() }
+
+// audit writes, in tx, the audit event of the user p doing action to the
+// target targetKind/targetID, with data as its JSON details.
+func audit(ctx context.Context, tx *sqlstore.Tx, p Principal, action, targetKind, targetID string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	ev := &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID}, ActorKind: persistence.ActorUser,
+		ActorID: p.UserID, Action: action, TargetKind: targetKind, TargetID: targetID, Data: raw}
+	if err := tx.CreateAuditEvent(ctx, ev); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
 
 // openAPI serves the embedded OpenAPI document.
 func (a *API) openAPI(w http.ResponseWriter, _ *http.Request, _ Principal) error {
@@ -536,7 +552,11 @@ type createUserRequest struct {
 	Password string `json:"password"`
 }
 
-// createUser handles POST /api/v1/users: a user of the admin's own tenant.
+// ActionUserCreate audits a user an admin created.
+const ActionUserCreate = "user.create"
+
+// createUser handles POST /api/v1/users: a user of the admin's own tenant,
+// audited.
 func (a *API) createUser(w http.ResponseWriter, r *http.Request, p Principal) error {
 	var req createUserRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -561,7 +581,13 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	u := &persistence.User{Base: persistence.Base{TenantID: p.TenantID}, Email: email,
 		Name: strings.TrimSpace(req.Name), Role: persistence.Role(req.Role), PasswordHash: hash}
-	if err := a.store.CreateUser(r.Context(), u); err != nil {
+	err = a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+		if err := tx.CreateUser(r.Context(), u); err != nil {
+			return err
+		}
+		return audit(r.Context(), tx, p, ActionUserCreate, "user", u.ID, map[string]any{"email": u.Email, "name": u.Name, "role": u.Role})
+	})
+	if err != nil {
 		if errors.Is(err, persistence.ErrDuplicate) {
 			return &Error{Status: http.StatusConflict, Code: CodeDuplicate, Message: "a user with this email already exists", Err: err}
 		}

@@ -425,6 +425,10 @@ func TestAPICreateUser(t *testing.T) {
 			if stored.Email != "new.agent@example.com" || stored.Role != persistence.RoleSupervisor || stored.Name != "New Agent" {
 				t.Fatalf("stored = %+v", stored)
 			}
+			evs, _, err := f.store.ListAuditEventsForTarget(context.Background(), tn, "user", u.ID, persistence.Page{})
+			if err != nil || len(evs) != 1 || evs[0].Action != gateway.ActionUserCreate || strings.Contains(string(evs[0].Data), password) {
+				t.Fatalf("audit of the created user = %+v, %v; want one user.create without the password", evs, err)
+			}
 			if stored.PasswordHash == password || strings.Contains(stored.PasswordHash, password) ||
 				bcrypt.CompareHashAndPassword([]byte(stored.PasswordHash), []byte(password)) != nil {
 				t.Fatalf("password not stored as a bcrypt hash: %q", stored.PasswordHash)

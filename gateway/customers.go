@@ -381,9 +381,8 @@ func (a *API) createCustomerTicket(w http.ResponseWriter, r *http.Request, p Pri
 		if err != nil {
 			return fmt.Errorf("create ticket: %w", err)
 		}
-		raw, _ := json.Marshal(map[string]any{"customer_id": c.ID, "conversation_id": tk.ConversationID, "priority": tk.Priority})
-		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
-			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: ActionTicketCreate, TargetKind: "ticket", TargetID: tk.ID, Data: raw}); err != nil {
+		data := map[string]any{"customer_id": c.ID, "conversation_id": tk.ConversationID, "priority": tk.Priority}
+		if err := audit(ctx, tx, p, ActionTicketCreate, "ticket", tk.ID, data); err != nil {
 			return err
 		}
 		created = true
@@ -465,10 +464,8 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		if err := tx.CreateConversation(ctx, &conv); err != nil {
 			return fmt.Errorf("open conversation: %w", err)
 		}
-		raw, _ := json.Marshal(map[string]any{"customer_id": c.ID, "channel": conv.Channel, "after_conversation_id": last.ID,
-			"by_name": p.Name, "to": conv.Writer()})
-		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
-			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: ActionConversationOpen, TargetKind: "conversation", TargetID: conv.ID, Data: raw}); err != nil {
+		data := map[string]any{"customer_id": c.ID, "channel": conv.Channel, "after_conversation_id": last.ID, "by_name": p.Name, "to": conv.Writer()}
+		if err := audit(ctx, tx, p, ActionConversationOpen, "conversation", conv.ID, data); err != nil {
 			return err
 		}
 		view := persistence.NewLiveConversation(conv)

@@ -86,9 +86,7 @@ func (a *API) createNote(w http.ResponseWriter, r *http.Request, p Principal) er
 		if err := tx.CreateNote(ctx, &note); err != nil {
 			return err
 		}
-		raw, _ := json.Marshal(map[string]any{"note_id": note.ID})
-		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
-			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: ActionNote, TargetKind: "conversation", TargetID: c.ID, Data: raw}); err != nil {
+		if err := audit(ctx, tx, p, ActionNote, "conversation", c.ID, map[string]any{"note_id": note.ID}); err != nil {
 			return err
 		}
 		live, _ := json.Marshal(toNoteJSON(note))

@@ -50,9 +50,7 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 			return fmt.Errorf("conversation %s: %w", id, err)
 		}
 		data["from"], data["to"] = before, c.Writer()
-		raw, _ := json.Marshal(data)
-		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
-			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: action, TargetKind: "conversation", TargetID: c.ID, Data: raw}); err != nil {
+		if err := audit(ctx, tx, p, action, "conversation", c.ID, data); err != nil {
 			return err
 		}
 		view := persistence.NewLiveConversation(c)
@@ -190,9 +188,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 		if _, err := a.cfg.Outbox.AppendTx(ctx, tx, rec); err != nil {
 			return err
 		}
-		raw, _ := json.Marshal(map[string]any{"message_id": msg.ID})
-		if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: p.TenantID},
-			ActorKind: persistence.ActorUser, ActorID: p.UserID, Action: ActionAgentReply, TargetKind: "conversation", TargetID: c.ID, Data: raw}); err != nil {
+		if err := audit(ctx, tx, p, ActionAgentReply, "conversation", c.ID, map[string]any{"message_id": msg.ID}); err != nil {
 			return err
 		}
 		live, _ := json.Marshal(persistence.NewLiveMessage(msg))
