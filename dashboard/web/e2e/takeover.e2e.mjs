@@ -113,9 +113,23 @@ scenario(log, async (s) => {
   log('private note shown');
 
   // 6c. A second agent needs an explicit steal; both see who took it from whom. Ann steals it back.
+  // The admin adds the second agent on the Team page.
   const adminToken = (await call('POST', '/api/v1/auth/login', null, { email: ADMIN.email, password: ADMIN.password })).body?.token;
-  const bobUser = await call('POST', '/api/v1/users', adminToken, { ...AGENT2, role: 'agent' });
-  if (bobUser.status !== 201) throw new Error(`create second agent: ${bobUser.status} ${bobUser.text}`);
+  const tp = await openPage(s, { who: 'admin team page' });
+  await signIn(tp, `${base}/team`, ADMIN, null);
+  await tp.getByTestId('team-row').first().waitFor();
+  const rowsBefore = await tp.getByTestId('team-row').count();
+  await tp.getByTestId('user-name').fill(AGENT2.name);
+  await tp.getByTestId('user-email').fill(AGENT2.email);
+  await tp.getByTestId('user-role').selectOption('agent');
+  await tp.getByTestId('user-password').fill(AGENT2.password);
+  await tp.getByTestId('user-create').click();
+  await tp.locator('[data-testid="team-row"]', { hasText: AGENT2.email }).waitFor();
+  if ((await tp.getByTestId('team-row').count()) !== rowsBefore + 1) throw new Error('the team list did not grow by one');
+  const team = await call('GET', '/api/v1/users?limit=500', adminToken);
+  const bobUser = team.body?.users?.find((u) => u.email === AGENT2.email);
+  if (!bobUser || bobUser.role !== 'agent' || bobUser.name !== AGENT2.name) throw new Error(`second agent over REST: ${team.text}`);
+  log('admin added', AGENT2.email, 'as an agent on the Team page');
   const bp = await openPage(s, { who: 'second agent' });
   await signIn(bp, `${base}/inbox/${encodeURIComponent(convId)}`, AGENT2);
   await writerIs(bp, meName);
@@ -200,5 +214,6 @@ scenario(log, async (s) => {
   if (denied.status !== 403) throw new Error(`analyst takeover answered ${denied.status}, want 403`);
   const conv = await call('GET', `/api/v1/conversations/${encodeURIComponent(convId)}`, adminLogin.body.token);
   if (conv.body?.writer !== 'ai') throw new Error(`writer after the analyst's attempt: ${conv.body?.writer}`);
-  log(`analyst: ${controls.join(', ')}; POST takeover with their token → 403; writer still AI`);
+  if ((await ap.getByTestId('nav-team').count()) !== 0) throw new Error('the analyst sees the Team page link');
+  log(`analyst: ${controls.join(', ')}, no Team link; POST takeover with their token → 403; writer still AI`);
 });

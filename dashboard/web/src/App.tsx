@@ -3,6 +3,7 @@ import { Api, loadSession, login, saveSession, type Session } from './api';
 import { Inbox } from './Inbox';
 import { Agents } from './Agents';
 import { Customers } from './Customers';
+import { Team } from './Team';
 import { customerHref, customerIdFromPath } from './timeline';
 import { can } from './roles';
 
@@ -30,7 +31,7 @@ export function App() {
         onLogin={(s) => {
           saveSession(s);
           setSession(s);
-          if (!path.startsWith('/inbox') && !path.startsWith('/agents') && !path.startsWith('/customers')) go('/inbox');
+          if (!['/inbox', '/agents', '/customers', '/team'].some((p) => path.startsWith(p))) go('/inbox');
         }}
       />
     );
@@ -45,11 +46,12 @@ export function App() {
   const role = session.user.role;
   const onAgents = path.startsWith('/agents');
   const onCustomers = path === '/customers' || path.startsWith('/customers/');
+  const onTeam = path === '/team';
   return (
     <div className="app">
       <nav className="nav">
         <strong className="brand">frontdesk</strong>
-        <a href="/inbox" className={!onAgents && !onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
           Inbox
         </a>
         <a href="/customers" data-testid="nav-customers" className={onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/customers'))}>
@@ -60,13 +62,20 @@ export function App() {
             Agents
           </a>
         )}
+        {can.viewTeam(role) && (
+          <a href="/team" data-testid="nav-team" className={onTeam ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/team'))}>
+            Team
+          </a>
+        )}
         <span className="spacer" />
         <span className="me" data-testid="me">
           {session.user.name} · {role}
         </span>
         <button onClick={signOut}>Sign out</button>
       </nav>
-      {onAgents ? (
+      {onTeam ? (
+        <Team api={api} role={role} />
+      ) : onAgents ? (
         <Agents api={api} role={role} />
       ) : onCustomers ? (
         <Customers

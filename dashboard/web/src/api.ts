@@ -131,6 +131,14 @@ export class Api {
     }
     return out;
   }
+  /** The tenant's users with emails (supervisors and admins). */
+  async users(): Promise<User[]> {
+    return (await call<{ users: User[] }>('GET', '/api/v1/users?limit=500', this.token)).users;
+  }
+  /** Adds a user (admins). */
+  createUser(u: { email: string; name: string; role: string; password: string }): Promise<User> {
+    return call('POST', '/api/v1/users', this.token, u);
+  }
   /** Every user of the tenant (id, name, role), for any role. */
   team(): Promise<{ team: Pick<User, 'id' | 'name' | 'role'>[] }> {
     return call('GET', '/api/v1/team', this.token);

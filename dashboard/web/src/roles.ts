@@ -8,4 +8,8 @@ export const can = {
   viewAgents: (_r: Role) => true,
   /** change agents and make a prompt live */
   editAgents: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** see the team page (users and roles) */
+  viewTeam: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** add users */
+  createUsers: (r: Role) => r === 'admin',
 };

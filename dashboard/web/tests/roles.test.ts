@@ -7,4 +7,8 @@ it('gates writing and agent edits by role', () => {
   expect(can.editAgents('agent')).toBe(false);
   expect(can.editAgents('supervisor')).toBe(true);
   expect(can.viewAgents('analyst')).toBe(true);
+  expect(can.viewTeam('agent')).toBe(false);
+  expect(can.viewTeam('supervisor')).toBe(true);
+  expect(can.createUsers('supervisor')).toBe(false);
+  expect(can.createUsers('admin')).toBe(true);
 });
