@@ -29,10 +29,13 @@ pids+=($!)
 sleep 1
 
 peers=127.0.0.1:7201,127.0.0.1:7202,127.0.0.1:7203
+# kfake keeps a killed member in a consumer group until the rebalance timeout
+# (Kafka drops it when its session expires): keep that short here.
 for i in 1 2 3; do
   FRONTDESK_HTTP_ADDR=127.0.0.1:808$i \
   FRONTDESK_CLUSTER_ADDR=127.0.0.1:720$i FRONTDESK_CLUSTER_PEERS=$peers \
   FRONTDESK_KAFKA_BROKERS=127.0.0.1:19092 FRONTDESK_DATABASE_URL="$DB" \
+  FRONTDESK_KAFKA_REBALANCE_TIMEOUT=15s \
   FRONTDESK_DEMO="${FRONTDESK_DEMO:-1}" FRONTDESK_LOG_FORMAT=console \
   bin/frontdesk serve 2>&1 | sed "s/^/[member $i] /" &
   pids+=($!)

@@ -122,6 +122,10 @@ func startMembers(t testing.TB, n int) *testCluster {
 	for _, a := range addrs {
 		c.envs = append(c.envs, []string{
 			"FRONTDESK_DATABASE_URL=" + c.dbURL, "FRONTDESK_KAFKA_BROKERS=" + c.broker, "FRONTDESK_KAFKA_PARTITIONS=12",
+			// kfake keeps a member whose session expired in its group until
+			// the rebalance timeout ends (Kafka drops it at once), so with
+			// the 60s default a kill -9 could stall a group for a minute.
+			"FRONTDESK_KAFKA_REBALANCE_TIMEOUT=15s",
 			"FRONTDESK_CLUSTER_ADDR=" + a, "FRONTDESK_CLUSTER_PEERS=" + strings.Join(addrs, ","),
 			"FRONTDESK_WHATSAPP_VERIFY_TOKEN=v", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
 			"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,

@@ -94,6 +94,19 @@ var settings = []setting{
 		}},
 	{"FRONTDESK_KAFKA_SESSION_TIMEOUT", "kafka-session-timeout", "6s", "consumer group session timeout: how soon a dead member's partitions move",
 		func(c *config, v string) (err error) { c.Kafka.SessionTimeout, err = positiveDuration(v); return err }},
+	{"FRONTDESK_KAFKA_HEARTBEAT_INTERVAL", "kafka-heartbeat-interval", "1s", "how often a member tells its consumer groups it is alive (below the session timeout)",
+		func(c *config, v string) (err error) {
+			c.Kafka.HeartbeatInterval, err = positiveDuration(v)
+			return err
+		}},
+	{"FRONTDESK_KAFKA_REBALANCE_TIMEOUT", "kafka-rebalance-timeout", "60s", "how long a rebalance waits for members to rejoin; a batch must be handled within it",
+		func(c *config, v string) (err error) { c.Kafka.RebalanceTimeout, err = positiveDuration(v); return err }},
+	{"FRONTDESK_KAFKA_DIAL_TIMEOUT", "kafka-dial-timeout", "10s", "how long connecting to a broker may take",
+		func(c *config, v string) (err error) { c.Kafka.DialTimeout, err = positiveDuration(v); return err }},
+	{"FRONTDESK_KAFKA_MAX_POLL_RECORDS", "kafka-max-poll-records", "500", "records a consumer takes per poll",
+		func(c *config, v string) (err error) { c.Kafka.MaxPollRecords, err = positiveInt(v); return err }},
+	{"FRONTDESK_KAFKA_CLIENT_ID", "kafka-client-id", "frontdesk", "client id sent to the brokers (their logs and quotas)",
+		func(c *config, v string) error { c.Kafka.ClientID = v; return nil }},
 	{"FRONTDESK_KAFKA_SASL_MECHANISM", "kafka-sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)",
 		func(c *config, v string) error { c.Kafka.SASL.Mechanism = v; return nil }},
 	{"FRONTDESK_KAFKA_SASL_USER", "kafka-sasl-user", "", "SASL user",
@@ -108,6 +121,11 @@ var settings = []setting{
 		func(c *config, v string) error { c.Kafka.TLS.CertFile = v; return nil }},
 	{"FRONTDESK_KAFKA_TLS_KEY_FILE", "kafka-tls-key-file", "", "PEM client key (mutual TLS)",
 		func(c *config, v string) error { c.Kafka.TLS.KeyFile = v; return nil }},
+	{"FRONTDESK_KAFKA_TLS_INSECURE_SKIP_VERIFY", "kafka-tls-insecure-skip-verify", "false", "accept any broker certificate (tests only)",
+		func(c *config, v string) (err error) {
+			c.Kafka.TLS.InsecureSkipVerify, err = strconv.ParseBool(v)
+			return err
+		}},
 	{"FRONTDESK_CLUSTER_ADDR", "cluster-addr", "", "this member's cluster address host:port (empty: single member)",
 		func(c *config, v string) error { c.Cluster.Addr = v; return nil }},
 	{"FRONTDESK_CLUSTER_PEERS", "cluster-peers", "", "comma-separated cluster addresses of every member",

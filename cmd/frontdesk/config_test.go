@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -30,6 +31,19 @@ func TestConfigDefaultsAndFlags(t *testing.T) {
 	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.Store.DataDir != "/var/lib/fd" || cfg.Actors.IdleTimeout.Seconds() != 90 {
 		t.Fatalf("env + flag = %+v", cfg)
 	}
+	// Every Kafka client setting kafkalog.Config documents is read.
+	cfg, err = parseConfig("serve", []string{"-kafka-max-poll-records", "100"}, envOf(map[string]string{
+		"FRONTDESK_KAFKA_HEARTBEAT_INTERVAL": "2s", "FRONTDESK_KAFKA_REBALANCE_TIMEOUT": "15s", "FRONTDESK_KAFKA_DIAL_TIMEOUT": "3s",
+		"FRONTDESK_KAFKA_CLIENT_ID": "fd-eu-1", "FRONTDESK_KAFKA_TLS_INSECURE_SKIP_VERIFY": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cfg.Kafka
+	if k.HeartbeatInterval != 2*time.Second || k.RebalanceTimeout != 15*time.Second || k.DialTimeout != 3*time.Second ||
+		k.MaxPollRecords != 100 || k.ClientID != "fd-eu-1" || !k.TLS.InsecureSkipVerify {
+		t.Fatalf("kafka settings = %+v", k)
+	}
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -50,6 +64,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"peers without postgres", map[string]string{"FRONTDESK_CLUSTER_ADDR": "127.0.0.1:7001", "FRONTDESK_CLUSTER_PEERS": "127.0.0.1:7001,127.0.0.1:7002", "FRONTDESK_KAFKA_BROKERS": "127.0.0.1:9092"}, "FRONTDESK_DATABASE_URL"},
 		{"kafka sasl without user", map[string]string{"FRONTDESK_KAFKA_BROKERS": "127.0.0.1:9092", "FRONTDESK_KAFKA_SASL_MECHANISM": "PLAIN"}, "FRONTDESK_KAFKA_SASL"},
 		{"kafka partitions", map[string]string{"FRONTDESK_KAFKA_PARTITIONS": "none"}, "FRONTDESK_KAFKA_PARTITIONS"},
+		{"kafka rebalance timeout", map[string]string{"FRONTDESK_KAFKA_REBALANCE_TIMEOUT": "-1s"}, "FRONTDESK_KAFKA_REBALANCE_TIMEOUT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseConfig("serve", nil, envOf(tc.env))
