@@ -221,7 +221,7 @@ func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request, p Princip
 	}
 	for _, pi := range pays {
 		base := timelineItem{Kind: timelinePayment, ID: pi.ID, At: pi.CreatedAt,
-			Title: strings.TrimSpace("Payment " + formatCents(pi.AmountCents) + " " + pi.Currency), Status: pi.Status}
+			Title: paymentTitle(pi.Provider), Status: pi.Status}
 		add(base, paymentItem{timelineItem: base, AmountCents: pi.AmountCents, Currency: pi.Currency, Provider: pi.Provider,
 			OrderID: pi.OrderID, ConversationID: pi.ConversationID})
 	}
@@ -265,14 +265,14 @@ func conversationTitle(channel string) string {
 	return string(unicode.ToUpper(r)) + channel[size:] + " conversation"
 }
 
-// formatCents writes an amount of cents as units with two decimals:
-// 1250 → "12.50", -5 → "-0.05".
-func formatCents(cents int64) string {
-	sign, u := "", uint64(cents)
-	if cents < 0 {
-		sign, u = "-", -u
+// paymentTitle names a payment by its provider. The amount is not in the
+// title: it is a field of its own, and how many decimals it has depends on
+// the currency, which the client formats.
+func paymentTitle(provider string) string {
+	if provider == "" {
+		return "Payment"
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+	return "Payment via " + provider
 }
 
 type ticketJSON struct {

@@ -278,7 +278,7 @@ func TestCustomerTimeline(t *testing.T) {
 				{"conversation", wa.ID, "WhatsApp conversation", "open", rfc(ago(1))},
 				{"ticket", tk.ID, "Parcel missing", "open", rfc(ago(2))},
 				{"order", shop.ID, "Order #1001", "paid", rfc(ago(3))},
-				{"payment", pay.ID, "Payment 12.50 EUR", "pending", rfc(ago(4))},
+				{"payment", pay.ID, "Payment via stripe", "pending", rfc(ago(4))},
 				{"order", manual.ID, "Order #" + manual.ID, "open", rfc(ago(9))},
 				{"conversation", ms.ID, "Messenger conversation", "closed", rfc(ago(10))},
 			}

@@ -1,6 +1,6 @@
 // Pure logic of the Customer 360 page (Customers.tsx): money, ordering and
 // grouping of the timeline, badges, links and paths. No DOM, no network:
-// tested by src/timeline.test.ts.
+// tested by tests/timeline.test.ts.
 
 import type { Customer, TimelineItem, TimelineKind } from './types';
 
