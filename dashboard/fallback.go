@@ -233,15 +233,6 @@ func PollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, log zerolog
 func waitForEvents(ctx context.Context, hub *Hub, tenantID string, after int64, wait time.Duration, stop <-chan struct{}) []persistence.LiveEvent {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	if stop != nil {
-		go func() {
-			select {
-			case <-stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
 	sub, err := hub.Subscribe(ctx, tenantID, after, false)
 	if err != nil {
 		return nil
@@ -252,6 +243,8 @@ func waitForEvents(ctx context.Context, hub *Hub, tenantID string, after int64, 
 	case e := <-sub.Events():
 		evs = append(evs, e)
 	case <-sub.Done():
+		return nil
+	case <-stop: // nil never fires
 		return nil
 	}
 	for len(evs) < pollLimit {

@@ -196,7 +196,7 @@ export function applyFrame(s: InboxState, f: Frame, openId = ''): InboxState {
       return next;
     }
     case 'note.created':
-      return { ...withNotes(next, cid, [{ ...f.data, conversation_id: cid }]), lastEventId: f.id };
+      return withNotes(next, cid, [{ ...f.data, conversation_id: cid }]);
     case 'conversation.updated': {
       const d = f.data ?? {};
       const prev = s.conversations[cid];
