@@ -40,10 +40,13 @@ type Media struct {
 
 // MessageReceived is the payload of TypeMessageReceived, version 1.
 type MessageReceived struct {
-	Channel          string          `json:"channel"`
-	ChannelAccount   string          `json:"channel_account,omitempty"`
-	ExternalUserID   string          `json:"external_user_id"`
-	ProfileName      string          `json:"profile_name,omitempty"`
+	Channel        string `json:"channel"`
+	ChannelAccount string `json:"channel_account,omitempty"`
+	ExternalUserID string `json:"external_user_id"`
+	ProfileName    string `json:"profile_name,omitempty"`
+	// Phone is the customer's phone number in E.164 (+4915…) when the
+	// channel knows it (WhatsApp, SMS); empty otherwise.
+	Phone            string          `json:"phone,omitempty"`
 	ChannelMessageID string          `json:"channel_message_id"`
 	Kind             string          `json:"kind"`
 	Text             string          `json:"text,omitempty"`
@@ -55,15 +58,20 @@ type MessageReceived struct {
 
 // MessageStatus is the payload of TypeMessageStatus, version 1.
 type MessageStatus struct {
-	Channel          string          `json:"channel"`
-	ChannelAccount   string          `json:"channel_account,omitempty"`
-	ChannelMessageID string          `json:"channel_message_id"`
-	ExternalUserID   string          `json:"external_user_id,omitempty"`
-	Status           string          `json:"status"`
-	ErrorCode        int             `json:"error_code,omitempty"`
-	ErrorTitle       string          `json:"error_title,omitempty"`
-	At               time.Time       `json:"at"`
-	Details          json.RawMessage `json:"details,omitempty"`
+	Channel          string `json:"channel"`
+	ChannelAccount   string `json:"channel_account,omitempty"`
+	ChannelMessageID string `json:"channel_message_id"`
+	ExternalUserID   string `json:"external_user_id,omitempty"`
+	Status           string `json:"status"`
+	// ClientKey is the key the sender attached to the outbound message
+	// (WhatsApp's biz_opaque_callback_data: our message id), echoed by the
+	// channel; it names the message even when its provider id was never
+	// recorded (a crash between the provider's answer and recording it).
+	ClientKey  string          `json:"client_key,omitempty"`
+	ErrorCode  int             `json:"error_code,omitempty"`
+	ErrorTitle string          `json:"error_title,omitempty"`
+	At         time.Time       `json:"at"`
+	Details    json.RawMessage `json:"details,omitempty"`
 }
 
 // MessageSend is the payload of TypeMessageSend, version 1.

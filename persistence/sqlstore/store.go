@@ -74,12 +74,15 @@ type Store struct {
 	db   *sql.DB
 	pool *pgxpool.Pool
 	log  *Log
+	// txLog receives Tx.AppendLog (SetTxLog).
+	txLog TxLog
 }
 
 // Tx is a store transaction; the model methods and Log.AppendTx run in it.
 type Tx struct {
 	q
 	tx          *sql.Tx
+	log         TxLog
 	afterCommit []func()
 }
 
@@ -216,7 +219,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{q: q{ex: stx, d: s.d}, tx: stx}
+	tx := &Tx{q: q{ex: stx, d: s.d}, tx: stx, log: s.txLog}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err
