@@ -90,7 +90,7 @@ func runWithMember(m *testing.M) int {
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
 		idle = 10 * time.Minute
 	}
-	reg, err := tools.New(store)
+	reg, err := tools.New(sqlstore.For[tools.Tx](store))
 	if err != nil {
 		panic(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 // Names of the built-in tools.
@@ -70,7 +69,7 @@ func viewTicket(t persistence.Ticket) ticketView {
 	return ticketView{ID: t.ID, Subject: t.Subject, Status: string(t.Status), Priority: string(t.Priority), Created: t.CreatedAt.Format(time.RFC3339)}
 }
 
-func runGetCustomerProfile(ctx context.Context, tx *sqlstore.Tx, s Scope, _ map[string]any, _ string) (any, error) {
+func runGetCustomerProfile(ctx context.Context, tx Tx, s Scope, _ map[string]any, _ string) (any, error) {
 	c, err := tx.GetCustomer(ctx, s.TenantID, s.CustomerID)
 	if err != nil {
 		return nil, fmt.Errorf("load customer: %w", err)
@@ -112,7 +111,7 @@ func runGetCustomerProfile(ctx context.Context, tx *sqlstore.Tx, s Scope, _ map[
 	return out, nil
 }
 
-func runCreateTicket(ctx context.Context, tx *sqlstore.Tx, s Scope, args map[string]any, key string) (any, error) {
+func runCreateTicket(ctx context.Context, tx Tx, s Scope, args map[string]any, key string) (any, error) {
 	if t, err := tx.GetTicketByIdempotencyKey(ctx, s.TenantID, key); err == nil {
 		v := viewTicket(t)
 		return map[string]any{"ticket": v, "ticket_id": v.ID, "created": false}, nil
@@ -140,7 +139,7 @@ func runCreateTicket(ctx context.Context, tx *sqlstore.Tx, s Scope, args map[str
 	return map[string]any{"ticket": v, "ticket_id": v.ID, "created": true}, nil
 }
 
-func runHandoff(ctx context.Context, tx *sqlstore.Tx, s Scope, args map[string]any, _ string) (any, error) {
+func runHandoff(ctx context.Context, tx Tx, s Scope, args map[string]any, _ string) (any, error) {
 	c, err := tx.GetConversation(ctx, s.TenantID, s.ConversationID)
 	if err != nil {
 		return nil, fmt.Errorf("load conversation: %w", err)

@@ -24,12 +24,25 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
+
+// Tx is the unit of work of one tool call: what the built-in tools read and
+// write, and the call's audit event, all in one store transaction.
+type Tx interface {
+	GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error)
+	GetUserMemorySummary(ctx context.Context, tenantID, customerID string) (persistence.UserMemorySummary, error)
+	ListOpenTickets(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
+	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
+	GetTicketByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.Ticket, error)
+	CreateTicket(ctx context.Context, m *persistence.Ticket) error
+	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
+	UpdateConversation(ctx context.Context, m *persistence.Conversation) error
+	CreateAuditEvent(ctx context.Context, m *persistence.AuditEvent) error
+}
 
 // Store is what tools need: a transaction for each call's effect and audit.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx *sqlstore.Tx) error) error
+	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
 
 // Scope is what a call acts on, taken from the conversation actor.
@@ -83,7 +96,7 @@ type Definition struct {
 type tool struct {
 	def    Definition
 	schema *jsonschema.Schema
-	run    func(ctx context.Context, tx *sqlstore.Tx, s Scope, args map[string]any, key string) (any, error)
+	run    func(ctx context.Context, tx Tx, s Scope, args map[string]any, key string) (any, error)
 }
 
 // Registry holds the tools and executes calls.
@@ -158,7 +171,7 @@ func (r *Registry) Execute(ctx context.Context, s Scope, allowed []string, call 
 		}
 	}
 	key := idempotencyKey(s, call.Name, n)
-	err := r.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := r.store.InTx(ctx, func(tx Tx) error {
 		res.Output = nil
 		if res.Error == "" {
 			out, err := t.run(ctx, tx, s, args, key)
@@ -176,7 +189,7 @@ func (r *Registry) Execute(ctx context.Context, s Scope, allowed []string, call 
 	if err != nil {
 		// The effect rolled back with the audit; record the failure alone.
 		res = Result{Error: fmt.Sprintf("tool %s failed: %v", call.Name, err), Duration: r.now().Sub(start)}
-		_ = r.store.InTx(ctx, func(tx *sqlstore.Tx) error { return tx.CreateAuditEvent(ctx, auditEvent(s, call, res)) })
+		_ = r.store.InTx(ctx, func(tx Tx) error { return tx.CreateAuditEvent(ctx, auditEvent(s, call, res)) })
 	}
 	return res
 }

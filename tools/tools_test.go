@@ -34,7 +34,7 @@ func setup(t *testing.T, dialect string) fixture {
 	if err := s.CreateConversation(ctx, conv); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := tools.New(s)
+	reg, err := tools.New(sqlstore.For[tools.Tx](s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func FuzzToolArguments(f *testing.F) {
 	if _, err := s.Migrate(context.Background()); err != nil {
 		f.Fatal(err)
 	}
-	reg, err := tools.New(s)
+	reg, err := tools.New(sqlstore.For[tools.Tx](s))
 	if err != nil {
 		f.Fatal(err)
 	}

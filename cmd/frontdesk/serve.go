@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	toolbox, err := tools.New(store)
+	toolbox, err := tools.New(sqlstore.For[tools.Tx](store))
 	if err != nil {
 		return err
 	}

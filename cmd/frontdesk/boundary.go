@@ -1,0 +1,14 @@
+package main
+
+import (
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/tools"
+)
+
+// The store boundary: each consumer declares its own transaction interface
+// and is handed sqlstore.For[ItsTx](store). These guards fail the build when
+// the concrete transaction stops satisfying one of them (For would only
+// panic at start-up).
+var (
+	_ tools.Tx = (*sqlstore.Tx)(nil)
+)
