@@ -21,12 +21,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 // AgentStore is what the agent routes need from the store.
 type AgentStore interface {
-	InTx(ctx context.Context, fn func(tx *sqlstore.Tx) error) error
+	InTx(ctx context.Context, fn func(tx Tx) error) error
 	GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error)
 	ListAgentProfiles(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AgentProfile, string, error)
 	ListPromptVersions(ctx context.Context, tenantID, agentProfileID string) ([]persistence.PromptVersion, error)
@@ -247,7 +246,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request, p Principal) e
 	if _, err := req.apply(&ap, a.cfg.ToolNames); err != nil {
 		return err
 	}
-	err := a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(r.Context(), func(tx Tx) error {
 		if err := tx.CreateAgentProfile(r.Context(), &ap); err != nil {
 			return err
 		}
@@ -279,7 +278,7 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, p Principal) e
 		return errInvalid("version is required: the agent's version the change was made on")
 	}
 	var ap persistence.AgentProfile
-	err := a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(r.Context(), func(tx Tx) error {
 		var err error
 		if ap, err = tx.GetAgentProfile(r.Context(), p.TenantID, r.PathValue("id")); err != nil {
 			return err
@@ -359,7 +358,7 @@ func (a *API) createPrompt(w http.ResponseWriter, r *http.Request, p Principal) 
 	}
 	var pv persistence.PromptVersion
 	var live int
-	err := a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(r.Context(), func(tx Tx) error {
 		ap, err := tx.GetAgentProfile(r.Context(), p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return err
@@ -448,7 +447,7 @@ func (a *API) setLive(w http.ResponseWriter, r *http.Request, p Principal) error
 		return errInvalid("version must be a prompt version number")
 	}
 	var ap persistence.AgentProfile
-	err := a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(r.Context(), func(tx Tx) error {
 		var err error
 		if ap, err = tx.GetAgentProfile(r.Context(), p.TenantID, r.PathValue("id")); err != nil {
 			return err

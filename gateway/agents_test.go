@@ -18,6 +18,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
 )
 
@@ -29,7 +30,7 @@ func newAgentFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, store: sqlstoretest.Open(t, dialect), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := zerolog.New(f.logs)
-	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, ToolNames: knownTools}, f.store, log)
+	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, ToolNames: knownTools}, sqlstore.For[gateway.Tx](f.store), log)
 	srv := gateway.New(gateway.Config{}, log, prometheus.NewRegistry(), nil)
 	f.api.Register(srv)
 	f.h = srv.Handler()

@@ -24,7 +24,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 //go:embed openapi.json
@@ -241,7 +240,7 @@ func (a *API) now() time.Time { return a.cfg.Now() }
 
 // audit writes, in tx, the audit event of the user p doing action to the
 // target targetKind/targetID, with data as its JSON details.
-func audit(ctx context.Context, tx *sqlstore.Tx, p Principal, action, targetKind, targetID string, data any) error {
+func audit(ctx context.Context, tx Tx, p Principal, action, targetKind, targetID string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
@@ -581,7 +580,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	u := &persistence.User{Base: persistence.Base{TenantID: p.TenantID}, Email: email,
 		Name: strings.TrimSpace(req.Name), Role: persistence.Role(req.Role), PasswordHash: hash}
-	err = a.store.InTx(r.Context(), func(tx *sqlstore.Tx) error {
+	err = a.store.InTx(r.Context(), func(tx Tx) error {
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return err
 		}

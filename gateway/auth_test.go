@@ -18,6 +18,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
 )
 
@@ -280,7 +281,7 @@ func TestAuthSessionSweep(t *testing.T) {
 		t.Fatalf("%d sessions before the sweep, want 2", n)
 	}
 
-	api := gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SweepInterval: time.Hour, Now: f.clock.Now}, f.store, zerolog.Nop())
+	api := gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SweepInterval: time.Hour, Now: f.clock.Now}, sqlstore.For[gateway.Tx](f.store), zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- api.Run(ctx) }()

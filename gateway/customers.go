@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 // Customer 360: the dashboard's view of one customer. Agents find a
@@ -331,7 +330,7 @@ func (a *API) createCustomerTicket(w http.ResponseWriter, r *http.Request, p Pri
 	ctx := r.Context()
 	var tk persistence.Ticket
 	created := false
-	err := a.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(ctx, func(tx Tx) error {
 		c, err := tx.GetCustomer(ctx, p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return fmt.Errorf("customer: %w", err)
@@ -430,7 +429,7 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		cust    persistence.Customer
 		created bool
 	)
-	open := func(tx *sqlstore.Tx) error {
+	open := func(tx Tx) error {
 		c, err := tx.GetCustomer(ctx, p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return fmt.Errorf("customer: %w", err)

@@ -24,7 +24,7 @@ import (
 
 // The real store satisfies the interfaces the gateway owns.
 var (
-	_ gateway.APIStore   = (*sqlstore.Store)(nil)
+	_ gateway.APIStore   = sqlstore.Typed[gateway.Tx]{}
 	_ gateway.AdminStore = (*sqlstore.Store)(nil)
 )
 
@@ -85,7 +85,8 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, store: sqlstoretest.Open(t, dialect), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := zerolog.New(f.logs)
-	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Outbox: f.store.Log()}, f.store, log)
+	f.store.SetTxLog(f.store.Log())
+	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Outbox: f.store.Log()}, sqlstore.For[gateway.Tx](f.store), log)
 	srv := gateway.New(gateway.Config{}, log, prometheus.NewRegistry(), nil)
 	f.api.Register(srv)
 	f.h = srv.Handler()

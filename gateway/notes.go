@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 // Private notes and the tool-call log of a conversation. Notes are what the
@@ -77,7 +76,7 @@ func (a *API) createNote(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	ctx := r.Context()
 	var note persistence.Note
-	err := a.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(ctx, func(tx Tx) error {
 		c, err := tx.GetConversation(ctx, p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return fmt.Errorf("conversation: %w", err)

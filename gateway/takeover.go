@@ -10,7 +10,6 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
 // Human takeover. A conversation has one writer at a time: the AI (no
@@ -36,7 +35,7 @@ const (
 // and writes the conversation, the audit event and the live event together.
 func (a *API) changeWriter(ctx context.Context, p Principal, id string, change func(c *persistence.Conversation) (action string, data map[string]any, err error)) (persistence.Conversation, error) {
 	var conv persistence.Conversation
-	err := a.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(ctx, func(tx Tx) error {
 		c, err := tx.GetConversation(ctx, p.TenantID, id)
 		if err != nil {
 			return fmt.Errorf("conversation: %w", err)
@@ -157,7 +156,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 	}
 	ctx := r.Context()
 	var msg persistence.Message
-	err := a.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err := a.store.InTx(ctx, func(tx Tx) error {
 		c, err := tx.GetConversation(ctx, p.TenantID, r.PathValue("id"))
 		if err != nil {
 			return fmt.Errorf("conversation: %w", err)
@@ -185,7 +184,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.cfg.Outbox.AppendTx(ctx, tx, rec); err != nil {
+		if _, err := tx.AppendLog(ctx, rec); err != nil {
 			return err
 		}
 		if err := audit(ctx, tx, p, ActionAgentReply, "conversation", c.ID, map[string]any{"message_id": msg.ID}); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
@@ -10,5 +11,6 @@ import (
 // the concrete transaction stops satisfying one of them (For would only
 // panic at start-up).
 var (
-	_ tools.Tx = (*sqlstore.Tx)(nil)
+	_ tools.Tx   = (*sqlstore.Tx)(nil)
+	_ gateway.Tx = (*sqlstore.Tx)(nil)
 )

@@ -70,6 +70,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer closeLog()
+	store.SetTxLog(outbox)
 	tenant, err := ensureDefaultTenant(ctx, store)
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, store, log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
