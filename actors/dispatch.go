@@ -11,13 +11,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/consume"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // Consumer is what the dispatcher needs from the event log: a seat in a
 // consumer group, and appends for dead letters.
 type Consumer interface {
-	persistence.Subscriber
+	consume.Subscriber
 	Append(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error)
 }
 
@@ -99,14 +100,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	for {
 		for d.cfg.Fenced() {
-			if !persistence.Sleep(ctx, 250*time.Millisecond) {
+			if !consume.Sleep(ctx, 250*time.Millisecond) {
 				return nil
 			}
 		}
 		// Consume until fenced (or stopped), then wait to serve again.
 		cctx, cancel := context.WithCancel(ctx)
 		go func() {
-			for !d.cfg.Fenced() && persistence.Sleep(cctx, 250*time.Millisecond) {
+			for !d.cfg.Fenced() && consume.Sleep(cctx, 250*time.Millisecond) {
 			}
 			cancel()
 		}()
@@ -122,7 +123,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 func (d *Dispatcher) consume(ctx context.Context, log zerolog.Logger) error {
 	lag := d.rt.metrics.lag.WithLabelValues(d.cfg.Group, d.cfg.Topic)
-	err := persistence.Consume(ctx, d.log, persistence.ConsumerConfig{
+	err := consume.Run(ctx, d.log, consume.Config{
 		Group: d.cfg.Group, Topic: d.cfg.Topic, Parallel: d.cfg.Parallel, DrainTimeout: d.cfg.DrainTimeout,
 		Joined: func() { d.ready.Store(true) },
 		Lag:    func(n int64) { lag.Set(float64(n)) },
@@ -171,14 +172,14 @@ func (d *Dispatcher) deliver(ctx context.Context, rec persistence.Record) bool {
 		}
 		d.rt.metrics.errors.WithLabelValues("deliver").Inc()
 		d.rt.log.Warn().Err(err).Str("key", rec.Key).Int64("offset", rec.Offset).Int("attempt", attempt+1).Msg("delivery failed; retrying")
-		if !persistence.Sleep(ctx, time.Duration(rand.Int64N(int64(100*time.Millisecond<<min(attempt, 6))))) {
+		if !consume.Sleep(ctx, time.Duration(rand.Int64N(int64(100*time.Millisecond<<min(attempt, 6))))) {
 			return false
 		}
 	}
 }
 
 func (d *Dispatcher) deadLetter(ctx context.Context, rec persistence.Record, cause error) bool {
-	if !persistence.AppendDeadLetter(ctx, d.log, rec, cause) {
+	if !consume.AppendDeadLetter(ctx, d.log, rec, cause) {
 		return false
 	}
 	d.rt.metrics.delivered.WithLabelValues(d.cfg.Group, "dead_lettered").Inc()

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -467,7 +468,7 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		if err := audit(ctx, tx, p, ActionConversationOpen, "conversation", conv.ID, data); err != nil {
 			return err
 		}
-		view := persistence.NewLiveConversation(conv)
+		view := liveview.NewConversation(conv)
 		view.Change, view.By = ActionConversationOpen, p.UserID
 		live, _ := json.Marshal(view)
 		created = true

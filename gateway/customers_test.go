@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
@@ -617,7 +618,7 @@ func TestOpenCustomerConversation(t *testing.T) {
 				if len(live) != 1 || live[0].Type != persistence.LiveConversationUpdated || live[0].ConversationID != opened.ID {
 					t.Fatalf("live events = %+v", live)
 				}
-				var view persistence.LiveConversation
+				var view liveview.Conversation
 				if err := json.Unmarshal(live[0].Data, &view); err != nil {
 					t.Fatal(err)
 				}

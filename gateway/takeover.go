@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
@@ -52,7 +53,7 @@ func (a *API) changeWriter(ctx context.Context, p Principal, id string, change f
 		if err := audit(ctx, tx, p, action, "conversation", c.ID, data); err != nil {
 			return err
 		}
-		view := persistence.NewLiveConversation(c)
+		view := liveview.NewConversation(c)
 		view.Change, view.By, view.PreviousWriter = action, p.UserID, before
 		live, _ := json.Marshal(view)
 		conv = c
@@ -190,7 +191,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 		if err := audit(ctx, tx, p, ActionAgentReply, "conversation", c.ID, map[string]any{"message_id": msg.ID}); err != nil {
 			return err
 		}
-		live, _ := json.Marshal(persistence.NewLiveMessage(msg))
+		live, _ := json.Marshal(liveview.NewMessage(msg))
 		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveMessageCreated, ConversationID: c.ID, Data: live})
 	})
 	if err != nil {

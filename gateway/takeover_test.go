@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
 )
@@ -115,7 +116,7 @@ func TestTakeoverReplyHandback(t *testing.T) {
 				t.Fatalf("live events = %s", got)
 			}
 			// The steal names the writer it was taken from, for them to see.
-			var steal persistence.LiveConversation
+			var steal liveview.Conversation
 			if err := json.Unmarshal(live[2].Data, &steal); err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
+	"github.com/frontdesk-ai/frontdesk/consume"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
@@ -162,7 +163,7 @@ func (w *WhatsApp) accept(ctx context.Context, b whatsapp.Batch) error {
 		tenant, err := w.tenantFor(ctx, pnid)
 		if errors.Is(err, persistence.ErrNotFound) {
 			raw, _ := json.Marshal(payload)
-			unroutable = append(unroutable, persistence.DeadLetterRecord(persistence.Record{Topic: persistence.TopicInbound, Key: pnid, Value: raw},
+			unroutable = append(unroutable, consume.DeadLetter(persistence.Record{Topic: persistence.TopicInbound, Key: pnid, Value: raw},
 				fmt.Errorf("whatsapp %s for unknown phone_number_id %q", kind, pnid), time.Now()))
 			w.items.WithLabelValues(whatsapp.Channel, kind, "unroutable").Inc()
 			w.logger.Error().Str("phone_number_id", pnid).Str("item", kind).Msg("webhook item for an unknown phone number kept on the dead-letter topic")

@@ -59,6 +59,11 @@ type Log interface {
 	EndOffset(ctx context.Context, topic string, partition int32) (int64, error)
 }
 
+// Appender appends records to the event log: the write side of Log.
+type Appender interface {
+	Append(ctx context.Context, recs ...Record) ([]Record, error)
+}
+
 // Subscription is one member's seat in a consumer group.
 type Subscription interface {
 	// Poll blocks until at least one record is available or ctx ends, and

@@ -275,6 +275,14 @@ type Conversation struct {
 	ClosedAt       *time.Time
 }
 
+// Writer names who writes in c: "ai", or "user:<id>" for a human agent.
+func (c Conversation) Writer() string {
+	if c.AssignedUserID == "" {
+		return SenderAI
+	}
+	return SenderUser(c.AssignedUserID)
+}
+
 // Message is one message of a conversation, in either direction.
 type Message struct {
 	Base

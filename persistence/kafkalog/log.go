@@ -44,6 +44,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/frontdesk-ai/frontdesk/consume"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -297,7 +298,7 @@ func (l *Log) awaitTopic(ctx context.Context, topic string) (int32, error) {
 		if err == nil || !errors.Is(err, kerr.UnknownTopicOrPartition) {
 			return n, err
 		}
-		if !persistence.Sleep(ctx, delay) {
+		if !consume.Sleep(ctx, delay) {
 			return 0, fmt.Errorf("wait for topic: %w", ctx.Err())
 		}
 		delay = min(2*delay, time.Second)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/frontdesk-ai/frontdesk/consume"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -65,7 +66,7 @@ func (o *Outbox) Relay(ctx context.Context, log persistence.Appender, poll time.
 			return nil
 		}
 		logger.Error().Err(err).Msg("outbox relay; retrying")
-		if !persistence.Sleep(ctx, time.Second) {
+		if !consume.Sleep(ctx, time.Second) {
 			return nil
 		}
 	}
@@ -90,7 +91,7 @@ func (o *Outbox) relayHoldingLock(ctx context.Context, log persistence.Appender,
 			if ok {
 				break
 			}
-			if !persistence.Sleep(ctx, time.Second) {
+			if !consume.Sleep(ctx, time.Second) {
 				return nil
 			}
 		}

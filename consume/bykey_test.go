@@ -1,13 +1,15 @@
-package persistence
+package consume
 
 import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
-func TestProcessByKeyKeepsKeyOrderAndCommitsOnlyDonePrefixes(t *testing.T) {
-	recs := []Record{
+func TestByKeyKeepsKeyOrderAndCommitsOnlyDonePrefixes(t *testing.T) {
+	recs := []persistence.Record{
 		{Topic: "t", Partition: 0, Offset: 0, Key: "a"},
 		{Topic: "t", Partition: 0, Offset: 1, Key: "b"},
 		{Topic: "t", Partition: 0, Offset: 2, Key: "a"}, // fails: a's later records wait
@@ -18,7 +20,7 @@ func TestProcessByKeyKeepsKeyOrderAndCommitsOnlyDonePrefixes(t *testing.T) {
 	}
 	var mu sync.Mutex
 	seen := map[string][]int64{}
-	out := ProcessByKey(context.Background(), recs, 2, func(_ context.Context, r Record) bool {
+	out := ByKey(context.Background(), recs, 2, func(_ context.Context, r persistence.Record) bool {
 		mu.Lock()
 		seen[r.Key] = append(seen[r.Key], r.Offset)
 		mu.Unlock()

@@ -1,18 +1,20 @@
-package persistence
+package consume
 
 import (
 	"context"
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
-// ProcessByKey hands each record of a polled batch to handle: records of one
+// ByKey hands each record of a polled batch to handle: records of one
 // key in order, different keys in parallel (at most parallel at once). A
 // key stops at its first record that handle does not report done (false),
 // so order is kept. It returns the records that may be committed: per
 // partition, the longest prefix in offset order whose records are all done.
-func ProcessByKey(ctx context.Context, recs []Record, parallel int, handle func(ctx context.Context, rec Record) bool) []Record {
+func ByKey(ctx context.Context, recs []persistence.Record, parallel int, handle func(ctx context.Context, rec persistence.Record) bool) []persistence.Record {
 	if parallel < 1 {
 		parallel = 1
 	}
@@ -45,9 +47,9 @@ func ProcessByKey(ctx context.Context, recs []Record, parallel int, handle func(
 	return committable(recs, done)
 }
 
-func committable(recs []Record, done []bool) []Record {
+func committable(recs []persistence.Record, done []bool) []persistence.Record {
 	type pos struct {
-		rec  Record
+		rec  persistence.Record
 		done bool
 	}
 	parts := map[string][]pos{}
@@ -55,7 +57,7 @@ func committable(recs []Record, done []bool) []Record {
 		k := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
 		parts[k] = append(parts[k], pos{r, done[i]})
 	}
-	var out []Record
+	var out []persistence.Record
 	for _, ps := range parts {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].rec.Offset < ps[j].rec.Offset })
 		for _, p := range ps {

@@ -1,19 +1,32 @@
-package persistence
+// Package consume runs consumer groups over the event log: the loop that
+// polls a topic as a group member, hands each record to a handler (records
+// of one key in order, keys in parallel), commits what was handled and
+// drains on stop; and the dead-letter topics where records that can never
+// be handled are parked. The log itself (persistence.Log and its
+// implementations) knows nothing of handlers; the dispatcher of inbound
+// events and the channel senders are built on Run.
+//
+// Concurrency: Run's loop owns its subscription; ByKey starts at most
+// Parallel goroutines per batch and waits for them before it returns, so no
+// handler outlives the batch it was given.
+package consume
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // Subscriber joins consumer groups.
 type Subscriber interface {
-	Subscribe(ctx context.Context, group, topic string) (Subscription, error)
+	Subscribe(ctx context.Context, group, topic string) (persistence.Subscription, error)
 }
 
-// ConsumerConfig configures Consume.
-type ConsumerConfig struct {
+// Config configures Run.
+type Config struct {
 	Group, Topic string
 	// Parallel bounds how many keys are handled at once (default 16).
 	Parallel int
@@ -28,13 +41,13 @@ type ConsumerConfig struct {
 	Failed func(err error)
 }
 
-// Consume reads topic as consumer group and hands each record to handle
-// (records of one key in order, keys in parallel, see ProcessByKey), then
-// commits what was handled. handle returns false only when it gave up
-// because its context ended. When ctx ends, Consume stops polling, lets the
-// batch in hand finish within DrainTimeout, commits, leaves the group and
-// returns nil. At least once: a crash redelivers what was not committed.
-func Consume(ctx context.Context, sub Subscriber, cfg ConsumerConfig, handle func(ctx context.Context, rec Record) bool) error {
+// Run reads topic as consumer group and hands each record to handle
+// (records of one key in order, keys in parallel, see ByKey), then commits
+// what was handled. handle returns false only when it gave up because its
+// context ended. When ctx ends, Run stops polling, lets the batch in hand
+// finish within DrainTimeout, commits, leaves the group and returns nil. At
+// least once: a crash redelivers what was not committed.
+func Run(ctx context.Context, sub Subscriber, cfg Config, handle func(ctx context.Context, rec persistence.Record) bool) error {
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 16
 	}
@@ -75,7 +88,7 @@ func Consume(ctx context.Context, sub Subscriber, cfg ConsumerConfig, handle fun
 		}
 		// Handling outlives intake: a stop lets the batch finish (drain).
 		dctx, cancel := drainContext(ctx, cfg.DrainTimeout)
-		done := ProcessByKey(dctx, recs, cfg.Parallel, handle)
+		done := ByKey(dctx, recs, cfg.Parallel, handle)
 		cancel()
 		if len(done) > 0 {
 			if err := s.Commit(bg, done); err != nil && cfg.Failed != nil {
@@ -96,23 +109,18 @@ func drainContext(ctx context.Context, drain time.Duration) (context.Context, co
 	return dctx, func() { stop(); cancel() }
 }
 
-// Appender appends records to the event log.
-type Appender interface {
-	Append(ctx context.Context, recs ...Record) ([]Record, error)
-}
-
-// DeadLetterRecord returns the record that parks rec on its topic's
-// dead-letter topic with the reason it could not be processed.
-func DeadLetterRecord(rec Record, cause error, at time.Time) Record {
-	v, _ := json.Marshal(DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key,
+// DeadLetter returns the record that parks rec on its topic's dead-letter
+// topic with the reason it could not be processed.
+func DeadLetter(rec persistence.Record, cause error, at time.Time) persistence.Record {
+	v, _ := json.Marshal(persistence.DeadLetter{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Key: rec.Key,
 		Value: rec.Value, Error: cause.Error(), At: at.UTC()})
-	return Record{Topic: DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v}
+	return persistence.Record{Topic: persistence.DeadLetterTopic(rec.Topic), Key: rec.Key, Value: v}
 }
 
 // AppendDeadLetter parks rec on the dead-letter topic, retrying the append
 // until it succeeds; it returns false only when ctx ends first.
-func AppendDeadLetter(ctx context.Context, log Appender, rec Record, cause error) bool {
-	dl := DeadLetterRecord(rec, cause, time.Now())
+func AppendDeadLetter(ctx context.Context, log persistence.Appender, rec persistence.Record, cause error) bool {
+	dl := DeadLetter(rec, cause, time.Now())
 	for {
 		if _, err := log.Append(ctx, dl); err == nil {
 			return true
@@ -123,7 +131,8 @@ func AppendDeadLetter(ctx context.Context, log Appender, rec Record, cause error
 	}
 }
 
-// Sleep waits for d and reports true, or false when ctx ends first.
+// Sleep waits for d and reports true, or false when ctx ends first: the
+// pause between a consumer's (or a relay's) retries.
 func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

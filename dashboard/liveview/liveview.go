@@ -1,0 +1,60 @@
+// Package liveview owns the data of the live events the dashboard's clients
+// receive: the JSON views of a message (message.created, message.status) and
+// of a conversation (conversation.updated), built from the records. Every
+// producer of live events (the conversation grain, the channel senders, the
+// gateway) builds them here, so the dashboard sees one shape whoever wrote.
+// The event record itself and its type names are persistence.LiveEvent and
+// persistence.Live*.
+package liveview
+
+import (
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Message is the data of message.created and message.status events.
+type Message struct {
+	ID               string    `json:"id"`
+	ConversationID   string    `json:"conversation_id"`
+	Direction        string    `json:"direction"`
+	Kind             string    `json:"kind"`
+	Text             string    `json:"text"`
+	Status           string    `json:"status"`
+	Sender           string    `json:"sender"`
+	ChannelMessageID string    `json:"channel_message_id,omitempty"`
+	MediaRef         string    `json:"media_ref,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// NewMessage returns the live view of m.
+func NewMessage(m persistence.Message) Message {
+	return Message{ID: m.ID, ConversationID: m.ConversationID, Direction: string(m.Direction), Kind: m.Kind, Text: m.Text,
+		Status: string(m.DeliveryStatus), Sender: m.Sender, ChannelMessageID: m.ChannelMessageID, MediaRef: m.MediaRef,
+		Error: m.Error, CreatedAt: m.CreatedAt}
+}
+
+// Conversation is the data of a conversation.updated event. Change, By and
+// PreviousWriter say what a human did (takeover, steal, hand-back, open)
+// and to whom, when one did.
+type Conversation struct {
+	ID             string                         `json:"id"`
+	Status         persistence.ConversationStatus `json:"status"`
+	Channel        string                         `json:"channel"`
+	CustomerID     string                         `json:"customer_id"`
+	AssignedUserID string                         `json:"assigned_user_id"`
+	Writer         string                         `json:"writer"`
+	LastMessageAt  *time.Time                     `json:"last_message_at"`
+	Change         string                         `json:"change,omitempty"`
+	By             string                         `json:"by,omitempty"`
+	// PreviousWriter is the writer before a human's change ("ai" or
+	// "user:<id>"), so the agent a conversation was taken from sees it.
+	PreviousWriter string `json:"previous_writer,omitempty"`
+}
+
+// NewConversation returns the live view of c.
+func NewConversation(c persistence.Conversation) Conversation {
+	return Conversation{ID: c.ID, Status: c.Status, Channel: c.Channel, CustomerID: c.CustomerID,
+		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), LastMessageAt: c.LastMessageAt}
+}
