@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	t.Run("Immutable", func(t *testing.T) { testImmutable(t, s) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, s) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, s) })
+	t.Run("Confirmations", func(t *testing.T) { testConfirmations(t, s) })
 }
 
 // record is a pointer to a model.
