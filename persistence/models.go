@@ -291,7 +291,7 @@ type Message struct {
 	Direction      Direction
 	Channel        string
 	// ChannelMessageID is the provider's id (e.g. a wamid); when not empty it
-	// is unique per channel, which deduplicates inbound deliveries.
+	// is unique per tenant and channel, which deduplicates inbound deliveries.
 	ChannelMessageID string
 	// Sender is SenderCustomer, SenderAI, SenderSystem or SenderUser(id).
 	Sender string

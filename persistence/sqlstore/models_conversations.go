@@ -77,8 +77,8 @@ var messages = table[persistence.Message]{
 	},
 }
 
-// CreateMessage stores a new message. A ChannelMessageID already stored for
-// the channel fails with persistence.ErrDuplicate (a redelivered inbound
+// CreateMessage stores a new message. A ChannelMessageID the tenant already
+// stored for the channel fails with persistence.ErrDuplicate (a redelivered inbound
 // message). An empty DeliveryStatus becomes received (inbound) or pending
 // (outbound); an empty Kind becomes text.
 func (q q) CreateMessage(ctx context.Context, m *persistence.Message) error {
@@ -90,13 +90,13 @@ func (q q) GetMessage(ctx context.Context, tenantID, id string) (persistence.Mes
 	return get(ctx, q, messages, tenantID, id)
 }
 
-// GetMessageByChannelID returns the message with the provider's id
-// channelMessageID on channel, in any tenant, or persistence.ErrNotFound.
-func (q q) GetMessageByChannelID(ctx context.Context, channel, channelMessageID string) (persistence.Message, error) {
+// GetMessageByChannelID returns the tenant's message with the provider's id
+// channelMessageID on channel, or persistence.ErrNotFound.
+func (q q) GetMessageByChannelID(ctx context.Context, tenantID, channel, channelMessageID string) (persistence.Message, error) {
 	if channelMessageID == "" {
 		return persistence.Message{}, fmt.Errorf("get messages: empty channel message id: %w", persistence.ErrNotFound)
 	}
-	return first(ctx, q, messages, "channel = ? AND channel_message_id = ?", channel, channelMessageID)
+	return first(ctx, q, messages, "tenant_id = ? AND channel = ? AND channel_message_id = ? AND channel_message_id <> ''", tenantID, channel, channelMessageID)
 }
 
 // UpdateMessage writes m if m.Version is still the stored version (else

@@ -405,9 +405,20 @@ func testUniques(t *testing.T, s *sqlstore.Store) {
 			return s.CreateCustomerIdentity(ctx, &persistence.CustomerIdentity{Base: persistence.Base{TenantID: tenantID},
 				CustomerID: newCustomer(t, s, tenantID).ID, Channel: "whatsapp", ExternalID: key})
 		}},
-		{name: "channel message id per channel", global: true, optional: true, create: func(t *testing.T, s *sqlstore.Store, tenantID, key string) error {
+		{name: "channel message id per tenant and channel", optional: true, create: func(t *testing.T, s *sqlstore.Store, tenantID, key string) error {
 			return s.CreateMessage(ctx, &persistence.Message{Base: persistence.Base{TenantID: tenantID},
 				ConversationID: newConversation(t, s, tenantID, "").ID, Direction: persistence.DirectionInbound, Channel: "whatsapp", ChannelMessageID: key})
+		}},
+		{name: "inbound dedupe key per tenant and channel", create: func(_ *testing.T, s *sqlstore.Store, tenantID, key string) error {
+			var fresh bool
+			err := s.InTx(ctx, func(tx *sqlstore.Tx) (err error) {
+				fresh, err = tx.ClaimDedupeKey(ctx, tenantID, "whatsapp", key)
+				return err
+			})
+			if err == nil && !fresh {
+				err = persistence.ErrDuplicate
+			}
+			return err
 		}},
 		{name: "ticket idempotency key", optional: true, create: func(t *testing.T, s *sqlstore.Store, tenantID, key string) error {
 			return s.CreateTicket(ctx, &persistence.Ticket{Base: persistence.Base{TenantID: tenantID},
@@ -834,12 +845,23 @@ func testConversations(t *testing.T, s *sqlstore.Store) {
 	t.Run("GetMessageByChannelID", func(t *testing.T) {
 		m, err := s.GetMessage(ctx, tenantID, msgs[1])
 		mustNil(t, err)
-		got, err := s.GetMessageByChannelID(ctx, "whatsapp", m.ChannelMessageID)
+		got, err := s.GetMessageByChannelID(ctx, tenantID, "whatsapp", m.ChannelMessageID)
 		if err != nil || got.ID != m.ID {
 			t.Errorf("got %s (err %v), want %s", got.ID, err, m.ID)
 		}
-		for _, key := range [][2]string{{"messenger", m.ChannelMessageID}, {"whatsapp", ""}, {"whatsapp", "wamid.unknown"}} {
-			if _, err := s.GetMessageByChannelID(ctx, key[0], key[1]); !errors.Is(err, persistence.ErrNotFound) {
+		// Another tenant holding the same provider id finds its own message.
+		otherTenant := newTenant(t, s)
+		theirs := persistence.Message{Base: persistence.Base{TenantID: otherTenant}, ConversationID: newConversation(t, s, otherTenant, "").ID,
+			Direction: persistence.DirectionInbound, Channel: "whatsapp", ChannelMessageID: m.ChannelMessageID}
+		mustNil(t, s.CreateMessage(ctx, &theirs))
+		for tenant, want := range map[string]string{tenantID: m.ID, otherTenant: theirs.ID} {
+			if got, err := s.GetMessageByChannelID(ctx, tenant, "whatsapp", m.ChannelMessageID); err != nil || got.ID != want {
+				t.Errorf("tenant %s: got %s (err %v), want %s", tenant, got.ID, err, want)
+			}
+		}
+		for _, key := range [][3]string{{tenantID, "messenger", m.ChannelMessageID}, {tenantID, "whatsapp", ""}, {tenantID, "whatsapp", "wamid.unknown"},
+			{newTenant(t, s), "whatsapp", m.ChannelMessageID}} {
+			if _, err := s.GetMessageByChannelID(ctx, key[0], key[1], key[2]); !errors.Is(err, persistence.ErrNotFound) {
 				t.Errorf("%v: err %v, want ErrNotFound", key, err)
 			}
 		}
