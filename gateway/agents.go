@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/routing"
 )
 
 // AgentStore is what the agent routes need from the store.
@@ -196,15 +197,15 @@ func checkTools(tools, known []string) ([]string, error) {
 	return out, nil
 }
 
-// checkRouting returns routing rules that are a JSON object (null: {}).
+// checkRouting returns routing rules that routing.Parse accepts (null:
+// {}), or a 400 that names the wrong field and why.
 func checkRouting(raw json.RawMessage) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return json.RawMessage("{}"), nil
 	}
-	var obj map[string]json.RawMessage
-	if raw[0] != '{' || json.Unmarshal(raw, &obj) != nil {
-		return nil, errInvalid("routing must be a JSON object")
+	if _, err := routing.Parse(raw); err != nil {
+		return nil, errInvalid("routing rules: " + err.Error())
 	}
 	return raw, nil
 }

@@ -111,7 +111,7 @@ func TestAgentProfiles(t *testing.T) {
 
 			var a agentOut
 			f.must("POST", "/api/v1/agents", tok, map[string]any{"name": " Support ", "description": "first line",
-				"tools": []string{"handoff_to_human", "create_ticket", "create_ticket"}, "routing": map[string]any{"prefer": "fast"}}, 201, &a)
+				"tools": []string{"handoff_to_human", "create_ticket", "create_ticket"}, "routing": map[string]any{"match": map[string]any{"languages": []string{"de"}}}}, 201, &a)
 			if a.Name != "Support" || strings.Join(a.Tools, ",") != "create_ticket,handoff_to_human" || a.Version != 1 || a.LiveVersion != 0 {
 				t.Fatalf("created %+v", a)
 			}
@@ -126,7 +126,7 @@ func TestAgentProfiles(t *testing.T) {
 
 			var got agentOut
 			f.must("GET", "/api/v1/agents/"+a.ID, tok, nil, 200, &got)
-			if got.ID != a.ID || string(got.Routing) != `{"prefer":"fast"}` {
+			if got.ID != a.ID || string(got.Routing) != `{"match":{"languages":["de"]}}` {
 				t.Fatalf("get = %+v", got)
 			}
 			var page struct{ Agents []agentOut }
@@ -168,16 +168,24 @@ func TestAgentProfiles(t *testing.T) {
 			for _, tc := range []struct {
 				name string
 				body map[string]any
+				// says is a part of the error message, when it matters.
+				says string
 			}{
-				{"unknown tool", map[string]any{"version": 2, "tools": []string{"refund_everything"}}},
-				{"routing not an object", map[string]any{"version": 2, "routing": []int{1}}},
-				{"empty name", map[string]any{"version": 2, "name": "  "}},
-				{"no version", map[string]any{"name": "X"}},
+				{"unknown tool", map[string]any{"version": 2, "tools": []string{"refund_everything"}}, ""},
+				{"routing not an object", map[string]any{"version": 2, "routing": []int{1}}, "routing rules: must be a JSON object, not a list"},
+				{"routing with an unknown field", map[string]any{"version": 2, "routing": map[string]any{"prefer": "fast"}}, "routing rules: prefer: unknown field"},
+				{"routing with a bad language", map[string]any{"version": 2, "routing": map[string]any{"match": map[string]any{"languages": []string{"german"}}}},
+					`routing rules: match.languages[0]: "german" is not a language tag`},
+				{"empty name", map[string]any{"version": 2, "name": "  "}, ""},
+				{"no version", map[string]any{"name": "X"}, ""},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					code, body := f.do("PATCH", "/api/v1/agents/"+a.ID, tok, tc.body)
 					if code != http.StatusBadRequest || errorCode(t, body) != gateway.CodeInvalid {
 						t.Fatalf("= %d %s, want 400 invalid", code, body)
+					}
+					if !strings.Contains(string(body), strings.ReplaceAll(tc.says, `"`, `\"`)) {
+						t.Fatalf("= %s, want a message with %q", body, tc.says)
 					}
 				})
 			}
@@ -593,4 +601,53 @@ func TestOpenAPIAgentResponses(t *testing.T) {
 			doc.CheckResponse(t, ex.method, ex.pattern, code, body)
 		})
 	}
+}
+
+// TestConversationAgentProfile: the conversation JSON of the inbox names
+// the agent profile chosen for the conversation, and "" before one is.
+func TestConversationAgentProfile(t *testing.T) {
+	f := newAgentFixture(t, "sqlite")
+	tn := f.tenant("acme")
+	f.user(tn, "admin@example.com", persistence.RoleAdmin)
+	tok := f.login("admin@example.com")
+	var a agentOut
+	f.must("POST", "/api/v1/agents", tok, map[string]any{"name": "German desk",
+		"routing": map[string]any{"match": map[string]any{"languages": []string{"de"}}}}, 201, &a)
+	cust := f.customer(tn, "Ada")
+	routed := persistence.Conversation{Base: persistence.Base{TenantID: tn}, CustomerID: cust.ID,
+		Channel: "whatsapp", ChannelAccount: "pn-1", ThreadKey: "thread-routed", AgentProfileID: a.ID}
+	if err := f.store.CreateConversation(context.Background(), &routed); err != nil {
+		t.Fatal(err)
+	}
+	unrouted := f.conversation(tn, cust.ID, time.Now())
+
+	type conv struct {
+		ID             string  `json:"id"`
+		AgentProfileID *string `json:"agent_profile_id"`
+	}
+	for id, want := range map[string]string{routed.ID: a.ID, unrouted.ID: ""} {
+		var got conv
+		f.must("GET", "/api/v1/conversations/"+id, tok, nil, 200, &got)
+		if got.AgentProfileID == nil || *got.AgentProfileID != want {
+			t.Errorf("GET conversation %s: agent_profile_id %s, want %q", id, orNone(got.AgentProfileID), want)
+		}
+	}
+	var page struct{ Conversations []conv }
+	f.must("GET", "/api/v1/conversations", tok, nil, 200, &page)
+	for _, c := range page.Conversations {
+		if want := map[string]string{routed.ID: a.ID}[c.ID]; c.AgentProfileID == nil || *c.AgentProfileID != want {
+			t.Errorf("list: conversation %s agent_profile_id %s, want %q", c.ID, orNone(c.AgentProfileID), want)
+		}
+	}
+	if len(page.Conversations) != 2 {
+		t.Fatalf("list has %d conversations, want 2", len(page.Conversations))
+	}
+}
+
+// orNone quotes *s, or says it is missing.
+func orNone(s *string) string {
+	if s == nil {
+		return "missing"
+	}
+	return strconv.Quote(*s)
 }

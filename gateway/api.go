@@ -314,18 +314,21 @@ type conversationJSON struct {
 	Customer       customerRef `json:"customer"`
 	AssignedUserID string      `json:"assigned_user_id"`
 	// Writer is "ai" or "user:<id>": who answers the customer now.
-	Writer        string     `json:"writer"`
-	LastMessageAt *time.Time `json:"last_message_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	Writer string `json:"writer"`
+	// AgentProfileID is the AI agent profile the routing rules chose for
+	// the conversation; "" before one is chosen.
+	AgentProfileID string     `json:"agent_profile_id"`
+	LastMessageAt  *time.Time `json:"last_message_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 func toConversationJSON(c persistence.Conversation, cust persistence.Customer) conversationJSON {
 	return conversationJSON{
 		ID: c.ID, Status: string(c.Status), Channel: c.Channel, ChannelAccount: c.ChannelAccount,
 		Customer:       customerRef{ID: c.CustomerID, Name: cust.Name, Phone: cust.Phone, Email: cust.Email},
-		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), LastMessageAt: c.LastMessageAt,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), AgentProfileID: c.AgentProfileID,
+		LastMessageAt: c.LastMessageAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 

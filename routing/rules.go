@@ -196,7 +196,7 @@ func object(raw json.RawMessage, at string) (map[string]json.RawMessage, error) 
 	var obj map[string]json.RawMessage
 	if len(raw) == 0 || raw[0] != '{' {
 		if at == "" {
-			return nil, fieldErr("", "routing rules must be a JSON object, not %s", kind(raw))
+			return nil, fieldErr("", "must be a JSON object, not %s", kind(raw))
 		}
 		return nil, fieldErr(at, "must be an object, not %s", kind(raw))
 	}

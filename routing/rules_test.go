@@ -49,7 +49,7 @@ func TestParseRefuses(t *testing.T) {
 		// want is a part of the error message: the field and the problem.
 		want string
 	}{
-		{"not an object", `[1]`, "routing rules must be a JSON object, not a list"},
+		{"not an object", `[1]`, "must be a JSON object, not a list"},
 		{"a string", `"de"`, "must be a JSON object, not a string"},
 		{"broken JSON", `{"priority": 1`, "not valid JSON"},
 		{"trailing data", `{} {}`, "not valid JSON"},
