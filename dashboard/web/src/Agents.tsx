@@ -225,6 +225,10 @@ function AgentFields({
           onChange={(e) => setForm({ ...form, routing: e.target.value })}
         />
       </label>
+      <p className="muted small">
+        Which new conversations this agent takes, e.g. <code>{'{"priority": 10, "match": {"channels": ["whatsapp"], "languages": ["de"], "customer_tags_any": ["vip"]}}'}</code>;
+        the highest priority that matches wins, else the agent with <code>{'{"default": true}'}</code>, else the oldest.
+      </p>
     </>
   );
 }

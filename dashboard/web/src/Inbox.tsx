@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError, type Api, type Session } from './api';
 import {
+  agentLabel,
   applyFrame,
   emptyInbox,
   markRead,
   stealNotice,
+  unknownAgents,
   visibleConversations,
   withConversations,
   withMessages,
@@ -39,6 +41,8 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
   const [live, setLive] = useState<LiveState>('connecting');
   const [filter, setFilter] = useState<Filter>({ status: '', mine: false, channel: '' });
   const [users, setUsers] = useState<Record<string, string>>({ [me.id]: me.name });
+  // AI agent profiles, id → name (every role may read them).
+  const [agents, setAgents] = useState<Record<string, string>>({});
   const [error, setError] = useState('');
 
   const fail = (e: unknown) => {
@@ -48,6 +52,13 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
   const update = (f: (s: InboxState) => InboxState) => setState((s) => f(s));
   const loadTeam = () =>
     api.team().then((r) => setUsers((u) => ({ ...u, ...Object.fromEntries(r.team.map((x) => [x.id, x.name])) })), () => undefined);
+  // An agent profile id that the list does not hold maps to "" so that it is
+  // asked for once, not on every render.
+  const loadAgents = (want: string[] = []) =>
+    api.agents().then(
+      (r) => setAgents((a) => ({ ...a, ...Object.fromEntries(want.map((id) => [id, ''])), ...Object.fromEntries(r.agents.map((x) => [x.id, x.name])) })),
+      () => undefined,
+    );
 
   const loadList = () => api.conversations().then((list) => update((s) => withConversations(s, list)));
   // A conversation's stream: messages, private notes and the tool-call log.
@@ -97,6 +108,12 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
   useEffect(() => {
     if (unknownUsers) loadTeam();
   }, [unknownUsers]);
+
+  // An agent profile not on the agents list yet (the first load, or one created since): reload the list.
+  const missingAgents = unknownAgents(Object.values(state.conversations), agents);
+  useEffect(() => {
+    if (missingAgents.length) loadAgents(missingAgents);
+  }, [missingAgents.join(',')]);
 
   // Conversations first seen in a frame: fetch them in full.
   useEffect(() => {
@@ -150,6 +167,12 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
             </div>
             <div className="muted">
               {c.channel} · <span className={'status ' + c.status}>{c.status?.replace('_', ' ')}</span> · {writerLabel(c.writer, users)}
+              {c.agent_profile_id && (
+                <span data-testid="conversation-agent" title="AI agent profile">
+                  {' '}
+                  · {agentLabel(c.agent_profile_id, agents)}
+                </span>
+              )}
             </div>
             <div className="muted preview">{lastText(state.messages[c.id])}</div>
           </div>
@@ -162,6 +185,7 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
           conv={open}
           me={session.user}
           users={users}
+          agents={agents}
           messages={state.messages[open.id] ?? []}
           tools={state.tools[open.id] ?? []}
           notes={state.notes[open.id] ?? []}
@@ -206,6 +230,8 @@ interface ConvProps {
   conv: Conversation;
   me: Session['user'];
   users: Record<string, string>;
+  /** AI agent profiles, id → name. */
+  agents: Record<string, string>;
   messages: Message[];
   tools: ToolCall[];
   notes: Note[];
@@ -223,7 +249,7 @@ function go(path: string) {
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
-function Conversation_({ api, conv, me, users, messages, tools, notes, notice, onConv, onMessage, onNote, onError }: ConvProps) {
+function Conversation_({ api, conv, me, users, agents, messages, tools, notes, notice, onConv, onMessage, onNote, onError }: ConvProps) {
   const [steal, setSteal] = useState('');
   const [handback, setHandback] = useState(false);
   const [note, setNote] = useState('');
@@ -293,6 +319,12 @@ function Conversation_({ api, conv, me, users, messages, tools, notes, notice, o
           </div>
           <div className="writer-box">
             Writing: <span data-testid="writer" className={'writer ' + (conv.writer === 'ai' ? 'ai' : 'human')}>{writerLabel(conv.writer, users)}</span>
+            {conv.agent_profile_id && (
+              <span className="muted">
+                {' '}
+                · AI agent: <span data-testid="agent">{agentLabel(conv.agent_profile_id, agents)}</span>
+              </span>
+            )}
           </div>
           {writable &&
             (mine ? (

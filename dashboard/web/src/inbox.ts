@@ -208,6 +208,7 @@ export function applyFrame(s: InboxState, f: Frame, openId = ''): InboxState {
         ...(d.customer_id && { customer_id: d.customer_id }),
         ...(d.assigned_user_id !== undefined && { assigned_user_id: d.assigned_user_id }),
         ...(d.writer !== undefined && { writer: d.writer }),
+        ...(d.agent_profile_id !== undefined && { agent_profile_id: d.agent_profile_id }),
         ...(d.last_message_at !== undefined && d.last_message_at !== null && { last_message_at: d.last_message_at }),
       } as Conversation;
       next.conversations = { ...s.conversations, [cid]: merged };
@@ -255,6 +256,23 @@ export function stealNotice(c: WriterChange | undefined, meId: string, users: Re
   const by = c.by === meId ? 'You' : writerLabel('user:' + c.by, users);
   const from = c.from === `user:${meId}` ? 'you' : writerLabel(c.from, users);
   return `${by} took this conversation over from ${from}.`;
+}
+
+/**
+ * agentLabel names a conversation's AI agent profile: its name when agents
+ * (id → name, from GET /api/v1/agents) knows it, else the start of its id;
+ * "" when the conversation has no agent profile yet.
+ */
+export function agentLabel(agentProfileId: string | undefined, agents: Record<string, string>): string {
+  if (!agentProfileId) return '';
+  return agents[agentProfileId] || `agent ${agentProfileId.slice(0, 8)}`;
+}
+
+/** unknownAgents returns the agent profile ids of conversations that agents does not name yet, sorted. */
+export function unknownAgents(conversations: Conversation[], agents: Record<string, string>): string[] {
+  const ids = new Set<string>();
+  for (const c of conversations) if (c.agent_profile_id && !(c.agent_profile_id in agents)) ids.add(c.agent_profile_id);
+  return [...ids].sort();
 }
 
 /** writerLabel names who writes: "AI", the caller's or a known user's name, else the id. */

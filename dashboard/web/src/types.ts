@@ -29,6 +29,8 @@ export interface Conversation {
   assigned_user_id: string;
   /** "ai" or "user:<id>". */
   writer: string;
+  /** The AI agent profile the routing rules chose; "" before one is chosen. */
+  agent_profile_id?: string;
   last_message_at: string | null;
   created_at?: string;
   updated_at?: string;

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  agentLabel,
   applyFrame,
   applyFrames,
   emptyInbox,
   forwardStatus,
   markRead,
   stealNotice,
+  unknownAgents,
   visibleConversations,
   withConversations,
   withMessages,
@@ -189,5 +191,33 @@ describe('writer changes', () => {
     expect(s.changes.c1.change).toBe('conversation.steal');
     s = applyFrame(s, frame(4, { writer: 'ai', change: 'conversation.handback', by: 'bob', previous_writer: 'user:bob' }));
     expect(stealNotice(s.changes.c1, 'ann', users)).toBe('');
+  });
+});
+
+describe('agent profile', () => {
+  const agents = { a1: 'German desk', a2: '' };
+
+  it('names the agent profile, or the start of an unknown id, or nothing', () => {
+    expect(agentLabel('a1', agents)).toBe('German desk');
+    expect(agentLabel('0123456789abcdef', agents)).toBe('agent 01234567');
+    expect(agentLabel('a2', agents)).toBe('agent a2');
+    expect(agentLabel('', agents)).toBe('');
+    expect(agentLabel(undefined, agents)).toBe('');
+  });
+
+  it('lists the agent profiles of conversations not named yet, once', () => {
+    const list = [conv('c1', { agent_profile_id: 'a9' }), conv('c2', { agent_profile_id: 'a1' }), conv('c3', { agent_profile_id: 'a9' }), conv('c4', { agent_profile_id: 'a2' }), conv('c5')];
+    expect(unknownAgents(list, agents)).toEqual(['a9']);
+    expect(unknownAgents(list, { ...agents, a9: 'VIP' })).toEqual([]);
+  });
+
+  it('keeps the agent profile from REST and takes a live change of it', () => {
+    let s = withConversations(emptyInbox, [conv('c1', { agent_profile_id: 'a1' })]);
+    s = applyFrame(s, { id: 1, type: 'conversation.updated', conversation_id: 'c1', data: { status: 'waiting_human' }, time: '2026-01-01T00:00:02Z' });
+    expect(s.conversations.c1.agent_profile_id).toBe('a1');
+    s = applyFrame(s, { id: 2, type: 'conversation.updated', conversation_id: 'c1', data: { agent_profile_id: 'a2' }, time: '2026-01-01T00:00:03Z' });
+    expect(s.conversations.c1.agent_profile_id).toBe('a2');
+    s = withConversations(s, [conv('c1', { agent_profile_id: 'a1' })]);
+    expect(s.conversations.c1.agent_profile_id).toBe('a1');
   });
 });
