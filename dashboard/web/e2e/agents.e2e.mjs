@@ -9,7 +9,8 @@
 // supervisor opens Agents and creates an agent with two tools, routing rules
 // and a first prompt: first with a request rewritten in flight to name an
 // unknown tool (the server's 400 shows in the form and nothing is created),
-// then for real (GET /api/v1/agents/{id}: those tools, live version 1). They
+// then with a routing rule that has a typo (the 400 names the field), then
+// for real (GET /api/v1/agents/{id}: those tools, live version 1). They
 // write prompt v2, compare v1 and v2 side by side (the changed line is marked
 // on both sides), make v2 live (live_version 2 over REST) and untick a tool
 // and save (the allow-list over REST). Then an analyst, in a second browser
@@ -26,7 +27,9 @@ const SUPERVISOR = { email: 'sam@brand.example', name: 'Sam Supervisor', passwor
 const ANALYST = { email: 'ada@brand.example', name: 'Ada Analyst', password: 'ada-e2e-password-123' };
 
 const AGENT = { name: 'Billing bot', description: 'Answers invoice and refund questions.', tools: ['create_ticket', 'handoff_to_human'] };
-const ROUTING = { channels: ['whatsapp'], keywords: ['invoice', 'refund'] };
+const ROUTING = { priority: 10, match: { channels: ['whatsapp'], customer_tags_any: ['billing'] } };
+// A rule with a typo ("language" for "languages"): the server refuses it, naming the field.
+const BAD_ROUTING = { match: { language: ['de'] } };
 const V1 = ['You are the billing assistant of Demo Shop.', 'Answer in one short paragraph.', 'Never promise a refund.', 'Sign as Billing bot.'].join('\n');
 const OLD_LINE = 'Never promise a refund.';
 const NEW_LINE = 'Open a ticket for every refund request.';
@@ -103,6 +106,14 @@ scenario(log, async (s) => {
   const formShot = process.env.E2E_AGENTS_FORM_SCREENSHOT ?? path.join(os.tmpdir(), 'frontdesk-agents-new.png');
   await page.screenshot({ path: formShot });
   log('screenshot', formShot);
+
+  // 3b. Routing rules with a typo: the server's 400 names the field; nothing is created.
+  await page.getByTestId('agent-routing').fill(JSON.stringify(BAD_ROUTING));
+  await page.getByTestId('agent-save').click();
+  await formError.filter({ hasText: 'match.language: unknown field' }).waitFor();
+  if ((await agentsNamed(AGENT.name)).length !== 0) throw new Error('an agent was created with bad routing rules');
+  log(`refused routing rules shown in the form: ${JSON.stringify(await formError.textContent())}`);
+  await page.getByTestId('agent-routing').fill(JSON.stringify(ROUTING, null, 2));
 
   // 4. Create it: the new agent is selected, with v1 live.
   await page.getByTestId('agent-save').click();
