@@ -49,6 +49,10 @@ type APIConfig struct {
 	Outbox TxAppender
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
+	// Demo admits demo users (persistence.User.Demo, whose password is
+	// public): set only in demo mode. Otherwise they are refused like a
+	// wrong password at login, and their sessions no longer authenticate.
+	Demo bool
 }
 
 func (c APIConfig) notify(tenantID string) {

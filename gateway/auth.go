@@ -106,6 +106,17 @@ type AdminStore interface {
 // create the user and the others see persistence.ErrDuplicate, which
 // EnsureAdmin treats as "exists".
 func EnsureAdmin(ctx context.Context, store AdminStore, tenantID, email, password string, cost int) (bool, error) {
+	return ensureAdmin(ctx, store, tenantID, email, password, cost, false)
+}
+
+// EnsureDemoAdmin is EnsureAdmin for demo mode's admin, whose password is
+// public: the user it creates is a demo user (persistence.User.Demo), which
+// an API not in demo mode (APIConfig.Demo) refuses.
+func EnsureDemoAdmin(ctx context.Context, store AdminStore, tenantID, email, password string, cost int) (bool, error) {
+	return ensureAdmin(ctx, store, tenantID, email, password, cost, true)
+}
+
+func ensureAdmin(ctx context.Context, store AdminStore, tenantID, email, password string, cost int, demo bool) (bool, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if tenantID == "" || email == "" {
 		return false, fmt.Errorf("ensure admin: tenant %q and email must not be empty: %w", tenantID, persistence.ErrInvalid)
@@ -122,7 +133,7 @@ func EnsureAdmin(ctx context.Context, store AdminStore, tenantID, email, passwor
 		return false, fmt.Errorf("ensure admin: %w", err)
 	}
 	u := &persistence.User{Base: persistence.Base{TenantID: tenantID}, Email: email, Name: "Administrator",
-		Role: persistence.RoleAdmin, PasswordHash: hash}
+		Role: persistence.RoleAdmin, PasswordHash: hash, Demo: demo}
 	switch err := store.CreateUser(ctx, u); {
 	case errors.Is(err, persistence.ErrDuplicate):
 		return false, nil
@@ -199,6 +210,9 @@ func (a *API) authenticate(ctx context.Context, token string) (Principal, error)
 	if u.Disabled {
 		return Principal{}, errUnauthorized("user is disabled", nil)
 	}
+	if u.Demo && !a.cfg.Demo {
+		return Principal{}, errUnauthorized("invalid or expired token", nil)
+	}
 	if now.Sub(s.LastUsedAt) >= touchEvery {
 		if err := a.store.TouchSession(ctx, hash, now); err != nil {
 			// The request may go on: LastUsedAt is informational.
@@ -258,6 +272,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
 		a.log.Info().Str("tenant_id", u.TenantID).Str("user_id", u.ID).Msg("login refused: wrong password")
+		return errUnauthorized(msgBadLogin, nil)
+	}
+	if u.Demo && !a.cfg.Demo {
+		// Its password is public: refused exactly like a wrong one.
+		a.log.Warn().Str("tenant_id", u.TenantID).Str("user_id", u.ID).Msg("login refused: demo user outside demo mode")
 		return errUnauthorized(msgBadLogin, nil)
 	}
 	if u.Disabled {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -444,4 +445,50 @@ func TestAuthPasswordHash(t *testing.T) {
 			t.Fatalf("cost = %d, %v; want %d", cost, err, gateway.DefaultBcryptCost)
 		}
 	})
+}
+
+// TestDemoUsersOnlyInDemoMode checks that the demo admin, whose password is
+// public, works while the API is in demo mode and is refused otherwise: its
+// login fails exactly like a wrong password and a token it got in demo mode
+// no longer authenticates; other users are not affected.
+func TestDemoUsersOnlyInDemoMode(t *testing.T) {
+	for _, d := range sqlstoretest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			f := newFixture(t, d) // f.h: an API not in demo mode
+			ctx := context.Background()
+			tn := f.tenant("demo")
+			created, err := gateway.EnsureDemoAdmin(ctx, f.store, tn, "admin@demo.local", password, bcrypt.MinCost)
+			if err != nil || !created {
+				t.Fatalf("EnsureDemoAdmin = %v, %v", created, err)
+			}
+			f.user(tn, "ana@example.com", persistence.RoleAgent)
+
+			demoAPI := gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Demo: true},
+				sqlstore.For[gateway.Tx](f.store), zerolog.Nop())
+			srv := gateway.New(gateway.Config{}, zerolog.Nop(), prometheus.NewRegistry(), nil)
+			demoAPI.Register(srv)
+			demo := &fixture{t: t, store: f.store, h: srv.Handler(), clock: f.clock}
+			token := demo.login("admin@demo.local")
+			if code, body := demo.do("GET", "/api/v1/me", token, nil); code != http.StatusOK {
+				t.Fatalf("demo mode: GET /me with the demo token = %d %s, want 200", code, body)
+			}
+
+			// The same store served outside demo mode.
+			code, body := f.do("POST", "/api/v1/auth/login", "", map[string]string{"email": "admin@demo.local", "password": password})
+			wrongCode, wrongBody := f.do("POST", "/api/v1/auth/login", "", map[string]string{"email": "ana@example.com", "password": "not the password"})
+			if code != http.StatusUnauthorized || string(body) != string(wrongBody) || wrongCode != http.StatusUnauthorized {
+				t.Fatalf("demo login outside demo mode = %d %s, want 401 like a wrong password (%d %s)", code, body, wrongCode, wrongBody)
+			}
+			if code, body := f.do("GET", "/api/v1/me", token, nil); code != http.StatusUnauthorized {
+				t.Fatalf("demo token outside demo mode: GET /me = %d %s, want 401", code, body)
+			}
+			if _, _, err := f.api.Authenticate(httptest.NewRequest("GET", "/ws?token="+token, nil)); err == nil {
+				t.Fatal("demo token outside demo mode authenticates /ws")
+			}
+			other := f.login("ana@example.com")
+			if code, body := f.do("GET", "/api/v1/me", other, nil); code != http.StatusOK {
+				t.Fatalf("other user outside demo mode: GET /me = %d %s, want 200", code, body)
+			}
+		})
+	}
 }

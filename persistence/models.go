@@ -233,6 +233,9 @@ type User struct {
 	Role         Role
 	PasswordHash string
 	Disabled     bool
+	// Demo marks a user of demo mode (its password is public): it may sign
+	// in only while the server runs in demo mode.
+	Demo bool
 }
 
 // Customer is a person who writes to the tenant on any channel.

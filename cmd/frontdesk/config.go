@@ -29,6 +29,9 @@ type config struct {
 	Partitions int
 
 	Demo bool
+	// explicit names the settings given in the environment or as flags
+	// (the others took their defaults).
+	explicit map[string]bool
 	// getenv is the environment the config was read from (for secrets a
 	// config file names by variable).
 	getenv                    func(string) string
@@ -58,6 +61,10 @@ type llmConfig struct {
 	RouterURL, RouterAPIKey string
 }
 
+// demoHTTPAddr is demo mode's listen address when FRONTDESK_HTTP_ADDR is
+// not set: loopback only.
+const demoHTTPAddr = "127.0.0.1:8080"
+
 // setting ties one environment variable to the flag that mirrors it.
 type setting struct {
 	env, flag, def, help string
@@ -65,7 +72,7 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"FRONTDESK_HTTP_ADDR", "http-addr", ":8080", "listen address of the HTTP server",
+	{"FRONTDESK_HTTP_ADDR", "http-addr", ":8080", "listen address of the HTTP server (in demo mode " + demoHTTPAddr + " unless set)",
 		func(c *config, v string) error { c.HTTPAddr = v; return nil }},
 	{"FRONTDESK_DATA_DIR", "data-dir", "./data", "embedded store, log and blobs",
 		func(c *config, v string) error { c.Store.DataDir = v; return nil }},
@@ -247,7 +254,19 @@ func parseSettings(name, about string, ss []setting, args []string, getenv func(
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	c := config{getenv: getenv}
+	c := config{getenv: getenv, explicit: map[string]bool{}}
+	fs.Visit(func(f *flag.Flag) {
+		for _, s := range ss {
+			if s.flag == f.Name {
+				c.explicit[s.env] = true
+			}
+		}
+	})
+	for _, s := range ss {
+		if _, ok := lookup(getenv, s.env); ok {
+			c.explicit[s.env] = true
+		}
+	}
 	var errs []error
 	for i, s := range ss {
 		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
@@ -278,6 +297,11 @@ func (c *config) validate() error {
 		}
 		if c.AdminEmail == "" {
 			c.AdminEmail, c.AdminPassword = demoAdminEmail, demoAdminPassword
+		}
+		// Anyone who can reach a demo server can sign webhooks and sign in
+		// with the public credentials: listen on loopback unless told.
+		if !c.explicit["FRONTDESK_HTTP_ADDR"] {
+			c.HTTPAddr = demoHTTPAddr
 		}
 	}
 	if c.LLM.ConfigPath != "" && c.LLM.BaseURL != "" {

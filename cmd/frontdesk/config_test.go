@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,39 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if code, stderr := runCmd(t, nil, "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
 		t.Fatalf("unknown command: exit %d, %q", code, stderr)
+	}
+}
+
+// TestDemoModeListensOnLoopback checks that demo mode, whose credentials
+// are public, listens on loopback unless FRONTDESK_HTTP_ADDR (or its flag)
+// says otherwise, and that other modes keep the contract's :8080.
+func TestDemoModeListensOnLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"demo", map[string]string{"FRONTDESK_DEMO": "1"}, nil, "127.0.0.1:8080"},
+		{"demo flag", nil, []string{"-demo", "true"}, "127.0.0.1:8080"},
+		{"demo with address", map[string]string{"FRONTDESK_DEMO": "1", "FRONTDESK_HTTP_ADDR": ":9000"}, nil, ":9000"},
+		{"demo with address flag", map[string]string{"FRONTDESK_DEMO": "1"}, []string{"-http-addr", "0.0.0.0:9001"}, "0.0.0.0:9001"},
+		{"not demo", nil, nil, ":8080"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseConfig("serve", tc.args, envOf(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.HTTPAddr != tc.want {
+				t.Fatalf("HTTPAddr = %q, want %q", cfg.HTTPAddr, tc.want)
+			}
+			if tc.name == "demo" {
+				host, _, err := net.SplitHostPort(cfg.HTTPAddr)
+				if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+					t.Fatalf("demo mode listens on %q: not a loopback address", cfg.HTTPAddr)
+				}
+			}
+		})
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rs/zerolog"
+
 	"github.com/frontdesk-ai/frontdesk/actors"
+	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
@@ -51,4 +54,35 @@ func ensureDefaultTenant(ctx context.Context, store *sqlstore.Store) (persistenc
 		return t, fmt.Errorf("create default tenant: %w", err)
 	}
 	return t, nil
+}
+
+// ensureAdmin creates the first admin user (FRONTDESK_ADMIN_*). In demo mode
+// with the public demo password it is a demo user, which a start outside
+// demo mode refuses (gateway.APIConfig.Demo); such a start also ends every
+// session demo users still hold.
+func ensureAdmin(ctx context.Context, cfg config, store *sqlstore.Store, tenantID string, log zerolog.Logger) error {
+	if !cfg.Demo {
+		n, err := store.DeleteDemoSessions(ctx)
+		if err != nil {
+			return fmt.Errorf("end demo sessions: %w", err)
+		}
+		if n > 0 {
+			log.Warn().Int64("sessions", n).Msg("demo mode is off: demo users' sessions ended, and demo users cannot sign in")
+		}
+	}
+	if cfg.AdminEmail == "" {
+		return nil
+	}
+	ensure, what := gateway.EnsureAdmin, "first admin user created"
+	if cfg.Demo && cfg.AdminPassword == demoAdminPassword {
+		ensure, what = gateway.EnsureDemoAdmin, "demo admin created (refused outside demo mode)"
+	}
+	created, err := ensure(ctx, store, tenantID, cfg.AdminEmail, cfg.AdminPassword, 0)
+	if err != nil {
+		return fmt.Errorf("FRONTDESK_ADMIN_EMAIL: %w", err)
+	}
+	if created {
+		log.Info().Str("tenant_id", tenantID).Msg(what)
+	}
+	return nil
 }

@@ -75,14 +75,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if cfg.AdminEmail != "" {
-		created, err := gateway.EnsureAdmin(ctx, store, tenant.ID, cfg.AdminEmail, cfg.AdminPassword, 0)
-		if err != nil {
-			return fmt.Errorf("FRONTDESK_ADMIN_EMAIL: %w", err)
-		}
-		if created {
-			log.Info().Str("tenant_id", tenant.ID).Msg("first admin user created")
-		}
+	if err := ensureAdmin(ctx, cfg, store, tenant.ID, log); err != nil {
+		return err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -127,7 +121,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify}, sqlstore.For[gateway.Tx](store), log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).

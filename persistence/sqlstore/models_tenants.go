@@ -50,9 +50,9 @@ func (q q) ListTenants(ctx context.Context, p persistence.Page) ([]persistence.T
 
 var users = table[persistence.User]{
 	name: "users",
-	cols: []string{"email", "name", "role", "password_hash", "disabled"},
+	cols: []string{"email", "name", "role", "password_hash", "disabled", "demo"},
 	fields: func(m *persistence.User) []any {
-		return []any{&m.Email, &m.Name, &m.Role, &m.PasswordHash, &m.Disabled}
+		return []any{&m.Email, &m.Name, &m.Role, &m.PasswordHash, &m.Disabled, &m.Demo}
 	},
 	check: func(m *persistence.User) error {
 		m.Email = strings.ToLower(strings.TrimSpace(m.Email))

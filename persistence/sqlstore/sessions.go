@@ -82,6 +82,21 @@ func (q q) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, err
 	return n, nil
 }
 
+// DeleteDemoSessions removes every session of a demo user (persistence.User
+// Demo) and returns how many it removed: a start outside demo mode ends
+// them.
+func (q q) DeleteDemoSessions(ctx context.Context) (int64, error) {
+	res, err := q.ex.ExecContext(ctx, q.d.rebind("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE demo = ?)"), true)
+	if err != nil {
+		return 0, fmt.Errorf("delete demo sessions: %w", mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete demo sessions: %w", err)
+	}
+	return n, nil
+}
+
 // sessionChanged turns the result of a one-row write into nil, or an error
 // naming what (ErrNotFound when no row matched).
 func sessionChanged(what string, res interface{ RowsAffected() (int64, error) }, err error) error {

@@ -133,3 +133,44 @@ func TestSessionRules(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteDemoSessions holds both dialects to ending demo users' sessions:
+// the demo user's go, everyone else's stay, and the flag round-trips.
+func TestDeleteDemoSessions(t *testing.T) {
+	for _, d := range sqlstoretest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			s := sqlstoretest.Open(t, d)
+			ctx := context.Background()
+			member := sessionUser(t, s)
+			demo := persistence.User{Base: persistence.Base{TenantID: member.TenantID}, Email: "admin@demo.local", Name: "Demo",
+				Role: persistence.RoleAdmin, PasswordHash: "$2a$04$x", Demo: true}
+			if err := s.CreateUser(ctx, &demo); err != nil {
+				t.Fatalf("create demo user: %v", err)
+			}
+			if got, err := s.GetUser(ctx, demo.TenantID, demo.ID); err != nil || !got.Demo {
+				t.Fatalf("demo user read back as %+v (err %v), want Demo", got, err)
+			}
+			if got, err := s.GetUser(ctx, member.TenantID, member.ID); err != nil || got.Demo {
+				t.Fatalf("user read back as %+v (err %v), want not Demo", got, err)
+			}
+			now := time.Now()
+			for _, sess := range []persistence.Session{
+				{TokenHash: tokenHash("demo-1"), TenantID: demo.TenantID, UserID: demo.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+				{TokenHash: tokenHash("demo-2"), TenantID: demo.TenantID, UserID: demo.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+				{TokenHash: tokenHash("member"), TenantID: member.TenantID, UserID: member.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+			} {
+				if err := s.CreateSession(ctx, sess); err != nil {
+					t.Fatalf("create session: %v", err)
+				}
+			}
+			if n, err := s.DeleteDemoSessions(ctx); err != nil || n != 2 {
+				t.Fatalf("DeleteDemoSessions = %d, %v; want 2", n, err)
+			}
+			for token, want := range map[string]error{"demo-1": persistence.ErrNotFound, "demo-2": persistence.ErrNotFound, "member": nil} {
+				if _, err := s.GetSessionByTokenHash(ctx, tokenHash(token)); !errors.Is(err, want) {
+					t.Errorf("session %s: err %v, want %v", token, err, want)
+				}
+			}
+		})
+	}
+}
