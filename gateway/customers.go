@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
@@ -247,22 +247,14 @@ func orTime(t *time.Time, def time.Time) time.Time {
 	return def
 }
 
-// channelNames are the display names of the channels whose names are not
-// just capitalised.
-var channelNames = map[string]string{"whatsapp": "WhatsApp", "sms": "SMS", "webchat": "Web chat"}
-
 // conversationTitle names a conversation on channel: "WhatsApp
-// conversation" for "whatsapp", "Messenger conversation" for "messenger",
+// conversation" for "whatsapp" (the channels package knows display names),
 // "Conversation" when the channel is unknown.
 func conversationTitle(channel string) string {
-	if name, ok := channelNames[channel]; ok {
+	if name := channels.DisplayName(channel); name != "" {
 		return name + " conversation"
 	}
-	r, size := utf8.DecodeRuneInString(channel)
-	if size == 0 {
-		return "Conversation"
-	}
-	return string(unicode.ToUpper(r)) + channel[size:] + " conversation"
+	return "Conversation"
 }
 
 // paymentTitle names a payment by its provider. The amount is not in the

@@ -89,6 +89,16 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// Reason is the failure in a few words, for the message row and the
+// dashboard: the Graph code and message ("131047 (#131047) Re-engagement
+// message"), or Error when there is no code (channels.Reasoner).
+func (e *APIError) Reason() string {
+	if e.Code != 0 {
+		return fmt.Sprintf("%d %s", e.Code, e.Message)
+	}
+	return e.Error()
+}
+
 // Unwrap returns the transport error, if any.
 func (e *APIError) Unwrap() error { return e.Err }
 

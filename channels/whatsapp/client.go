@@ -121,35 +121,174 @@ func (c *Client) SendTextKeyed(ctx context.Context, phoneNumberID, accessToken, 
 			MessageID string `json:"message_id"`
 		}{replyTo}
 	}
+	return c.sendMessage(ctx, "text", phoneNumberID, accessToken, req)
+}
+
+// sendMessage posts a message request and returns the new message's wamid.
+func (c *Client) sendMessage(ctx context.Context, what, phoneNumberID, accessToken string, req any) (string, error) {
 	var resp sendResponse
 	if err := c.post(ctx, phoneNumberID, accessToken, req, &resp); err != nil {
-		return "", fmt.Errorf("whatsapp send text from %s: %w", phoneNumberID, err)
+		return "", fmt.Errorf("whatsapp send %s from %s: %w", what, phoneNumberID, err)
 	}
 	if len(resp.Messages) == 0 || resp.Messages[0].ID == "" {
-		return "", fmt.Errorf("whatsapp send text from %s: response has no message id", phoneNumberID)
+		return "", fmt.Errorf("whatsapp send %s from %s: response has no message id", what, phoneNumberID)
 	}
 	return resp.Messages[0].ID, nil
+}
+
+// Button is a reply button: ID comes back in the customer's
+// interactive.button_reply, Title (at most 20 characters) is shown.
+type Button struct {
+	ID, Title string
+}
+
+// MaxButtons is how many reply buttons one interactive message may carry.
+const MaxButtons = 3
+
+type interactiveRequest struct {
+	MessagingProduct string      `json:"messaging_product"`
+	RecipientType    string      `json:"recipient_type"`
+	To               string      `json:"to"`
+	Type             string      `json:"type"`
+	Context          *msgContext `json:"context,omitempty"`
+	Interactive      struct {
+		Type string `json:"type"`
+		Body struct {
+			Text string `json:"text"`
+		} `json:"body"`
+		Action struct {
+			Buttons []replyButton `json:"buttons"`
+		} `json:"action"`
+	} `json:"interactive"`
+	BizOpaqueCallbackData string `json:"biz_opaque_callback_data,omitempty"`
+}
+
+// msgContext quotes the message being answered.
+type msgContext struct {
+	MessageID string `json:"message_id"`
+}
+
+type replyButton struct {
+	Type  string `json:"type"`
+	Reply struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	} `json:"reply"`
+}
+
+// SendButtons sends body with up to MaxButtons reply buttons (an
+// interactive message of type "button"), keyed like SendTextKeyed, and
+// returns the new message's wamid.
+func (c *Client) SendButtons(ctx context.Context, phoneNumberID, accessToken, to, body string, buttons []Button, replyTo, key string) (string, error) {
+	if to == "" || body == "" {
+		return "", errors.New("whatsapp send buttons: empty recipient or body")
+	}
+	if len(buttons) == 0 || len(buttons) > MaxButtons {
+		return "", fmt.Errorf("whatsapp send buttons: %d buttons, want 1 to %d", len(buttons), MaxButtons)
+	}
+	req := interactiveRequest{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Type: "interactive", BizOpaqueCallbackData: key}
+	req.Interactive.Type = "button"
+	req.Interactive.Body.Text = body
+	for _, b := range buttons {
+		if b.ID == "" || b.Title == "" {
+			return "", errors.New("whatsapp send buttons: a button has no id or title")
+		}
+		rb := replyButton{Type: "reply"}
+		rb.Reply.ID, rb.Reply.Title = b.ID, b.Title
+		req.Interactive.Action.Buttons = append(req.Interactive.Action.Buttons, rb)
+	}
+	if replyTo != "" {
+		req.Context = &msgContext{MessageID: replyTo}
+	}
+	return c.sendMessage(ctx, "buttons", phoneNumberID, accessToken, req)
+}
+
+// Media is an attachment to send: by uploaded media ID or by public Link.
+type Media struct {
+	// Kind is image, audio, video, document or sticker.
+	Kind     string
+	ID, Link string
+	// Caption (image, video, document) and Filename (document) are optional.
+	Caption, Filename string
+	// Voice sends an OGG/OPUS audio as a voice note.
+	Voice bool
+}
+
+type mediaObject struct {
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	Voice    bool   `json:"voice,omitempty"`
+}
+
+// SendMedia sends an attachment, keyed like SendTextKeyed, and returns the
+// new message's wamid.
+func (c *Client) SendMedia(ctx context.Context, phoneNumberID, accessToken, to string, m Media, replyTo, key string) (string, error) {
+	switch m.Kind {
+	case KindImage, KindAudio, KindVideo, KindDocument, KindSticker:
+	default:
+		return "", fmt.Errorf("whatsapp send media: unsupported kind %q", m.Kind)
+	}
+	if to == "" || (m.ID == "") == (m.Link == "") {
+		return "", errors.New("whatsapp send media: want a recipient and exactly one of media id and link")
+	}
+	obj := mediaObject{ID: m.ID, Link: m.Link, Voice: m.Voice && m.Kind == KindAudio}
+	if m.Kind == KindImage || m.Kind == KindVideo || m.Kind == KindDocument {
+		obj.Caption = m.Caption
+	}
+	if m.Kind == KindDocument {
+		obj.Filename = m.Filename
+	}
+	req := map[string]any{
+		"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": m.Kind, m.Kind: obj,
+	}
+	if key != "" {
+		req["biz_opaque_callback_data"] = key
+	}
+	if replyTo != "" {
+		req["context"] = msgContext{MessageID: replyTo}
+	}
+	return c.sendMessage(ctx, m.Kind, phoneNumberID, accessToken, req)
 }
 
 // MarkRead marks the inbound message wamid as read, which shows the
 // customer blue ticks.
 func (c *Client) MarkRead(ctx context.Context, phoneNumberID, accessToken, wamid string) error {
+	return c.markRead(ctx, "mark read", phoneNumberID, accessToken, wamid, false)
+}
+
+// Typing marks the inbound message wamid as read and shows the customer a
+// typing indicator, dismissed by the reply or after 25 s.
+func (c *Client) Typing(ctx context.Context, phoneNumberID, accessToken, wamid string) error {
+	return c.markRead(ctx, "typing indicator", phoneNumberID, accessToken, wamid, true)
+}
+
+type typingIndicator struct {
+	Type string `json:"type"`
+}
+
+func (c *Client) markRead(ctx context.Context, what, phoneNumberID, accessToken, wamid string, typing bool) error {
 	if wamid == "" {
-		return errors.New("whatsapp mark read: empty message id")
+		return fmt.Errorf("whatsapp %s: empty message id", what)
 	}
 	req := struct {
-		MessagingProduct string `json:"messaging_product"`
-		Status           string `json:"status"`
-		MessageID        string `json:"message_id"`
-	}{"whatsapp", "read", wamid}
+		MessagingProduct string           `json:"messaging_product"`
+		Status           string           `json:"status"`
+		MessageID        string           `json:"message_id"`
+		TypingIndicator  *typingIndicator `json:"typing_indicator,omitempty"`
+	}{MessagingProduct: "whatsapp", Status: "read", MessageID: wamid}
+	if typing {
+		req.TypingIndicator = &typingIndicator{Type: "text"}
+	}
 	var resp struct {
 		Success bool `json:"success"`
 	}
 	if err := c.post(ctx, phoneNumberID, accessToken, req, &resp); err != nil {
-		return fmt.Errorf("whatsapp mark read on %s: %w", phoneNumberID, err)
+		return fmt.Errorf("whatsapp %s on %s: %w", what, phoneNumberID, err)
 	}
 	if !resp.Success {
-		return fmt.Errorf("whatsapp mark read on %s: response success is false", phoneNumberID)
+		return fmt.Errorf("whatsapp %s on %s: response success is false", what, phoneNumberID)
 	}
 	return nil
 }

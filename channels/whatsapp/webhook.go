@@ -8,13 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/events"
 )
 
-// Channel is the events channel name of WhatsApp.
-const Channel = "whatsapp"
+// Name is WhatsApp's channel name: events' Channel and the {channel} of
+// /webhooks/{channel}.
+const Name = "whatsapp"
 
 // objectWABA is the "object" of every WhatsApp Business Account webhook.
 const objectWABA = "whatsapp_business_account"
@@ -83,11 +85,10 @@ type Status struct {
 	PhoneNumberID string `json:"phone_number_id"`
 	// WABAID is the WhatsApp Business Account id (entry.id).
 	WABAID string `json:"waba_id,omitempty"`
-	// Event is the normalized status.
+	// Event is the normalized status; Event.Details holds a StatusDetails
+	// value (every error, conversation, pricing) and Event.ClientKey the
+	// biz_opaque_callback_data the sender set (frontdesk's message id).
 	Event events.MessageStatus `json:"event"`
-	// Details holds a StatusDetails value (every error, conversation,
-	// pricing), which events.MessageStatus has no field for yet.
-	Details json.RawMessage `json:"details,omitempty"`
 }
 
 // DedupeKey returns the status's idempotency key: its wamid and status,
@@ -452,7 +453,7 @@ func (b *Batch) addValue(at, wabaID string, raw json.RawMessage) error {
 		if err != nil {
 			return fmt.Errorf("%s.statuses[%d]: %v", at, k, err)
 		}
-		s.PhoneNumberID, s.WABAID = pnid, wabaID
+		s.PhoneNumberID, s.WABAID, s.Event.ChannelAccount = pnid, wabaID, pnid
 		b.Statuses = append(b.Statuses, s)
 	}
 	for _, we := range v.Errors {
@@ -475,10 +476,11 @@ func normalizeStatus(ws wireStatus) (Status, error) {
 		return Status{}, errors.New("missing timestamp")
 	}
 	ev := events.MessageStatus{
-		Channel:          Channel,
+		Channel:          Name,
 		ChannelMessageID: ws.ID,
 		ExternalUserID:   ws.RecipientID,
 		Status:           ws.Status,
+		ClientKey:        ws.BizOpaqueCallbackData,
 		At:               ws.Timestamp.t,
 	}
 	d := StatusDetails{
@@ -498,7 +500,8 @@ func normalizeStatus(ws wireStatus) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Event: ev, Details: details}, nil
+	ev.Details = details
+	return Status{Event: ev}, nil
 }
 
 func normalizeMessage(raw json.RawMessage, names map[string]string) (Message, error) {
@@ -517,9 +520,10 @@ func normalizeMessage(raw json.RawMessage, names map[string]string) (Message, er
 		return Message{}, errors.New("missing type")
 	}
 	ev := events.MessageReceived{
-		Channel:          Channel,
+		Channel:          Name,
 		ExternalUserID:   w.From,
 		ProfileName:      names[w.From],
+		Phone:            phone(w.From),
 		ChannelMessageID: w.ID,
 		Kind:             w.Type,
 		SentAt:           w.Timestamp.t,
@@ -632,6 +636,22 @@ func interactive(w wireMessage) (*InteractiveReply, string) {
 		return r, r.Body
 	}
 	return r, ""
+}
+
+// phone returns the E.164 form (+ and digits) of a sender's WhatsApp id,
+// which is their number in international digits; "" when waID is not
+// digits (WhatsApp ids and numbers "may not always match").
+func phone(waID string) string {
+	digits := strings.TrimPrefix(waID, "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return ""
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return "+" + digits
 }
 
 // compact returns raw without insignificant space, or nil when raw is empty,

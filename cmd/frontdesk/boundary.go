@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/tools"
@@ -13,4 +14,7 @@ import (
 var (
 	_ tools.Tx   = (*sqlstore.Tx)(nil)
 	_ gateway.Tx = (*sqlstore.Tx)(nil)
+
+	_ gateway.WebhookTx = (*sqlstore.Tx)(nil)
+	_ channels.SenderTx = (*sqlstore.Tx)(nil)
 )

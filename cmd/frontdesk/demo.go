@@ -16,7 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 )
 
 // Demo mode (FRONTDESK_DEMO=1, set by `make run`) turns on a WhatsApp
@@ -61,12 +61,14 @@ func demoMessage(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	wamid := fmt.Sprintf("wamid.demo.%d", time.Now().UnixNano())
-	body := whatsapptest.TextWebhook(*pnid, *from, *name, wamid, *text, time.Now())
-	req, err := whatsapptest.NewWebhookRequest(ctx, base+"/webhooks/whatsapp", *secret, body)
+	body := whatsapp.TextWebhook(*pnid, *from, *name, wamid, *text, time.Now())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/whatsapp", bytes.NewReader(body))
 	if err != nil {
 		fmt.Fprintf(stderr, "frontdesk demo-message: %v\n", err)
 		return 1
 	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(whatsapp.SignatureHeader, whatsapp.Sign(*secret, body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "frontdesk demo-message: post webhook: %v (is `frontdesk serve` running at %s?)\n", err, base)

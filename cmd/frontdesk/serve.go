@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/frontdesk-ai/frontdesk/actors"
+	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 	"github.com/frontdesk-ai/frontdesk/cluster"
 	"github.com/frontdesk-ai/frontdesk/dashboard"
@@ -70,7 +71,6 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer closeLog()
-	store.SetTxLog(outbox)
 	tenant, err := ensureDefaultTenant(ctx, store)
 	if err != nil {
 		return err
@@ -133,22 +133,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	// patterns ("GET /" would conflict with the API's method-less fallback).
 	srv.Handle("/", dashboard.WebApp())
 
-	var sender *whatsapp.Sender
+	// Channels: each one configured joins the set served by the one webhook
+	// handler (/webhooks/{channel}) and the one outbound sender.
+	var chans []channels.Channel
+	var accounts []gateway.WebhookAccount
 	if cfg.Demo {
-		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: demoVerifyToken, AppSecret: demoAppSecret,
-			PhoneNumberID: demoPhoneNumberID, DefaultTenantID: tenant.ID}, store, outbox, log, reg)
-		if err != nil {
-			return err
-		}
-		wh.Register(srv)
+		chans = append(chans, whatsapp.NewChannel(whatsapp.ChannelConfig{VerifyToken: demoVerifyToken, AppSecret: demoAppSecret}, nil, nil))
+		accounts = append(accounts, gateway.WebhookAccount{Channel: whatsapp.Name, Account: demoPhoneNumberID, TenantID: tenant.ID})
 		log.Warn().Str("admin", cfg.AdminEmail).Msg("DEMO MODE: WhatsApp webhook with public demo credentials; replies are shown live but not delivered. Try: frontdesk demo-message")
 	} else if w := cfg.WhatsApp; w.enabled() {
-		wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{VerifyToken: w.VerifyToken, AppSecret: w.AppSecret,
-			PhoneNumberID: w.PhoneNumberID, DefaultTenantID: tenant.ID}, store, outbox, log, reg)
-		if err != nil {
-			return err
-		}
-		wh.Register(srv)
 		client, err := whatsapp.NewClient(whatsapp.Config{BaseURL: w.GraphAPIURL})
 		if err != nil {
 			return fmt.Errorf("FRONTDESK_GRAPH_API_URL: %w", err)
@@ -157,14 +150,29 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("FRONTDESK_WHATSAPP_RATE: %w", err)
 		}
-		sender, err = whatsapp.NewSender(whatsapp.SenderConfig{PhoneNumberID: w.PhoneNumberID, AccessToken: w.AccessToken, Notify: hub.Notify},
-			client, limiter, store, eventLog, log, reg)
-		if err != nil {
-			return err
-		}
+		chans = append(chans, whatsapp.NewChannel(whatsapp.ChannelConfig{VerifyToken: w.VerifyToken, AppSecret: w.AppSecret,
+			AccessTokens: map[string]string{w.PhoneNumberID: w.AccessToken}}, client, limiter))
+		accounts = append(accounts, gateway.WebhookAccount{Channel: whatsapp.Name, Account: w.PhoneNumberID, TenantID: tenant.ID})
 		log.Info().Str("phone_number_id", w.PhoneNumberID).Msg("whatsapp channel on: webhook at /webhooks/whatsapp")
 	} else {
 		log.Warn().Msg("whatsapp channel off (FRONTDESK_WHATSAPP_* unset)")
+	}
+	chanSet, err := channels.NewSet(chans...)
+	if err != nil {
+		return err
+	}
+	webhooks, err := gateway.NewWebhooks(gateway.WebhookConfig{Accounts: accounts, DefaultTenantID: tenant.ID}, chanSet,
+		sqlstore.For[gateway.WebhookTx](store), log, reg)
+	if err != nil {
+		return err
+	}
+	webhooks.Register(srv)
+	var sender *channels.Sender
+	if len(chans) > 0 && !cfg.Demo { // the demo's replies are shown, not delivered
+		sender, err = channels.NewSender(channels.SenderConfig{Notify: hub.Notify}, chanSet, sqlstore.For[channels.SenderTx](store), eventLog, log, reg)
+		if err != nil {
+			return err
+		}
 	}
 	if err := srv.Listen(); err != nil {
 		return err
@@ -217,13 +225,15 @@ type eventLog interface {
 // openLog selects the event log: Kafka when FRONTDESK_KAFKA_BROKERS is set
 // (then appends made in store transactions go through the store's outbox
 // and relay, returned to run in the background), else the embedded log in
-// the store's own database (appends commit with the transaction).
-func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog.Logger) (eventLog, actors.TxAppender, func(context.Context) error, func(), error) {
+// the store's own database (appends commit with the transaction). It sets
+// that transactional appender as the store's (Tx.AppendLog) and returns it.
+func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog.Logger) (eventLog, sqlstore.TxLog, func(context.Context) error, func(), error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		l := store.Log()
 		if err := l.Configure(sqlstore.LogConfig{Partitions: int32(cfg.Partitions)}); err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
 		}
+		store.SetTxLog(l)
 		return l, l, nil, func() {}, nil
 	}
 	kl, err := kafkalog.Open(ctx, cfg.Kafka, log)
@@ -231,6 +241,7 @@ func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog
 		return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
 	}
 	ob := sqlstore.NewOutbox(store)
+	store.SetTxLog(ob)
 	relay := func(ctx context.Context) error { return ob.Relay(ctx, kl, 0, log) }
 	log.Info().Strs("brokers", cfg.Kafka.Brokers).Msg("event log: Kafka")
 	return kl, ob, relay, func() { kl.Close() }, nil

@@ -3,31 +3,25 @@ package whatsapptest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 )
 
 // WABAID and DisplayPhoneNumber are the business account id and display
 // number the webhook builders put in every payload.
 const (
-	WABAID             = "102290129340398"
-	DisplayPhoneNumber = "15550783881"
+	WABAID             = whatsapp.ExampleWABAID
+	DisplayPhoneNumber = whatsapp.ExampleDisplayPhoneNumber
 )
 
-// Sign returns the X-Hub-Signature-256 value of body for appSecret:
-// "sha256=" and the hex HMAC-SHA256.
-func Sign(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+// Sign returns the X-Hub-Signature-256 value of body for appSecret (see
+// whatsapp.Sign).
+func Sign(appSecret string, body []byte) string { return whatsapp.Sign(appSecret, body) }
 
 // NewWebhookRequest builds the POST Meta would send to url with body, signed
 // with appSecret; it serves both handler.ServeHTTP and http.Client.Do.
@@ -37,7 +31,7 @@ func NewWebhookRequest(ctx context.Context, url, appSecret string, body []byte) 
 		return nil, fmt.Errorf("build webhook request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hub-Signature-256", Sign(appSecret, body))
+	req.Header.Set(whatsapp.SignatureHeader, Sign(appSecret, body))
 	return req, nil
 }
 
@@ -51,24 +45,24 @@ func VerifyQuery(verifyToken, challenge string) url.Values {
 }
 
 // TextWebhook returns the body of a "messages" webhook carrying one text
-// message from waID (profile name) to phoneNumberID.
+// message from waID (profile name) to phoneNumberID (see
+// whatsapp.TextWebhook).
 func TextWebhook(phoneNumberID, waID, name, wamid, text string, ts time.Time) []byte {
-	return Webhook(phoneNumberID, map[string]any{
-		"contacts": []any{map[string]any{"profile": map[string]any{"name": name}, "wa_id": waID}},
-		"messages": []any{map[string]any{
-			"from":      waID,
-			"id":        wamid,
-			"timestamp": unix(ts),
-			"type":      "text",
-			"text":      map[string]any{"body": text},
-		}},
-	})
+	return whatsapp.TextWebhook(phoneNumberID, waID, name, wamid, text, ts)
 }
 
 // StatusWebhook returns the body of a "messages" webhook carrying one
 // status (sent, delivered, read) of wamid sent to recipientID.
 func StatusWebhook(phoneNumberID, recipientID, wamid, status string, ts time.Time) []byte {
 	return Webhook(phoneNumberID, map[string]any{"statuses": []any{statusObject(recipientID, wamid, status, ts)}})
+}
+
+// KeyedStatusWebhook is StatusWebhook for a message sent with a key
+// (biz_opaque_callback_data), which the status carries back.
+func KeyedStatusWebhook(phoneNumberID, recipientID, wamid, status, key string, ts time.Time) []byte {
+	s := statusObject(recipientID, wamid, status, ts)
+	s["biz_opaque_callback_data"] = key
+	return Webhook(phoneNumberID, map[string]any{"statuses": []any{s}})
 }
 
 // FailedStatusWebhook returns the body of a "messages" webhook carrying a
@@ -84,25 +78,11 @@ func FailedStatusWebhook(phoneNumberID, recipientID, wamid string, code int, tit
 }
 
 // Webhook wraps value fields (contacts, messages, statuses, errors) in a
-// whole "messages" webhook body for phoneNumberID, adding messaging_product
-// and metadata.
+// whole "messages" webhook body for phoneNumberID (see whatsapp.Webhook).
 func Webhook(phoneNumberID string, value map[string]any) []byte {
-	v := map[string]any{
-		"messaging_product": "whatsapp",
-		"metadata":          map[string]any{"display_phone_number": DisplayPhoneNumber, "phone_number_id": phoneNumberID},
-	}
-	for k, x := range value {
-		v[k] = x
-	}
-	body, err := json.Marshal(map[string]any{
-		"object": "whatsapp_business_account",
-		"entry": []any{map[string]any{
-			"id":      WABAID,
-			"changes": []any{map[string]any{"field": "messages", "value": v}},
-		}},
-	})
+	body, err := whatsapp.Webhook(phoneNumberID, value)
 	if err != nil {
-		panic(fmt.Sprintf("whatsapptest: encode webhook: %v", err)) // only test-built values reach here
+		panic(fmt.Sprintf("whatsapptest: %v", err)) // only test-built values reach here
 	}
 	return body
 }
@@ -111,9 +91,7 @@ func statusObject(recipientID, wamid, status string, ts time.Time) map[string]an
 	return map[string]any{
 		"id":           wamid,
 		"status":       status,
-		"timestamp":    unix(ts),
+		"timestamp":    strconv.FormatInt(ts.Unix(), 10),
 		"recipient_id": recipientID,
 	}
 }
-
-func unix(ts time.Time) string { return strconv.FormatInt(ts.Unix(), 10) }

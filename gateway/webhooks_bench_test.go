@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
@@ -80,12 +81,8 @@ func BenchmarkWebhookIngest(b *testing.B) {
 			if err := store.CreateTenant(context.Background(), tn); err != nil {
 				b.Fatal(err)
 			}
+			wh := newWebhooks(b, store, benchSecret, gateway.WebhookAccount{Channel: whatsapp.Name, Account: "1555", TenantID: tn.ID})
 			srv := gateway.New(gateway.Config{}, zerolog.Nop(), prometheus.NewRegistry(), nil)
-			wh, err := gateway.NewWhatsApp(gateway.WhatsAppConfig{AppSecret: benchSecret, VerifyToken: "v", PhoneNumberID: "1555", DefaultTenantID: tn.ID},
-				store, store.Log(), zerolog.Nop(), prometheus.NewRegistry())
-			if err != nil {
-				b.Fatal(err)
-			}
 			wh.Register(srv)
 			ingest := httptest.NewServer(srv.Handler())
 			defer ingest.Close()

@@ -1,0 +1,412 @@
+package channels_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk-ai/frontdesk/channels"
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
+)
+
+const (
+	pnid        = "106540352242922"
+	accessToken = "EAAG-test-token"
+	waID        = "4915550001234"
+)
+
+// fakeClock is the sender's injected clock: Sleep advances Now at once,
+// and calls onSleep first (a status report arriving meanwhile).
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	slept   time.Duration
+	onSleep func(n int)
+	sleeps  int
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) bool {
+	c.mu.Lock()
+	c.sleeps++
+	n, hook := c.sleeps, c.onSleep
+	c.now = c.now.Add(d)
+	c.slept += d
+	c.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	return ctx.Err() == nil
+}
+
+// env is a store with one pending outbound reply, a fake Graph API behind
+// the WhatsApp channel, and a sender on both.
+type env struct {
+	t      *testing.T
+	store  *sqlstore.Store
+	graph  *whatsapptest.Graph
+	clock  *fakeClock
+	sender *channels.Sender
+	conv   persistence.Conversation
+}
+
+func newEnv(t *testing.T, extra ...channels.Channel) *env {
+	t.Helper()
+	ctx := context.Background()
+	store := sqlstoretest.Open(t, "sqlite")
+	store.SetTxLog(store.Log())
+	tn := &persistence.Tenant{Name: "Shop", Slug: "shop"}
+	if err := store.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	cust := &persistence.Customer{Base: persistence.Base{TenantID: tn.ID}, Name: "Ada"}
+	if err := store.CreateCustomer(ctx, cust); err != nil {
+		t.Fatal(err)
+	}
+	conv := persistence.Conversation{Base: persistence.Base{TenantID: tn.ID}, CustomerID: cust.ID, Channel: whatsapp.Name,
+		ChannelAccount: pnid, ThreadKey: events.ThreadKey(tn.ID, whatsapp.Name, waID)}
+	if err := store.CreateConversation(ctx, &conv); err != nil {
+		t.Fatal(err)
+	}
+	graph := whatsapptest.NewGraph(t)
+	graph.AcceptTokens(accessToken)
+	client, err := whatsapp.NewClient(whatsapp.Config{BaseURL: graph.BaseURL(), HTTPClient: graph.HTTPClient(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := whatsapp.NewChannel(whatsapp.ChannelConfig{AccessTokens: map[string]string{pnid: accessToken}}, client, nil)
+	set, err := channels.NewSet(append([]channels.Channel{wa}, extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	sender, err := channels.NewSender(channels.SenderConfig{Now: clock.Now, Sleep: clock.Sleep}, set,
+		sqlstore.For[channels.SenderTx](store), store.Log(), zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, store: store, graph: graph, clock: clock, sender: sender, conv: conv}
+}
+
+// reply stores a pending outbound message with metadata and returns it
+// with its message.send record.
+func (e *env) reply(text string, metadata map[string]any) (persistence.Message, persistence.Record) {
+	e.t.Helper()
+	msg := persistence.Message{Base: persistence.Base{TenantID: e.conv.TenantID}, ConversationID: e.conv.ID, Direction: persistence.DirectionOutbound,
+		Channel: e.conv.Channel, Sender: persistence.SenderAI, Kind: "text", Text: text, DeliveryStatus: persistence.DeliveryPending}
+	if metadata != nil {
+		msg.Metadata, _ = json.Marshal(metadata)
+	}
+	if err := e.store.CreateMessage(context.Background(), &msg); err != nil {
+		e.t.Fatal(err)
+	}
+	return msg, e.record(events.TypeMessageSend, e.clock.Now(), events.MessageSend{MessageID: msg.ID, ConversationID: e.conv.ID,
+		Channel: e.conv.Channel, ChannelAccount: pnid, To: waID, Text: text})
+}
+
+func (e *env) record(typ string, at time.Time, payload any) persistence.Record {
+	e.t.Helper()
+	ev, err := events.New(typ, events.Version(typ), e.conv.TenantID, e.conv.ThreadKey, at, payload)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rec, err := ev.Record(persistence.TopicOutbound)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rec
+}
+
+func (e *env) message(id string) persistence.Message {
+	e.t.Helper()
+	m, err := e.store.GetMessage(context.Background(), e.conv.TenantID, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// deadLetters counts the records on the outbound dead-letter topic.
+func (e *env) deadLetters() int {
+	e.t.Helper()
+	n := 0
+	for p := range int32(sqlstore.DefaultLogPartitions) {
+		recs, err := e.store.Log().Read(context.Background(), persistence.DeadLetterTopic(persistence.TopicOutbound), p, 0, 100)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		n += len(recs)
+	}
+	return n
+}
+
+func (e *env) handle(rec persistence.Record) {
+	e.t.Helper()
+	if !e.sender.Handle(context.Background(), rec) {
+		e.t.Fatal("Handle gave up")
+	}
+}
+
+// textPosts counts the Graph API sends of text.
+func (e *env) textPosts(text string) int {
+	n := 0
+	for _, r := range e.graph.Requests() {
+		if body, ok := r.Body["text"].(map[string]any); ok && body["body"] == text {
+			n++
+		}
+	}
+	return n
+}
+
+func metadata(t *testing.T, m persistence.Message) map[string]any {
+	t.Helper()
+	meta := map[string]any{}
+	if len(m.Metadata) > 0 {
+		if err := json.Unmarshal(m.Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return meta
+}
+
+func TestSenderSendsOnceAndRecordsTheWamid(t *testing.T) {
+	e := newEnv(t)
+	msg, rec := e.reply("Your parcel left today.", nil)
+	e.handle(rec)
+	sent := e.graph.Sent()
+	if len(sent) != 1 || e.textPosts("Your parcel left today.") != 1 {
+		t.Fatalf("graph sent %+v, want one message", sent)
+	}
+	if sent[0].To != waID || sent[0].PhoneNumberID != pnid {
+		t.Errorf("sent %+v", sent[0])
+	}
+	if key := e.graph.Requests()[0].Body["biz_opaque_callback_data"]; key != msg.ID {
+		t.Errorf("client key %v, want the message id %s", key, msg.ID)
+	}
+	got := e.message(msg.ID)
+	if got.ChannelMessageID != sent[0].WAMID || got.DeliveryStatus != persistence.DeliverySent {
+		t.Fatalf("row: provider id %q status %q, want %q sent", got.ChannelMessageID, got.DeliveryStatus, sent[0].WAMID)
+	}
+	if _, ok := metadata(t, got)[channels.MetaSendAttemptedAt]; !ok {
+		t.Errorf("no attempt recorded: %s", got.Metadata)
+	}
+	live, err := e.store.LiveEventsOfConversation(context.Background(), e.conv.TenantID, e.conv.ID, persistence.LiveMessageStatus, 0, 10)
+	if err != nil || len(live) != 1 {
+		t.Fatalf("message.status live events %d (%v), want 1", len(live), err)
+	}
+
+	t.Run("a redelivery sends nothing", func(t *testing.T) {
+		e.handle(rec)
+		if n := len(e.graph.Requests()); n != 1 {
+			t.Fatalf("graph got %d requests, want still 1", n)
+		}
+		if e.clock.slept != 0 {
+			t.Errorf("slept %s for a settled message", e.clock.slept)
+		}
+	})
+}
+
+// An attempt was recorded, then the process died before recording the
+// outcome. The message did go out: its status report (with the message id
+// as client key) arrives while the sender waits, and the grain records the
+// wamid on the row. Nothing is sent again.
+func TestSenderWaitsForTheStatusOfAnAttemptWithoutOutcome(t *testing.T) {
+	e := newEnv(t)
+	attempted := e.clock.Now().Add(-2 * time.Second)
+	msg, rec := e.reply("Sorry for the wait.", map[string]any{channels.MetaSendAttemptedAt: attempted})
+	e.clock.onSleep = func(n int) {
+		if n != 3 {
+			return
+		}
+		// What the conversation grain does with a status whose ClientKey
+		// is the message id.
+		m := e.message(msg.ID)
+		m.ChannelMessageID, m.DeliveryStatus = "wamid.FIRST", persistence.DeliveryDelivered
+		if err := e.store.UpdateMessage(context.Background(), &m); err != nil {
+			t.Error(err)
+		}
+	}
+	e.handle(rec)
+	if n := len(e.graph.Requests()); n != 0 {
+		t.Fatalf("graph got %d requests, want none: the first attempt went out", n)
+	}
+	got := e.message(msg.ID)
+	if got.ChannelMessageID != "wamid.FIRST" || got.DeliveryStatus != persistence.DeliveryDelivered {
+		t.Errorf("row %q %q, want the reported wamid", got.ChannelMessageID, got.DeliveryStatus)
+	}
+	if _, resent := metadata(t, got)[channels.MetaResent]; resent {
+		t.Errorf("flagged as resent: %s", got.Metadata)
+	}
+}
+
+// The same crash, but no status report names the message within the bound:
+// the first attempt never reached the provider. It is sent exactly once
+// more, after the wait, and flagged.
+func TestSenderResendsOnceWhenNoStatusCameWithinTheBound(t *testing.T) {
+	e := newEnv(t)
+	attempted := e.clock.Now().Add(-2 * time.Second)
+	msg, rec := e.reply("Here is your refund.", map[string]any{channels.MetaSendAttemptedAt: attempted})
+	e.handle(rec)
+	if n := e.textPosts("Here is your refund."); n != 1 {
+		t.Fatalf("graph got %d sends, want exactly 1 resend", n)
+	}
+	if want := 18 * time.Second; e.clock.slept != want {
+		t.Errorf("waited %s before resending, want %s (20 s after the attempt)", e.clock.slept, want)
+	}
+	got := e.message(msg.ID)
+	if got.ChannelMessageID != e.graph.Sent()[0].WAMID || got.DeliveryStatus != persistence.DeliverySent {
+		t.Errorf("row %q %q", got.ChannelMessageID, got.DeliveryStatus)
+	}
+	if metadata(t, got)[channels.MetaResent] != true {
+		t.Errorf("not flagged as resent: %s", got.Metadata)
+	}
+	e.handle(rec)
+	if n := len(e.graph.Requests()); n != 1 {
+		t.Fatalf("a redelivery after the resend sent again: %d requests", n)
+	}
+}
+
+func TestSenderFailures(t *testing.T) {
+	t.Run("permanent error fails the message and dead-letters the record", func(t *testing.T) {
+		e := newEnv(t)
+		e.graph.FailNext(1, whatsapptest.ReEngagement())
+		msg, rec := e.reply("Late answer.", nil)
+		e.handle(rec)
+		got := e.message(msg.ID)
+		if got.DeliveryStatus != persistence.DeliveryFailed || got.Error != "131047 (#131047) Re-engagement message" {
+			t.Errorf("row %q %q", got.DeliveryStatus, got.Error)
+		}
+		if n := len(e.graph.Requests()); n != 1 {
+			t.Errorf("graph got %d requests, want 1 (not retried)", n)
+		}
+		if n := e.deadLetters(); n != 1 {
+			t.Fatalf("dead letters %d, want 1", n)
+		}
+	})
+	t.Run("transient errors are retried", func(t *testing.T) {
+		e := newEnv(t)
+		e.graph.FailNext(2, whatsapptest.ServerError())
+		msg, rec := e.reply("Third time lucky.", nil)
+		e.handle(rec)
+		if n := e.textPosts("Third time lucky."); n != 3 {
+			t.Errorf("graph got %d sends, want 3", n)
+		}
+		if got := e.message(msg.ID); got.DeliveryStatus != persistence.DeliverySent || got.ChannelMessageID == "" {
+			t.Errorf("row %q %q", got.DeliveryStatus, got.ChannelMessageID)
+		}
+	})
+	t.Run("a channel that is not configured fails the message", func(t *testing.T) {
+		e := newEnv(t)
+		msg, _ := e.reply("hello", nil)
+		rec := e.record(events.TypeMessageSend, e.clock.Now(), events.MessageSend{MessageID: msg.ID, ConversationID: e.conv.ID,
+			Channel: "carrier-pigeon", ChannelAccount: pnid, To: waID, Text: "hello"})
+		e.handle(rec)
+		if got := e.message(msg.ID); got.DeliveryStatus != persistence.DeliveryFailed {
+			t.Errorf("row %q", got.DeliveryStatus)
+		}
+		if n := len(e.graph.Requests()); n != 0 {
+			t.Errorf("graph got %d requests", n)
+		}
+	})
+}
+
+// quiet is a channel without read receipts that records its calls.
+type quiet struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+var _ channels.Channel = (*quiet)(nil)
+
+func (q *quiet) note(s string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.calls = append(q.calls, s)
+}
+
+func (q *quiet) Name() string                                         { return "quiet" }
+func (q *quiet) Capabilities() channels.Capabilities                  { return channels.Capabilities{} }
+func (q *quiet) Verify(http.Header, []byte) error                     { return nil }
+func (q *quiet) Parse([]byte) ([]channels.Item, error)                { return nil, nil }
+func (q *quiet) Retry(error, int) (time.Duration, bool)               { return 0, false }
+func (q *quiet) Handshake(url.Values) (string, error)                 { return "", channels.ErrForbidden }
+func (q *quiet) Typing(context.Context, string, string, string) error { q.note("typing"); return nil }
+func (q *quiet) MarkRead(context.Context, string, string) error {
+	q.note("mark_read")
+	return errors.New("not supported")
+}
+func (q *quiet) Send(_ context.Context, m channels.Outgoing) (string, error) {
+	q.note("send " + m.Text)
+	return "q-1", nil
+}
+
+func TestSenderMarkRead(t *testing.T) {
+	q := &quiet{}
+	e := newEnv(t, q)
+	now := e.clock.Now()
+	mark := func(channel, wamid string, at time.Time) persistence.Record {
+		return e.record(events.TypeMarkRead, at, events.MarkRead{Channel: channel, ChannelAccount: pnid, ChannelMessageID: wamid})
+	}
+	e.handle(mark(whatsapp.Name, "wamid.IN1", now.Add(-time.Second)))
+	e.handle(mark(whatsapp.Name, "wamid.OLD", now.Add(-time.Hour)))
+	e.handle(mark("quiet", "q-in-1", now))
+	e.handle(mark("nowhere", "x", now))
+	reqs := e.graph.Requests()
+	if len(reqs) != 1 || reqs[0].Body["status"] != "read" || reqs[0].Body["message_id"] != "wamid.IN1" {
+		t.Fatalf("graph requests %+v, want one read receipt for wamid.IN1 (a stale one is skipped)", reqs)
+	}
+	if len(q.calls) != 0 {
+		t.Errorf("a channel without read receipts was called: %v", q.calls)
+	}
+}
+
+// Run consumes the outbound topic from the log as its consumer group.
+func TestSenderRunConsumesTheOutboundTopic(t *testing.T) {
+	q := &quiet{}
+	e := newEnv(t, q)
+	msg, rec := e.reply("From the log.", nil)
+	if _, err := e.store.Log().Append(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := e.reply("To the quiet channel.", nil)
+	qrec := e.record(events.TypeMessageSend, e.clock.Now(), events.MessageSend{MessageID: other.ID, ConversationID: e.conv.ID,
+		Channel: "quiet", To: "someone", Text: "To the quiet channel."})
+	if _, err := e.store.Log().Append(context.Background(), qrec); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.sender.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for (e.message(msg.ID).ChannelMessageID == "" || e.message(other.ID).ChannelMessageID == "") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := e.message(msg.ID); got.ChannelMessageID != e.graph.Sent()[0].WAMID {
+		t.Errorf("whatsapp reply: provider id %q", got.ChannelMessageID)
+	}
+	if got := e.message(other.ID); got.ChannelMessageID != "q-1" {
+		t.Errorf("quiet reply: provider id %q", got.ChannelMessageID)
+	}
+}
