@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/clock/clocktest"
 	"github.com/frontdesk-ai/frontdesk/cluster"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
@@ -60,10 +61,15 @@ func (m *switchModel) Complete(ctx context.Context, req llmrouter.Request) (llmr
 }
 
 // harness is the member's runtime and the store it runs on. Grain kinds are
-// bound to one runtime, so every test shares it and uses its own threads.
+// bound to one runtime, so every test shares it and uses its own threads
+// (and tenants: reads counts the grains' store reads per tenant). The
+// runtime runs on a fake clock that tests advance.
 type harness struct {
-	store *sqlstore.Store
-	rt    *Runtime
+	store   *sqlstore.Store
+	rt      *Runtime
+	clock   *clocktest.Fake
+	reads   *readCounter
+	actions *fakeActions
 }
 
 func TestMain(m *testing.M) { os.Exit(runWithMember(m)) }
@@ -84,19 +90,18 @@ func runWithMember(m *testing.M) int {
 		panic(err)
 	}
 	log := zerolog.Nop()
-	// Tests watch grains passivate; benchmarks keep them active.
-	idle := 300 * time.Millisecond
-	flag.Parse()
-	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
-		idle = 10 * time.Minute
-	}
+	store.SetTxLog(store.Log())
 	reg, err := tools.New(sqlstore.For[tools.Tx](store))
 	if err != nil {
 		panic(err)
 	}
 	offline := llmrouter.NewOffline()
 	model = &switchModel{def: offline}
-	rt, err := New(Config{IdleTimeout: idle, SummaryEvery: 3}, Deps{Store: store, Model: model, Offline: offline, Tools: reg, Outbox: store.Log()}, log, prometheus.NewRegistry())
+	fake := clocktest.New(time.Now())
+	reads := &readCounter{Store: sqlstore.For[Tx](store), n: map[string]int{}}
+	actions := &fakeActions{done: map[string]int{}}
+	rt, err := New(Config{IdleTimeout: 5 * time.Minute, SummaryEvery: 3, Clock: fake},
+		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run}}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}
@@ -105,7 +110,7 @@ func runWithMember(m *testing.M) int {
 		panic(err)
 	}
 	rt.SetCaller(member)
-	env = &harness{store: store, rt: rt}
+	env = &harness{store: store, rt: rt, clock: fake, reads: reads, actions: actions}
 	// The member is not stopped: protoactor-go's Shutdown races with its
 	// own placement actor (shared notes, defect 4) and -race would report
 	// it; the process ends here anyway.
@@ -129,7 +134,7 @@ func received(t *testing.T, tenant, user, wamid, text string) persistence.Record
 	t.Helper()
 	wamid = tenant + ":" + wamid
 	return appendEvent(t, tenant, user, events.TypeMessageReceived, 1, events.MessageReceived{
-		Channel: "whatsapp", ChannelAccount: "1555", ExternalUserID: user, ProfileName: "Ada " + user,
+		Channel: "whatsapp", ChannelAccount: "1555", ExternalUserID: user, ProfileName: "Ada " + user, Phone: "+" + user,
 		ChannelMessageID: wamid, Kind: "text", Text: text, SentAt: time.Now().UTC(),
 	})
 }
@@ -261,7 +266,15 @@ func TestPassivationAndReactivationKeepState(t *testing.T) {
 		t.Fatalf("activations = %v, want 1", got)
 	}
 	_, st1 := checkpointState(t, r1.Key)
-	eventually(t, "passivation after the idle timeout", func() bool { return testutil.ToFloat64(active) == 0 })
+	env.clock.Advance(4 * time.Minute)
+	time.Sleep(50 * time.Millisecond)
+	if testutil.ToFloat64(active) == 0 {
+		t.Fatal("grains passivated before the idle timeout")
+	}
+	eventually(t, "passivation after the idle timeout", func() bool {
+		env.clock.Advance(time.Minute)
+		return testutil.ToFloat64(active) == 0
+	})
 
 	r2 := received(t, tenant, "4915550002", "wamid.p2", "second")
 	if ack := deliver(t, r2); !ack.Applied {
@@ -295,11 +308,11 @@ func TestStaleActivationWriteRejected(t *testing.T) {
 	r1 := received(t, tenant, "4915550003", "wamid.s1", "one")
 	r2 := received(t, tenant, "4915550003", "wamid.s2", "two")
 	// Two activations of one grain (a cluster split) load the same state.
-	a, err := loadThread(ctx, env.store, r1.Key)
+	a, err := loadThread(ctx, env.rt, r1.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := loadThread(ctx, env.store, r1.Key)
+	b, err := loadThread(ctx, env.rt, r1.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +327,7 @@ func TestStaleActivationWriteRejected(t *testing.T) {
 		t.Fatalf("messages after rejected write = %+v, want only the first activation's", msgs)
 	}
 	// The stale activation reloads and then applies on top of the winner.
-	b, err = loadThread(ctx, env.store, r1.Key)
+	b, err = loadThread(ctx, env.rt, r1.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,4 +352,145 @@ func TestUnknownEventVersionIsPermanent(t *testing.T) {
 	if msgs := messages(t, tenant, rec.Key); len(msgs) != 0 {
 		t.Fatalf("messages = %+v, want none", msgs)
 	}
+}
+
+// readCounter counts the grains' store reads (outside transactions) per
+// tenant, to prove that a warm turn builds its context from memory.
+type readCounter struct {
+	Store
+	mu sync.Mutex
+	n  map[string]int
+	// failSends makes the appends of message.send records of these thread
+	// keys fail: a turn whose commit keeps failing.
+	failSends map[string]bool
+}
+
+// InTx runs fn with a transaction whose log appends fail for failSends.
+func (r *readCounter) InTx(ctx context.Context, fn func(tx Tx) error) error {
+	return r.Store.InTx(ctx, func(tx Tx) error { return fn(failingTx{Tx: tx, r: r}) })
+}
+
+func (r *readCounter) failSendsOf(key string, fail bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failSends == nil {
+		r.failSends = map[string]bool{}
+	}
+	r.failSends[key] = fail
+}
+
+type failingTx struct {
+	Tx
+	r *readCounter
+}
+
+func (f failingTx) AppendLog(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error) {
+	f.r.mu.Lock()
+	defer f.r.mu.Unlock()
+	for _, rec := range recs {
+		if f.r.failSends[rec.Key] && strings.Contains(string(rec.Value), `"message.send"`) {
+			return nil, errors.New("injected: the log refuses this append")
+		}
+	}
+	return f.Tx.AppendLog(ctx, recs...)
+}
+
+func (r *readCounter) count(tenantID string) {
+	r.mu.Lock()
+	r.n[tenantID]++
+	r.mu.Unlock()
+}
+
+func (r *readCounter) of(tenantID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[tenantID]
+}
+
+func (r *readCounter) GetCheckpoint(ctx context.Context, kind, identity string) (persistence.Checkpoint, error) {
+	tenant, _, _ := strings.Cut(identity, "/")
+	r.count(tenant)
+	return r.Store.GetCheckpoint(ctx, kind, identity)
+}
+
+func (r *readCounter) GetTenant(ctx context.Context, id string) (persistence.Tenant, error) {
+	r.count(id)
+	return r.Store.GetTenant(ctx, id)
+}
+
+func (r *readCounter) GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error) {
+	r.count(tenantID)
+	return r.Store.GetCustomer(ctx, tenantID, id)
+}
+
+func (r *readCounter) GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error) {
+	r.count(tenantID)
+	return r.Store.GetConversation(ctx, tenantID, id)
+}
+
+func (r *readCounter) GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error) {
+	r.count(tenantID)
+	return r.Store.GetAgentProfile(ctx, tenantID, id)
+}
+
+func (r *readCounter) ListAgentProfiles(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AgentProfile, string, error) {
+	r.count(tenantID)
+	return r.Store.ListAgentProfiles(ctx, tenantID, p)
+}
+
+func (r *readCounter) GetPromptVersionByNumber(ctx context.Context, tenantID, agentProfileID string, number int) (persistence.PromptVersion, error) {
+	r.count(tenantID)
+	return r.Store.GetPromptVersionByNumber(ctx, tenantID, agentProfileID, number)
+}
+
+func (r *readCounter) GetUserMemorySummary(ctx context.Context, tenantID, customerID string) (persistence.UserMemorySummary, error) {
+	r.count(tenantID)
+	return r.Store.GetUserMemorySummary(ctx, tenantID, customerID)
+}
+
+func (r *readCounter) ListOpenTickets(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error) {
+	r.count(tenantID)
+	return r.Store.ListOpenTickets(ctx, tenantID, customerID, limit)
+}
+
+func (r *readCounter) ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error) {
+	r.count(tenantID)
+	return r.Store.ListOrdersByCustomer(ctx, tenantID, customerID, limit)
+}
+
+func (r *readCounter) RecentMessages(ctx context.Context, tenantID, conversationID string, n int) ([]persistence.Message, error) {
+	r.count(tenantID)
+	return r.Store.RecentMessages(ctx, tenantID, conversationID, n)
+}
+
+func (r *readCounter) ListConversationsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Conversation, error) {
+	r.count(tenantID)
+	return r.Store.ListConversationsByCustomer(ctx, tenantID, customerID, limit)
+}
+
+func (r *readCounter) ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID string, states ...persistence.ConfirmationState) ([]persistence.Confirmation, error) {
+	r.count(tenantID)
+	return r.Store.ListConfirmationsByCustomer(ctx, tenantID, customerID, states...)
+}
+
+// fakeActions is an executor of confirmed actions that counts effects per
+// idempotency key (the confirmation id), as a payment provider would.
+type fakeActions struct {
+	mu    sync.Mutex
+	done  map[string]int
+	calls int
+}
+
+func (f *fakeActions) run(_ context.Context, c persistence.Confirmation) (json.RawMessage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.done[c.ID]++
+	return json.RawMessage(fmt.Sprintf(`{"refund_id":"re_%s"}`, c.ID[:8])), nil
+}
+
+func (f *fakeActions) effects(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.done[id]
 }

@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -116,4 +120,98 @@ func BenchmarkGrainMemory(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/grains, "heap-bytes/grain")
 	}
+}
+
+// BenchmarkTurn measures one customer message answered on a thread whose
+// grains are active (warm: the turn's context comes from the grains'
+// memory) against the same thread with its grains passivated before every
+// message (cold: activation reads the conversation, hot context, customer,
+// tickets, orders and summary from the store, as every turn did before the
+// grains held their state). It reports the store reads per turn and the
+// time from delivery to the committed reply, with a model that answers at
+// once.
+func BenchmarkTurn(b *testing.B) {
+	for _, mode := range []string{"warm", "cold"} {
+		b.Run(mode, func(b *testing.B) {
+			tenant := benchTenant(b)
+			model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+				return llmrouter.Response{Message: llmrouter.Message{Content: "On its way"}, Backend: "bench"}, nil
+			})
+			user := fmt.Sprintf("49170%d", time.Now().UnixNano()%1e8)
+			key := tenant + "/whatsapp/" + user
+			turn := func(i int) {
+				rec := benchReceived(b, tenant, user, fmt.Sprintf("wamid.bench.%d", i), "where is my order?")
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				if _, err := member.Call(ctx, KindConversation, key, &grainpb.Deliver{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Envelope: rec.Value}); err != nil {
+					b.Fatal(err)
+				}
+				for deadline := time.Now().Add(20 * time.Second); ; {
+					cp, err := env.store.GetCheckpoint(ctx, KindConversation, key)
+					var st threadState
+					if err == nil && json.Unmarshal(cp.State, &st) == nil && st.AnsweredThrough == int64(i+1) {
+						return
+					}
+					if time.Now().After(deadline) {
+						b.Fatalf("turn %d not committed", i)
+					}
+					time.Sleep(200 * time.Microsecond)
+				}
+			}
+			turn(0) // create the customer and the conversation
+			reads := 0
+			var busy time.Duration
+			b.ResetTimer()
+			for i := 1; i <= b.N; i++ {
+				if mode == "cold" {
+					b.StopTimer()
+					passivateAll(b)
+					b.StartTimer()
+				}
+				before := env.reads.of(tenant)
+				t0 := time.Now()
+				turn(i)
+				busy += time.Since(t0)
+				reads += env.reads.of(tenant) - before
+			}
+			b.ReportMetric(float64(reads)/float64(b.N), "store-reads/turn")
+			b.ReportMetric(float64(busy.Microseconds())/float64(b.N), "µs/turn")
+		})
+	}
+}
+
+// passivateAll moves the runtime's clock past the idle timeout until no
+// grain is active.
+func passivateAll(b *testing.B) {
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		env.clock.Advance(env.rt.cfg.IdleTimeout)
+		if testutil.ToFloat64(env.rt.metrics.activeGrains.WithLabelValues(KindConversation))+
+			testutil.ToFloat64(env.rt.metrics.activeGrains.WithLabelValues(KindCustomer)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("grains did not passivate")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// benchReceived appends a customer's text message for a benchmark.
+func benchReceived(b *testing.B, tenant, user, wamid, text string) persistence.Record {
+	b.Helper()
+	e, err := events.New(events.TypeMessageReceived, 1, tenant, events.ThreadKey(tenant, "whatsapp", user), time.Now(), events.MessageReceived{
+		Channel: "whatsapp", ChannelAccount: "1555", ExternalUserID: user, ProfileName: "Bench", Phone: "+" + user,
+		ChannelMessageID: tenant + ":" + wamid, Kind: "text", Text: text, SentAt: time.Now().UTC()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := e.Record(persistence.TopicInbound)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := env.store.Log().Append(context.Background(), rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out[0]
 }

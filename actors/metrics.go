@@ -14,6 +14,10 @@ type metrics struct {
 	errors       *prometheus.CounterVec
 	lag          *prometheus.GaugeVec
 	delivered    *prometheus.CounterVec
+	// storeReads counts the grains' store reads by kind and reason
+	// (activation, agent, summary, …); a warm turn adds none.
+	storeReads *prometheus.CounterVec
+	reminders  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -39,8 +43,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "frontdesk_dispatch_records_total", Help: "Records the dispatcher handled, by outcome (acked, dead_lettered).",
 		}, []string{"group", "outcome"}),
+		storeReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "frontdesk_grain_store_reads_total", Help: "Store reads by grains, by kind and reason (activation, agent, summary, reload, command); a warm turn builds its context without any.",
+		}, []string{"kind", "reason"}),
+		reminders: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "frontdesk_reminders_fired_total", Help: "Durable grain reminders fired.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.activeGrains, m.activations, m.applied, m.turns, m.errors, m.lag, m.delivered} {
+	for _, c := range []prometheus.Collector{m.activeGrains, m.activations, m.applied, m.turns, m.errors, m.lag, m.delivered, m.storeReads, m.reminders} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register actor metrics: %w", err)
 		}

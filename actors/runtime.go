@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,9 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/frontdesk-ai/frontdesk/clock"
 	"github.com/frontdesk-ai/frontdesk/cluster"
+	"github.com/frontdesk-ai/frontdesk/language"
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/routing"
 )
 
 // Grain kinds.
@@ -22,33 +25,6 @@ const (
 	KindCustomer     = "customer"
 )
 
-// Store is what grains need from the store: transactions for their
-// version-checked writes, and the reads they activate from and build a
-// turn's context with.
-type Store interface {
-	InTx(ctx context.Context, fn func(tx *sqlstore.Tx) error) error
-	GetCheckpoint(ctx context.Context, kind, identity string) (persistence.Checkpoint, error)
-	GetTenant(ctx context.Context, id string) (persistence.Tenant, error)
-	GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error)
-	UpdateCustomer(ctx context.Context, c *persistence.Customer) error
-	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
-	GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error)
-	ListAgentProfiles(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AgentProfile, string, error)
-	GetPromptVersionByNumber(ctx context.Context, tenantID, agentProfileID string, number int) (persistence.PromptVersion, error)
-	GetUserMemorySummary(ctx context.Context, tenantID, customerID string) (persistence.UserMemorySummary, error)
-	ListOpenTickets(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
-	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
-	RecentMessages(ctx context.Context, tenantID, conversationID string, n int) ([]persistence.Message, error)
-	CreateUserMemorySummary(ctx context.Context, m *persistence.UserMemorySummary) error
-	UpdateUserMemorySummary(ctx context.Context, m *persistence.UserMemorySummary) error
-}
-
-// TxAppender appends event log records inside a store transaction (the
-// outbound topic, committed with the reply that causes them).
-type TxAppender interface {
-	AppendTx(ctx context.Context, tx *sqlstore.Tx, recs ...persistence.Record) ([]persistence.Record, error)
-}
-
 // Deps are the runtime's collaborators.
 type Deps struct {
 	Store Store
@@ -56,9 +32,11 @@ type Deps struct {
 	// fails outright.
 	Model, Offline Completer
 	Tools          ToolRunner
-	Outbox         TxAppender
 	// Notify wakes the live hub after a commit that wrote live events.
 	Notify func(tenantID string)
+	// Actions execute confirmed confirmations, by action name (the money
+	// tools register theirs); a proposal naming another is refused.
+	Actions map[string]ActionFunc
 }
 
 // Caller calls a grain with frontdesk's deadline and retry policy
@@ -93,12 +71,35 @@ type Config struct {
 	// SummaryEvery updates the customer's memory summary once this many new
 	// messages are not covered by it (default 40).
 	SummaryEvery int
+	// MaxToolCallsPerResponse and MaxToolCallsPerTurn cap the tool calls
+	// executed (default 8 and 16); calls beyond them are refused and the
+	// refusal is shown to the model.
+	MaxToolCallsPerResponse, MaxToolCallsPerTurn int
+	// MaxTurnFailures is how many times in a row a turn is tried (the model
+	// called again) before its messages are left for a human (default 3);
+	// MaxCommitFailures how many times a turn's result is committed before
+	// it is given up (default 5). Retries wait RetryBackoff, doubled each
+	// time, at most MaxRetryBackoff (defaults 1 s and 1 min).
+	MaxTurnFailures, MaxCommitFailures int
+	RetryBackoff, MaxRetryBackoff      time.Duration
+	// AgentCacheTTL is how long agent profiles and tenant names are cached
+	// for turns (default 10 s): a prompt made live applies within it.
+	AgentCacheTTL time.Duration
+	// ConfirmationTTL is how long a customer has to answer a confirmation
+	// (default 15 min).
+	ConfirmationTTL time.Duration
+	// ReminderPoll is how often due durable reminders are fired (default 1 s).
+	ReminderPoll time.Duration
+	// Clock tells time and runs the grains' timers (default the wall clock).
+	Clock clock.Clock
 }
 
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
 	if c.IdleTimeout < 0 || c.JobTimeout < 0 || c.CallTimeout < 0 || c.RecentMessages < 0 ||
-		c.TurnTimeout < 0 || c.ConversationIdle < 0 || c.MaxToolSteps < 0 || c.HistoryMessages < 0 || c.SummaryEvery < 0 {
+		c.TurnTimeout < 0 || c.ConversationIdle < 0 || c.MaxToolSteps < 0 || c.HistoryMessages < 0 || c.SummaryEvery < 0 ||
+		c.MaxToolCallsPerResponse < 0 || c.MaxToolCallsPerTurn < 0 || c.MaxTurnFailures < 0 || c.MaxCommitFailures < 0 ||
+		c.RetryBackoff < 0 || c.MaxRetryBackoff < 0 || c.AgentCacheTTL < 0 || c.ConfirmationTTL < 0 || c.ReminderPoll < 0 {
 		return errors.New("actors: durations and sizes must not be negative")
 	}
 	return nil
@@ -109,7 +110,7 @@ func (c *Config) defaults() {
 		c.IdleTimeout = 5 * time.Minute
 	}
 	if c.RecentMessages == 0 {
-		c.RecentMessages = 20
+		c.RecentMessages = 30
 	}
 	if c.JobTimeout == 0 {
 		c.JobTimeout = 30 * time.Second
@@ -132,6 +133,24 @@ func (c *Config) defaults() {
 	if c.ConversationIdle == 0 {
 		c.ConversationIdle = 24 * time.Hour
 	}
+	setDefault(&c.MaxToolCallsPerResponse, 8)
+	setDefault(&c.MaxToolCallsPerTurn, 16)
+	setDefault(&c.MaxTurnFailures, 3)
+	setDefault(&c.MaxCommitFailures, 5)
+	setDefault(&c.RetryBackoff, time.Second)
+	setDefault(&c.MaxRetryBackoff, time.Minute)
+	setDefault(&c.AgentCacheTTL, 10*time.Second)
+	setDefault(&c.ConfirmationTTL, 15*time.Minute)
+	setDefault(&c.ReminderPoll, time.Second)
+	if c.Clock == nil {
+		c.Clock = clock.Real()
+	}
+}
+
+func setDefault[T int | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
 }
 
 // Runtime holds what every grain shares: configuration, the store, the
@@ -142,13 +161,14 @@ type Runtime struct {
 	model    Completer
 	offline  Completer
 	tools    ToolRunner
-	outbox   TxAppender
 	notify   func(tenantID string)
+	actions  map[string]ActionFunc
+	profiles profileCache
+	clock    clock.Clock
+	agents   ttlCache
 	log      zerolog.Logger
 	metrics  *metrics
 	inflight sync.WaitGroup
-	// summarizing holds the customer ids whose summary is being updated.
-	summarizing sync.Map
 
 	mu     sync.RWMutex
 	caller Caller
@@ -160,8 +180,8 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Store == nil || deps.Model == nil || deps.Offline == nil || deps.Tools == nil || deps.Outbox == nil {
-		return nil, errors.New("actors: store, model, offline responder, tools and outbox are required")
+	if deps.Store == nil || deps.Model == nil || deps.Offline == nil || deps.Tools == nil {
+		return nil, errors.New("actors: store, model, offline responder and tools are required")
 	}
 	if deps.Notify == nil {
 		deps.Notify = func(string) {}
@@ -172,7 +192,8 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 		return nil, err
 	}
 	return &Runtime{cfg: cfg, store: deps.Store, model: deps.Model, offline: deps.Offline, tools: deps.Tools,
-		outbox: deps.Outbox, notify: deps.Notify, log: log, metrics: m}, nil
+		notify: deps.Notify, actions: deps.Actions,
+		clock: cfg.Clock, agents: ttlCache{ttl: cfg.AgentCacheTTL}, log: log, metrics: m}, nil
 }
 
 // SetCaller sets the grain caller (the cluster member, which exists only
@@ -214,6 +235,122 @@ func (rt *Runtime) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("drain grains: %w", ctx.Err())
 	}
+}
+
+// recentKeep is how many recent messages a conversation grain keeps.
+func (rt *Runtime) recentKeep() int { return max(rt.cfg.RecentMessages, rt.cfg.HistoryMessages) }
+
+// chooseAgent picks the agent profile of a new conversation by the
+// tenant's routing rules (routing.Choose): channel, channel account, the
+// customer's language and tags. It reads the profiles (cached for
+// AgentCacheTTL) and asks the customer grain for the tags, so it runs
+// before the transaction that opens the conversation, never inside it.
+func (rt *Runtime) chooseAgent(ctx context.Context, st threadState, channelAccount, lang string) string {
+	profiles, err := rt.profiles.get(ctx, rt, st.TenantID)
+	if err != nil {
+		rt.metrics.errors.WithLabelValues("routing").Inc()
+		rt.log.Warn().Err(err).Msg("agent profiles not read; the conversation gets the tenant's default agent")
+		return ""
+	}
+	in := routing.Input{Channel: st.Channel, ChannelAccount: channelAccount, Language: lang}
+	if st.CustomerID != "" {
+		if cc, err := rt.customerContext(ctx, st.TenantID, st.CustomerID); err == nil {
+			in.CustomerTags = customerTags(cc.Customer)
+			if in.Language == "" {
+				in.Language = cc.Customer.Language
+			}
+		}
+	}
+	id, reason := routing.Choose(profiles, in)
+	rt.log.Debug().Str("tenant_id", st.TenantID).Str("agent_profile_id", id).Str("reason", reason).Msg("agent chosen")
+	return id
+}
+
+// customerTags returns a customer's tags: the "tags" list of its metadata
+// (the dashboard's labels write it).
+func customerTags(c persistence.Customer) []string {
+	var meta struct {
+		Tags []string `json:"tags"`
+	}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	return meta.Tags
+}
+
+// detectLanguage returns the language of a customer's text when it should
+// replace current: any detection when none is known yet, else only a sure
+// one (one word like "danke" does not overwrite a language learned from
+// sentences); "" otherwise.
+func (rt *Runtime) detectLanguage(text, current string) string {
+	code, conf := language.Detect(text)
+	if code == "" || code == current || (current != "" && conf < language.Sure) {
+		return ""
+	}
+	return code
+}
+
+// profileCache holds each tenant's agent profiles for AgentCacheTTL.
+type profileCache struct {
+	mu sync.Mutex
+	m  map[string]profileEntry
+}
+
+type profileEntry struct {
+	ps []persistence.AgentProfile
+	at time.Time
+}
+
+func (c *profileCache) get(ctx context.Context, rt *Runtime, tenantID string) ([]persistence.AgentProfile, error) {
+	now := rt.clock.Now()
+	c.mu.Lock()
+	e, ok := c.m[tenantID]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < rt.cfg.AgentCacheTTL {
+		return e.ps, nil
+	}
+	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
+	ps, _, err := rt.store.ListAgentProfiles(ctx, tenantID, persistence.Page{Limit: persistence.MaxPageLimit})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]profileEntry{}
+	}
+	c.m[tenantID] = profileEntry{ps: ps, at: now}
+	c.mu.Unlock()
+	return ps, nil
+}
+
+// ttlCache holds agent setups (and tenant names) for a while, so warm turns
+// read no profile; safe for concurrent use.
+type ttlCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]ttlEntry
+}
+
+type ttlEntry struct {
+	a  agentSetup
+	at time.Time
+}
+
+func (c *ttlCache) get(key string, now time.Time) (agentSetup, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.Sub(e.at) >= c.ttl {
+		return agentSetup{}, false
+	}
+	return e.a, true
+}
+
+func (c *ttlCache) put(key string, a agentSetup, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]ttlEntry{}
+	}
+	c.m[key] = ttlEntry{a: a, at: now}
 }
 
 func (rt *Runtime) newJobs() jobs {

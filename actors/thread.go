@@ -5,87 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
 
-// threadState is a conversation grain's hot context, persisted as its
-// checkpoint state.
-type threadState struct {
-	TenantID        string          `json:"tenant_id"`
-	Channel         string          `json:"channel"`
-	ExternalUserID  string          `json:"external_user_id"`
-	ChannelAccount  string          `json:"channel_account,omitempty"`
-	CustomerID      string          `json:"customer_id,omitempty"`
-	ProfileName     string          `json:"profile_name,omitempty"`
-	ConversationID  string          `json:"conversation_id,omitempty"`
-	MessagesApplied int64           `json:"messages_applied"`
-	Recent          []recentMessage `json:"recent,omitempty"`
-	// LastInboundID is the id of the latest inbound message.
-	LastInboundID string `json:"last_inbound_id,omitempty"`
-	// Unanswered lists the inbound messages (ids, in order) that wait for
-	// an answer. The first one names the turn that answers them: a turn
-	// re-run after a crash, even with more messages folded in, keeps its id,
-	// so its tools' idempotency keys repeat no effect.
-	Unanswered []string `json:"unanswered,omitempty"`
-	// PendingThrough is the inbound sequence (MessagesApplied) of the latest
-	// message that needs an answer; AnsweredThrough the one the last
-	// committed turn answered. A turn is due while Pending > Answered.
-	PendingThrough  int64 `json:"pending_through,omitempty"`
-	AnsweredThrough int64 `json:"answered_through,omitempty"`
-	// AnsweredInboundID is the latest inbound message the last committed
-	// turn saw; later inbound messages are what the next turn answers.
-	AnsweredInboundID string `json:"answered_inbound_id,omitempty"`
-}
-
-// turnDue reports whether inbound messages wait for an answer.
-func (s threadState) turnDue() bool { return s.PendingThrough > s.AnsweredThrough }
-
-func (s *threadState) remember(m recentMessage, keep int) {
-	s.Recent = append(s.Recent, m)
-	if len(s.Recent) > keep {
-		s.Recent = append([]recentMessage(nil), s.Recent[len(s.Recent)-keep:]...)
-	}
-}
-
-// recentMessage is one entry of the hot context the model will see.
-type recentMessage struct {
-	ID        string    `json:"id"`
-	Direction string    `json:"direction"`
-	Kind      string    `json:"kind"`
-	Text      string    `json:"text"`
-	At        time.Time `json:"at"`
-}
-
-func (s threadState) clone() threadState {
-	s.Recent = append([]recentMessage(nil), s.Recent...)
-	s.Unanswered = append([]string(nil), s.Unanswered...)
-	return s
-}
-
-// turnID names the turn that answers the unanswered messages.
-func (s threadState) turnID() string {
-	if len(s.Unanswered) > 0 {
-		return s.Unanswered[0]
-	}
-	return s.LastInboundID
-}
-
-// parseThreadKey splits a conversation grain identity (events.ThreadKey).
-func parseThreadKey(identity string) (tenant, channel, user string, err error) {
-	parts := strings.SplitN(identity, "/", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", "", "", fmt.Errorf("conversation identity %q: want tenant/channel/user", identity)
-	}
-	return parts[0], parts[1], parts[2], nil
-}
-
 // thread is a conversation grain's persisted state: checkpoint plus decoded
-// hot context. Its methods do the I/O and run on job goroutines, on a copy.
+// hot state. Its methods do the I/O and run on job goroutines, on a copy.
 type thread struct {
 	identity string
 	cp       persistence.Checkpoint
@@ -98,14 +26,17 @@ func (t thread) clone() thread {
 	return t
 }
 
-// loadThread reads a conversation grain's checkpoint, or starts a fresh one.
-func loadThread(ctx context.Context, store Store, identity string) (thread, error) {
+// loadThread reads a conversation grain's checkpoint and its current
+// conversation (activation: the only reads of a grain's state), or starts a
+// fresh one.
+func loadThread(ctx context.Context, rt *Runtime, identity string) (thread, error) {
 	tenant, channel, user, err := parseThreadKey(identity)
 	if err != nil {
 		return thread{}, err
 	}
 	t := thread{identity: identity}
-	cp, err := store.GetCheckpoint(ctx, KindConversation, identity)
+	rt.metrics.storeReads.WithLabelValues(KindConversation, "activation").Inc()
+	cp, err := rt.store.GetCheckpoint(ctx, KindConversation, identity)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
 		t.cp = persistence.Checkpoint{TenantID: tenant, Kind: KindConversation, Identity: identity, Partition: -1, Offset: -1}
@@ -121,8 +52,49 @@ func loadThread(ctx context.Context, store Store, identity string) (thread, erro
 	// The decoded state is authoritative (re-encoded at each save); do not
 	// hold the raw copy too.
 	t.cp.State = nil
+	if t.st.ConversationID != "" {
+		conv, err := rt.store.GetConversation(ctx, tenant, t.st.ConversationID)
+		switch {
+		case errors.Is(err, persistence.ErrNotFound):
+			// The row is gone (deleted, or a restored backup): the next
+			// message opens a new conversation.
+			rt.log.Warn().Str("thread", redactKey(identity)).Msg("the thread's conversation is not in the store; starting afresh")
+		case err != nil:
+			return thread{}, fmt.Errorf("conversation %s: load conversation %s: %w", redactKey(identity), t.st.ConversationID, err)
+		default:
+			t.st.Conv = conv
+		}
+	}
 	return t, nil
 }
+
+// write runs change in a transaction and, when it succeeds, saves the
+// resulting state as the grain's checkpoint in the same transaction
+// (version-checked: a stale activation fails with ErrVersionConflict). On
+// success t holds the new state; on failure t is unchanged.
+func (t *thread) write(ctx context.Context, rt *Runtime, change func(tx Tx, next *thread) error) error {
+	next := t.clone()
+	err := rt.store.InTx(ctx, func(tx Tx) error {
+		if err := change(tx, &next); err != nil {
+			return err
+		}
+		state, err := json.Marshal(next.st)
+		if err != nil {
+			return fmt.Errorf("encode conversation state: %w", err)
+		}
+		next.cp.State = state
+		return tx.SaveCheckpoint(ctx, &next.cp)
+	})
+	if err != nil {
+		return err
+	}
+	next.cp.State = nil
+	*t = next
+	return nil
+}
+
+// fold applies a state event to t's state.
+func (t *thread) fold(rt *Runtime, e any) { t.st = t.st.apply(e, rt.recentKeep()) }
 
 // applyResult is what applying one record did.
 type applyResult struct {
@@ -131,12 +103,26 @@ type applyResult struct {
 }
 
 // live appends a live event for the dashboard in tx.
-func live(ctx context.Context, tx *sqlstore.Tx, tenantID, typ, conversationID string, data any) error {
+func live(ctx context.Context, tx Tx, tenantID, typ, conversationID string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode live %s: %w", typ, err)
 	}
 	return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: tenantID, Type: typ, ConversationID: conversationID, Data: raw})
+}
+
+// appendLogEvent appends one event to topic in tx.
+func appendLogEvent(ctx context.Context, tx Tx, topic, typ, tenantID, key string, at time.Time, payload any) error {
+	env, err := events.New(typ, events.Version(typ), tenantID, key, at, payload)
+	if err != nil {
+		return err
+	}
+	rec, err := env.Record(topic)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AppendLog(ctx, rec)
+	return err
 }
 
 // errPermanent marks an event that can never be applied (retrying will not
@@ -149,8 +135,7 @@ func (e errPermanent) Unwrap() error { return e.err }
 func permanent(err error) error { return errPermanent{err} }
 
 // apply applies one inbound record to t in one transaction: the effect, the
-// new hot context and the checkpoint (version-checked) commit together.
-// On success t holds the new state.
+// new hot state and the checkpoint (version-checked) commit together.
 func (t *thread) apply(ctx context.Context, rt *Runtime, rec persistence.Record) (applyResult, error) {
 	if t.cp.Covers(rec.Topic, rec.Partition, rec.Offset) {
 		return applyResult{duplicate: true}, nil
@@ -166,44 +151,71 @@ func (t *thread) apply(ctx context.Context, rt *Runtime, rec persistence.Record)
 	if err != nil {
 		return applyResult{}, permanent(err)
 	}
-	next := t.clone()
+	// What needs reads or grain calls is decided before the transaction:
+	// inside it, the store's one SQLite connection is taken.
+	var pre prepared
+	if p, ok := payload.(*events.MessageReceived); ok {
+		pre = t.prepare(ctx, rt, p)
+	}
 	var res applyResult
-	err = rt.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+	err = t.write(ctx, rt, func(tx Tx, next *thread) error {
 		var err error
 		switch p := payload.(type) {
 		case *events.MessageReceived:
-			res, err = next.applyReceived(ctx, tx, rt, p, env)
+			res, err = next.applyReceived(ctx, tx, rt, p, env, pre)
 		case *events.MessageStatus:
-			res, err = next.applyStatus(ctx, tx, p)
+			res, err = next.applyStatus(ctx, tx, rt, p)
 		default:
 			return permanent(fmt.Errorf("event %s: type %s is not handled by conversation grains", env.ID, env.Type))
 		}
 		if err != nil {
 			return err
 		}
-		state, err := json.Marshal(next.st)
-		if err != nil {
-			return fmt.Errorf("encode conversation state: %w", err)
-		}
-		next.cp.State = state
 		next.cp.Topic, next.cp.Partition, next.cp.Offset = rec.Topic, rec.Partition, rec.Offset
-		return tx.SaveCheckpoint(ctx, &next.cp)
+		return nil
 	})
 	if err != nil {
 		return applyResult{}, err
 	}
-	*t = next
 	return res, nil
 }
 
-func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, p *events.MessageReceived, env events.Envelope) (applyResult, error) {
+// prepared is what applying a customer's message decided before its
+// transaction: the message's language and, when it opens a conversation,
+// the agent profile the routing rules choose.
+type prepared struct {
+	language string
+	agentID  string
+}
+
+func (t *thread) prepare(ctx context.Context, rt *Runtime, p *events.MessageReceived) prepared {
+	pre := prepared{language: rt.detectLanguage(p.Text, t.st.Language)}
+	if t.opensConversation(rt) {
+		lang := pre.language
+		if lang == "" {
+			lang = t.st.Language
+		}
+		pre.agentID = rt.chooseAgent(ctx, t.st, p.ChannelAccount, lang)
+	}
+	return pre
+}
+
+// opensConversation reports whether the next customer message opens a new
+// conversation (none yet, closed, or idle too long).
+func (t *thread) opensConversation(rt *Runtime) bool {
+	c := t.st.Conv
+	return c.ID == "" || c.Status == persistence.ConversationClosed ||
+		(c.LastMessageAt != nil && rt.clock.Now().Sub(*c.LastMessageAt) >= rt.cfg.ConversationIdle)
+}
+
+func (t *thread) applyReceived(ctx context.Context, tx Tx, rt *Runtime, p *events.MessageReceived, env events.Envelope, pre prepared) (applyResult, error) {
 	if p.ChannelMessageID == "" {
 		return applyResult{}, permanent(fmt.Errorf("event %s: message without channel_message_id", env.ID))
 	}
-	if err := t.ensureCustomer(ctx, tx, p); err != nil {
+	if err := t.ensureCustomer(ctx, tx, rt, p); err != nil {
 		return applyResult{}, err
 	}
-	conv, opened, err := t.ensureConversation(ctx, tx, p, rt.cfg.ConversationIdle)
+	conv, opened, err := t.ensureConversation(ctx, tx, rt, p.ChannelAccount, pre.agentID)
 	if err != nil {
 		return applyResult{}, err
 	}
@@ -235,35 +247,23 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 	if err := tx.UpdateConversation(ctx, &conv); err != nil {
 		return applyResult{}, err
 	}
-	t.st.MessagesApplied++
-	t.st.LastInboundID = msg.ID
-	if triggersTurn(msg.Kind) {
-		t.st.PendingThrough = t.st.MessagesApplied
-		t.st.Unanswered = append(t.st.Unanswered, msg.ID)
-	}
-	t.st.remember(recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at}, rt.cfg.RecentMessages)
-	if p.Channel == "whatsapp" && p.ChannelAccount != "" {
-		// Blue ticks: the sender marks it read on the channel.
-		env, err := events.New(events.TypeMarkRead, events.Version(events.TypeMarkRead), t.st.TenantID, t.identity, time.Now(),
-			events.MarkRead{Channel: p.Channel, ChannelAccount: p.ChannelAccount, ChannelMessageID: p.ChannelMessageID})
-		if err != nil {
-			return applyResult{}, err
-		}
-		rec, err := env.Record(persistence.TopicOutbound)
-		if err != nil {
-			return applyResult{}, err
-		}
-		if _, err := rt.outbox.AppendTx(ctx, tx, rec); err != nil {
+	t.fold(rt, evConversationWritten{Conv: conv})
+	t.fold(rt, evInbound{Msg: recentOf(*msg), Triggers: triggersTurn(msg.Kind), Language: pre.language})
+	if p.ChannelAccount != "" {
+		// Read receipts: the channel's sender marks it read where the
+		// channel has them (and skips it where not).
+		if err := appendLogEvent(ctx, tx, persistence.TopicOutbound, events.TypeMarkRead, t.st.TenantID, t.identity, rt.clock.Now(),
+			events.MarkRead{Channel: p.Channel, ChannelAccount: p.ChannelAccount, ChannelMessageID: p.ChannelMessageID}); err != nil {
 			return applyResult{}, err
 		}
 	}
 	// Live events last: the tenant's live stream is the last lock taken.
 	if opened {
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv)); err != nil {
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(conv)); err != nil {
 			return applyResult{}, err
 		}
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, persistence.NewLiveMessage(*msg)); err != nil {
+	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg)); err != nil {
 		return applyResult{}, err
 	}
 	return applyResult{message: msg}, nil
@@ -271,28 +271,20 @@ func (t *thread) applyReceived(ctx context.Context, tx *sqlstore.Tx, rt *Runtime
 
 // ensureCustomer resolves the thread's customer by its channel identity,
 // creating customer and identity on first contact.
-func (t *thread) ensureCustomer(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived) error {
-	if p.ProfileName != "" {
-		t.st.ProfileName = p.ProfileName
-	}
-	if p.ChannelAccount != "" {
-		t.st.ChannelAccount = p.ChannelAccount
-	}
+func (t *thread) ensureCustomer(ctx context.Context, tx Tx, rt *Runtime, p *events.MessageReceived) error {
+	t.fold(rt, evIdentified{ProfileName: p.ProfileName, ChannelAccount: p.ChannelAccount})
 	if t.st.CustomerID != "" {
 		return nil
 	}
 	id, err := tx.GetCustomerIdentity(ctx, t.st.TenantID, t.st.Channel, t.st.ExternalUserID)
 	if err == nil {
-		t.st.CustomerID = id.CustomerID
+		t.fold(rt, evIdentified{CustomerID: id.CustomerID})
 		return nil
 	}
 	if !errors.Is(err, persistence.ErrNotFound) {
 		return err
 	}
-	c := &persistence.Customer{Base: persistence.Base{TenantID: t.st.TenantID}, Name: p.ProfileName}
-	if t.st.Channel == "whatsapp" {
-		c.Phone = "+" + strings.TrimPrefix(t.st.ExternalUserID, "+")
-	}
+	c := &persistence.Customer{Base: persistence.Base{TenantID: t.st.TenantID}, Name: p.ProfileName, Phone: p.Phone}
 	ident := &persistence.CustomerIdentity{Base: persistence.Base{TenantID: t.st.TenantID}, Channel: t.st.Channel, ExternalID: t.st.ExternalUserID, DisplayName: p.ProfileName}
 	err = tx.Savepoint(ctx, func() error {
 		if err := tx.CreateCustomer(ctx, c); err != nil {
@@ -307,67 +299,64 @@ func (t *thread) ensureCustomer(ctx context.Context, tx *sqlstore.Tx, p *events.
 		if gerr != nil {
 			return gerr
 		}
-		t.st.CustomerID = existing.CustomerID
+		t.fold(rt, evIdentified{CustomerID: existing.CustomerID})
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	t.st.CustomerID = c.ID
+	t.fold(rt, evIdentified{CustomerID: c.ID})
 	return nil
 }
 
-// ensureConversation returns the thread's open conversation, opening one
-// when there is none.
-// A conversation idle for longer than idle is closed first; the message
-// then opens a new one.
-func (t *thread) ensureConversation(ctx context.Context, tx *sqlstore.Tx, p *events.MessageReceived, idle time.Duration) (persistence.Conversation, bool, error) {
-	conv, err := tx.GetOpenConversation(ctx, t.st.TenantID, t.identity)
-	if err == nil {
-		if conv.LastMessageAt == nil || time.Since(*conv.LastMessageAt) < idle {
-			if conv.ID != t.st.ConversationID && t.st.ConversationID != "" {
-				// Opened outside the grain (an agent started it from the
-				// dashboard): it starts its own turn bookkeeping too.
-				t.startConversation(conv.ID)
-				return conv, false, nil
-			}
-			t.st.ConversationID = conv.ID
+// ensureConversation returns the thread's open conversation (from the hot
+// state: the grain is its only writer), opening one when there is none. A
+// conversation idle for longer than ConversationIdle is closed first; the
+// message then opens a new one, with agentID (chosen by the routing rules).
+func (t *thread) ensureConversation(ctx context.Context, tx Tx, rt *Runtime, channelAccount, agentID string) (persistence.Conversation, bool, error) {
+	conv := t.st.Conv
+	now := rt.clock.Now()
+	if conv.ID != "" && conv.Status != persistence.ConversationClosed {
+		if conv.LastMessageAt == nil || now.Sub(*conv.LastMessageAt) < rt.cfg.ConversationIdle {
 			return conv, false, nil
 		}
-		now := time.Now().UTC()
-		conv.Status, conv.ClosedAt = persistence.ConversationClosed, &now
-		if err := tx.UpdateConversation(ctx, &conv); err != nil {
+		if err := t.closeConversation(ctx, tx, rt, conv, nil); err != nil {
 			return conv, false, err
 		}
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv)); err != nil {
-			return conv, false, err
-		}
-	} else if !errors.Is(err, persistence.ErrNotFound) {
-		return conv, false, err
 	}
 	conv = persistence.Conversation{
 		Base:           persistence.Base{TenantID: t.st.TenantID},
 		CustomerID:     t.st.CustomerID,
 		Channel:        t.st.Channel,
-		ChannelAccount: p.ChannelAccount,
+		ChannelAccount: channelAccount,
 		ThreadKey:      t.identity,
 		Status:         persistence.ConversationOpen,
 	}
+	conv.AgentProfileID = agentID
 	if err := tx.CreateConversation(ctx, &conv); err != nil {
 		return conv, false, err
 	}
-	t.startConversation(conv.ID)
+	t.fold(rt, evConversationStarted{Conv: conv})
 	return conv, true, nil
 }
 
-// startConversation makes id the thread's conversation with its own turn
-// bookkeeping: no recent context, nothing unanswered.
-func (t *thread) startConversation(id string) {
-	t.st.ConversationID = id
-	t.st.Recent = nil
-	t.st.AnsweredThrough = t.st.MessagesApplied
-	t.st.PendingThrough = t.st.MessagesApplied
-	t.st.Unanswered = nil
+// closeConversation closes conv (by a user when by is set) and publishes it.
+func (t *thread) closeConversation(ctx context.Context, tx Tx, rt *Runtime, conv persistence.Conversation, by *Agent) error {
+	now := rt.clock.Now().UTC()
+	before := conv.Writer()
+	conv.Status, conv.ClosedAt = persistence.ConversationClosed, &now
+	conv.AssignedUserID = ""
+	if err := tx.UpdateConversation(ctx, &conv); err != nil {
+		return err
+	}
+	if conv.ID == t.st.Conv.ID {
+		t.fold(rt, evConversationWritten{Conv: conv})
+	}
+	view := liveview.NewConversation(conv)
+	if by != nil {
+		view.Change, view.By, view.PreviousWriter = ActionClose, by.UserID, before
+	}
+	return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, view)
 }
 
 // statusGrace is how long a status report for an unknown message id is
@@ -381,10 +370,20 @@ var deliveryRank = map[persistence.DeliveryStatus]int{
 	persistence.DeliveryRead: 3, persistence.DeliveryFailed: 4,
 }
 
-func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.MessageStatus) (applyResult, error) {
-	msg, err := tx.GetMessageByChannelID(ctx, p.Channel, p.ChannelMessageID)
+func (t *thread) applyStatus(ctx context.Context, tx Tx, rt *Runtime, p *events.MessageStatus) (applyResult, error) {
+	msg, err := tx.GetMessageByChannelID(ctx, t.st.TenantID, p.Channel, p.ChannelMessageID)
+	if errors.Is(err, persistence.ErrNotFound) && p.ClientKey != "" {
+		// The sender's key names our message: its send went out but its
+		// provider id was never recorded (a crash in between). Record it
+		// now, so the sender knows not to send it again.
+		if m, kerr := tx.GetMessage(ctx, t.st.TenantID, p.ClientKey); kerr == nil &&
+			m.Direction == persistence.DirectionOutbound && m.ChannelMessageID == "" && m.Channel == p.Channel {
+			m.ChannelMessageID = p.ChannelMessageID
+			msg, err = m, nil
+		}
+	}
 	if errors.Is(err, persistence.ErrNotFound) {
-		if time.Since(p.At) < statusGrace {
+		if rt.clock.Now().Sub(p.At) < statusGrace {
 			// The channel can report a send before the sender has stored
 			// the message id it got back: try again shortly.
 			return applyResult{}, fmt.Errorf("status %s for %s: message not known yet", p.Status, p.ChannelMessageID)
@@ -394,9 +393,6 @@ func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.Mes
 	}
 	if err != nil {
 		return applyResult{}, err
-	}
-	if msg.TenantID != t.st.TenantID {
-		return applyResult{}, permanent(fmt.Errorf("status for message %s of another tenant", p.ChannelMessageID))
 	}
 	status := persistence.DeliveryStatus(p.Status)
 	cur, next := deliveryRank[msg.DeliveryStatus], deliveryRank[status]
@@ -410,7 +406,7 @@ func (t *thread) applyStatus(ctx context.Context, tx *sqlstore.Tx, p *events.Mes
 	if err := tx.UpdateMessage(ctx, &msg); err != nil {
 		return applyResult{}, err
 	}
-	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, persistence.NewLiveMessage(msg)); err != nil {
+	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, liveview.NewMessage(msg)); err != nil {
 		return applyResult{}, err
 	}
 	return applyResult{message: &msg}, nil

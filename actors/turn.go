@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -92,37 +91,29 @@ type agentSetup struct {
 }
 
 // runTurn answers the thread's inbound messages up to in.through: it builds
-// the context bundle, calls the model, runs the tool loop and returns the
-// reply for the grain to commit. It reads the store but writes only through
-// tools (each call idempotent by turn).
+// the context from the grains' hot state (the conversation grain's snapshot
+// in in.st, the customer grain's customer context), calls the model, runs
+// the tool loop and returns the reply for the grain to commit. It writes
+// only through tools (each call idempotent by turn).
 func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 	res := turnResult{in: in}
 	st := in.st
-	conv, err := rt.store.GetConversation(ctx, st.TenantID, st.ConversationID)
-	if err != nil {
-		res.err = fmt.Errorf("load conversation: %w", err)
-		return res
-	}
-	if reason := aiMayWrite(conv); reason != "" {
+	if reason := aiMayWrite(st.Conv); reason != "" {
 		res.skip = reason
 		return res
 	}
-	agent, err := rt.agentFor(ctx, conv)
+	agent, err := rt.agentFor(ctx, st.Conv)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	bundle, history, err := rt.bundle(ctx, st)
+	cc, err := rt.customerContext(ctx, st.TenantID, st.CustomerID)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	var meta struct {
-		Note string `json:"handback_note"`
-	}
-	if json.Unmarshal(conv.Metadata, &meta) == nil {
-		bundle.HumanNote = meta.Note
-	}
+	bundle := rt.bundle(ctx, st, cc)
+	history := historyOf(st, rt.cfg.HistoryMessages)
 	req := llmrouter.Request{
 		TenantID: st.TenantID, AgentProfileID: agent.id, ConversationID: st.ConversationID,
 		Channel: st.Channel, Language: bundle.Language, ToolChoice: llmrouter.ToolChoiceAuto,
@@ -136,8 +127,9 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 	scope := tools.Scope{TenantID: st.TenantID, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
 		TurnID: st.turnID(), ActorKind: persistence.ActorAI, ActorID: agent.id}
 	perTool := map[string]int{}
+	calls := 0
 	for step := 0; ; step++ {
-		if step == rt.cfg.MaxToolSteps {
+		if step == rt.cfg.MaxToolSteps || calls >= rt.cfg.MaxToolCallsPerTurn {
 			// Enough tools: ask for the answer.
 			req.ToolChoice = llmrouter.ToolChoiceNone
 		}
@@ -158,10 +150,22 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 			s.ActorKind, s.ActorID = persistence.ActorSystem, llmrouter.OfflineName
 		}
 		req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls})
-		for _, c := range resp.Message.ToolCalls {
-			at := time.Now().UTC()
-			r := rt.tools.Execute(ctx, s, allowed, tools.Call{ID: c.ID, Name: c.Name, Arguments: c.Arguments}, perTool[c.Name])
-			perTool[c.Name]++
+		for i, c := range resp.Message.ToolCalls {
+			at := rt.clock.Now().UTC()
+			var r tools.Result
+			switch {
+			case i >= rt.cfg.MaxToolCallsPerResponse:
+				r = tools.Result{Error: fmt.Sprintf("refused: at most %d tool calls per response; call it again in your next response if you still need it", rt.cfg.MaxToolCallsPerResponse)}
+			case calls >= rt.cfg.MaxToolCallsPerTurn:
+				r = tools.Result{Error: fmt.Sprintf("refused: at most %d tool calls per turn; answer the customer with what you have", rt.cfg.MaxToolCallsPerTurn)}
+			default:
+				r = rt.tools.Execute(ctx, s, allowed, tools.Call{ID: c.ID, Name: c.Name, Arguments: c.Arguments}, perTool[c.Name])
+				perTool[c.Name]++
+				calls++
+			}
+			if !r.Executed && strings.HasPrefix(r.Error, "refused: at most") {
+				rt.metrics.errors.WithLabelValues("tool_cap").Inc()
+			}
 			res.calls = append(res.calls, toolLog{CallID: c.ID, Tool: c.Name, Arguments: validJSON(c.Arguments), Result: r.Output,
 				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000, At: at})
 			req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.Content()})
@@ -185,22 +189,15 @@ func (rt *Runtime) complete(ctx context.Context, req llmrouter.Request) (llmrout
 	return rt.offline.Complete(ctx, req)
 }
 
-// aiMayWrite returns why the AI must not answer in conv, or "" when it may.
-func aiMayWrite(conv persistence.Conversation) string {
-	switch {
-	case conv.AssignedUserID != "":
-		return "a human agent is writing"
-	case conv.Status == persistence.ConversationWaitingHuman:
-		return "waiting for a human"
-	case conv.Status == persistence.ConversationClosed:
-		return "conversation closed"
-	}
-	return ""
-}
-
 // agentFor returns the agent profile of conv: its own, else the tenant's
-// first, else the built-in default.
+// first, else the built-in default. Profiles are cached for AgentCacheTTL,
+// so a warm turn reads nothing.
 func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) (agentSetup, error) {
+	key := conv.TenantID + "/" + conv.AgentProfileID
+	if a, ok := rt.agents.get(key, rt.clock.Now()); ok {
+		return a, nil
+	}
+	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
 	var ap persistence.AgentProfile
 	var err error
 	if conv.AgentProfileID != "" {
@@ -209,7 +206,9 @@ func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) 
 		var aps []persistence.AgentProfile
 		aps, _, err = rt.store.ListAgentProfiles(ctx, conv.TenantID, persistence.Page{Limit: 1})
 		if err == nil && len(aps) == 0 {
-			return agentSetup{prompt: DefaultPrompt, tools: DefaultTools()}, nil
+			a := agentSetup{prompt: DefaultPrompt, tools: DefaultTools()}
+			rt.agents.put(key, a, rt.clock.Now())
+			return a, nil
 		}
 		if err == nil {
 			ap = aps[0]
@@ -229,53 +228,66 @@ func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) 
 		}
 		a.prompt = pv.Prompt
 	}
+	rt.agents.put(key, a, rt.clock.Now())
 	return a, nil
 }
 
-// bundle builds the context bundle and the message history of a turn.
-func (rt *Runtime) bundle(ctx context.Context, st threadState) (ContextBundle, []llmrouter.Message, error) {
-	b := ContextBundle{Channel: st.Channel, Now: time.Now().UTC().Format(time.RFC3339)}
-	if tn, err := rt.store.GetTenant(ctx, st.TenantID); err == nil {
-		b.Brand = tn.Name
+// brand returns the tenant's name (cached like agent profiles).
+func (rt *Runtime) brand(ctx context.Context, tenantID string) string {
+	key := "tenant/" + tenantID
+	if a, ok := rt.agents.get(key, rt.clock.Now()); ok {
+		return a.prompt
 	}
-	c, err := rt.store.GetCustomer(ctx, st.TenantID, st.CustomerID)
+	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
+	tn, err := rt.store.GetTenant(ctx, tenantID)
 	if err != nil {
-		return b, nil, fmt.Errorf("load customer: %w", err)
+		return ""
 	}
+	rt.agents.put(key, agentSetup{prompt: tn.Name}, rt.clock.Now())
+	return tn.Name
+}
+
+// bundle builds the context bundle of a turn from the grains' state.
+func (rt *Runtime) bundle(ctx context.Context, st threadState, cc CustomerContext) ContextBundle {
+	b := ContextBundle{Channel: st.Channel, Now: rt.clock.Now().UTC().Format(time.RFC3339), Brand: rt.brand(ctx, st.TenantID)}
+	c := cc.Customer
 	b.Language = c.Language
-	b.Customer = map[string]any{"name": c.Name, "phone": c.Phone, "email": c.Email, "language": c.Language}
-	if m, err := rt.store.GetUserMemorySummary(ctx, st.TenantID, st.CustomerID); err == nil {
-		b.MemorySummary = m.Summary
-	} else if !errors.Is(err, persistence.ErrNotFound) {
-		return b, nil, fmt.Errorf("load memory summary: %w", err)
+	if st.Language != "" {
+		b.Language = st.Language
 	}
-	tickets, err := rt.store.ListOpenTickets(ctx, st.TenantID, st.CustomerID, 5)
-	if err != nil {
-		return b, nil, fmt.Errorf("load tickets: %w", err)
-	}
-	for _, t := range tickets {
+	b.Customer = map[string]any{"name": c.Name, "phone": c.Phone, "email": c.Email, "language": b.Language}
+	b.MemorySummary = cc.MemorySummary
+	for _, t := range cc.OpenTickets {
 		b.OpenTickets = append(b.OpenTickets, map[string]any{"ticket_id": t.ID, "subject": t.Subject, "status": t.Status, "priority": t.Priority})
 	}
-	orders, err := rt.store.ListOrdersByCustomer(ctx, st.TenantID, st.CustomerID, 5)
-	if err != nil {
-		return b, nil, fmt.Errorf("load orders: %w", err)
-	}
-	for _, o := range orders {
+	for _, o := range cc.RecentOrders {
 		b.RecentOrders = append(b.RecentOrders, map[string]any{"order_id": o.ExternalID, "status": o.Status,
 			"total": fmt.Sprintf("%d.%02d %s", o.TotalCents/100, o.TotalCents%100, o.Currency)})
 	}
-	msgs, err := rt.store.RecentMessages(ctx, st.TenantID, st.ConversationID, rt.cfg.HistoryMessages)
-	if err != nil {
-		return b, nil, fmt.Errorf("load messages: %w", err)
+	var meta struct {
+		Note string `json:"handback_note"`
+	}
+	if json.Unmarshal(st.Conv.Metadata, &meta) == nil {
+		b.HumanNote = meta.Note
+	}
+	return b
+}
+
+// historyOf returns the model's view of the last n messages of the hot
+// context, the messages still waiting for an answer last.
+func historyOf(st threadState, n int) []llmrouter.Message {
+	msgs := st.Recent
+	if len(msgs) > n {
+		msgs = msgs[len(msgs)-n:]
 	}
 	var history []llmrouter.Message
 	for _, m := range pendingLast(msgs, st.AnsweredInboundID) {
-		text := messageText(m)
+		text := messageText(m.Kind, m.Text)
 		if text == "" {
 			continue
 		}
 		role := llmrouter.RoleUser
-		if m.Direction == persistence.DirectionOutbound {
+		if m.Direction == string(persistence.DirectionOutbound) {
 			role = llmrouter.RoleAssistant
 		}
 		// Consecutive customer messages are one user turn to the model.
@@ -285,13 +297,13 @@ func (rt *Runtime) bundle(ctx context.Context, st threadState) (ContextBundle, [
 		}
 		history = append(history, llmrouter.Message{Role: role, Content: text})
 	}
-	return b, history, nil
+	return history
 }
 
 // pendingLast orders msgs for the model: what the last turn saw (and the
 // replies, even those committed after newer customer messages arrived),
 // then the customer messages that still wait for an answer.
-func pendingLast(msgs []persistence.Message, answeredInboundID string) []persistence.Message {
+func pendingLast(msgs []recentMessage, answeredInboundID string) []recentMessage {
 	at := -1
 	for i, m := range msgs {
 		if m.ID == answeredInboundID {
@@ -301,10 +313,10 @@ func pendingLast(msgs []persistence.Message, answeredInboundID string) []persist
 	if at < 0 {
 		return msgs
 	}
-	out := make([]persistence.Message, 0, len(msgs))
-	var pending []persistence.Message
+	out := make([]recentMessage, 0, len(msgs))
+	var pending []recentMessage
 	for i, m := range msgs {
-		if i > at && m.Direction == persistence.DirectionInbound {
+		if i > at && m.Direction == string(persistence.DirectionInbound) {
 			pending = append(pending, m)
 			continue
 		}
@@ -315,17 +327,17 @@ func pendingLast(msgs []persistence.Message, answeredInboundID string) []persist
 
 // messageText renders a message for the model; media the model cannot see
 // is described instead.
-func messageText(m persistence.Message) string {
-	switch m.Kind {
+func messageText(kind, text string) string {
+	switch kind {
 	case "", "text", "interactive", "button":
-		return m.Text
+		return text
 	case "reaction":
 		return ""
 	}
-	if m.Text != "" {
-		return fmt.Sprintf("[%s] %s", m.Kind, m.Text)
+	if text != "" {
+		return fmt.Sprintf("[%s] %s", kind, text)
 	}
-	return fmt.Sprintf("[%s: the customer sent a %s you cannot open]", m.Kind, m.Kind)
+	return fmt.Sprintf("[%s: the customer sent a %s you cannot open]", kind, kind)
 }
 
 // triggersTurn reports whether an inbound message of kind needs an answer.

@@ -3,19 +3,20 @@ package actors
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"time"
+	"errors"
 
-	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
-	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // commitTurn records a finished turn in one transaction: the reply message,
 // its outbound event for the channel sender, the live events of the turn,
-// and the checkpoint (version-checked) that marks the inbound messages up to
-// res.in.through as answered. A reply is dropped when a human took the
-// conversation over while the turn ran.
+// the effects of its tools on the conversation (a hand-off), and the
+// checkpoint (version-checked) that marks the inbound messages up to
+// res.in.through as answered. The writer is the one the grain holds: a
+// reply is dropped when a human took the conversation over while the turn
+// ran.
 func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) error {
 	if t.st.AnsweredThrough != res.in.st.AnsweredThrough {
 		// Another activation (a member that was cut off, or the one that
@@ -24,59 +25,123 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 		// turn answers whatever is still unanswered.
 		return nil
 	}
-	next := t.clone()
-	err := rt.store.InTx(ctx, func(tx *sqlstore.Tx) error {
-		conv, err := tx.GetConversation(ctx, t.st.TenantID, res.in.st.ConversationID)
-		if err != nil {
-			return err
-		}
-		// Lock order: the conversation's rows first, the tenant's live
-		// stream last (as when applying an event), so two writers of one
-		// conversation cannot deadlock.
+	return t.write(ctx, rt, func(tx Tx, next *thread) error {
+		conv := next.st.Conv
 		reason := res.skip
 		if reason == "" && conv.AssignedUserID != "" {
 			reason = "a human agent took over during the turn"
 		}
+		if reason == "" && conv.ID != res.in.st.Conv.ID {
+			reason = "the conversation changed during the turn"
+		}
+		if reason == "" && res.err != nil {
+			reason = "turn failed: " + res.err.Error()
+		}
 		if reason == "" && res.reply == "" {
 			reason = "the model gave no answer"
 		}
-		if reason != "" {
-			if res.skip == "" {
-				data, _ := json.Marshal(map[string]any{"reason": reason, "reply": res.reply, "turn_id": res.in.st.turnID()})
-				if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: t.st.TenantID},
-					ActorKind: persistence.ActorAI, Action: "turn.discarded", TargetKind: "conversation", TargetID: conv.ID, Data: data}); err != nil {
-					return err
-				}
+		if reason != "" && res.skip == "" {
+			data, _ := json.Marshal(map[string]any{"reason": reason, "reply": res.reply, "turn_id": res.in.st.turnID()})
+			if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: t.st.TenantID},
+				ActorKind: persistence.ActorAI, Action: "turn.discarded", TargetKind: "conversation", TargetID: conv.ID, Data: data}); err != nil {
+				return err
 			}
-		} else if err := next.sendReply(ctx, tx, rt, conv, res); err != nil {
-			return err
 		}
-		if reason != "" {
+		if conv.ID != "" && conv.ID == res.in.st.Conv.ID {
+			if err := next.applyToolEffects(ctx, tx, rt, &conv, res); err != nil {
+				return err
+			}
 			for _, c := range res.calls {
 				if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
 					return err
 				}
 			}
+			if res.err != nil && aiMayWrite(conv) == "" {
+				if err := next.giveUp(ctx, tx, rt, &conv, res); err != nil {
+					return err
+				}
+			}
 		}
-		next.st.AnsweredThrough = res.in.through
-		next.st.AnsweredInboundID = res.in.st.LastInboundID
-		// The messages this turn saw are answered; later ones still wait.
-		next.st.Unanswered = next.st.Unanswered[min(len(res.in.st.Unanswered), len(next.st.Unanswered)):]
-		state, err := json.Marshal(next.st)
-		if err != nil {
-			return fmt.Errorf("encode conversation state: %w", err)
+		if reason == "" {
+			if err := next.sendReply(ctx, tx, rt, &conv, res); err != nil {
+				return err
+			}
 		}
-		next.cp.State = state
-		return tx.SaveCheckpoint(ctx, &next.cp)
+		next.fold(rt, evAnswered{Through: res.in.through, LastInboundID: res.in.st.LastInboundID, Seen: len(res.in.st.Unanswered)})
+		return nil
 	})
-	if err != nil {
-		return err
+}
+
+// applyToolEffects writes what the turn's tools changed in the
+// conversation (the grain is its only writer, so tools report the change
+// and the grain makes it): a hand-off to a human.
+func (t *thread) applyToolEffects(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
+	for _, c := range res.calls {
+		if !c.Executed || c.Tool != tools.HandoffToHuman || conv.Status == persistence.ConversationWaitingHuman {
+			continue
+		}
+		var args struct {
+			Reason string `json:"reason"`
+		}
+		_ = json.Unmarshal(c.Arguments, &args)
+		meta := map[string]any{}
+		_ = json.Unmarshal(conv.Metadata, &meta)
+		meta["handoff_reason"] = args.Reason
+		raw, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		conv.Status, conv.Metadata = persistence.ConversationWaitingHuman, raw
+		if err := tx.UpdateConversation(ctx, conv); err != nil {
+			return err
+		}
+		t.fold(rt, evConversationWritten{Conv: *conv})
+		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(*conv)); err != nil {
+			return err
+		}
 	}
-	*t = next
 	return nil
 }
 
-func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, conv persistence.Conversation, res turnResult) error {
+// giveUp leaves the turn's messages to a human: a ticket that says why, the
+// conversation waiting for a human, and a dead letter with the turn, so an
+// operator can see and re-drive it.
+func (t *thread) giveUp(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
+	turnID := res.in.st.turnID()
+	ticket := &persistence.Ticket{Base: persistence.Base{TenantID: t.st.TenantID}, CustomerID: t.st.CustomerID, ConversationID: conv.ID,
+		Subject: "The AI could not answer this conversation", Description: res.err.Error(), Priority: persistence.PriorityHigh,
+		Status: persistence.TicketOpen, IdempotencyKey: "turn-given-up:" + conv.ID + ":" + turnID}
+	if err := tx.Savepoint(ctx, func() error { return tx.CreateTicket(ctx, ticket) }); err != nil && !errors.Is(err, persistence.ErrDuplicate) {
+		return err
+	}
+	meta := map[string]any{}
+	_ = json.Unmarshal(conv.Metadata, &meta)
+	meta["handoff_reason"] = "the AI could not answer: " + res.err.Error()
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	conv.Status, conv.Metadata = persistence.ConversationWaitingHuman, raw
+	if err := tx.UpdateConversation(ctx, conv); err != nil {
+		return err
+	}
+	t.fold(rt, evConversationWritten{Conv: *conv})
+	value, err := json.Marshal(map[string]any{"turn_id": turnID, "conversation_id": conv.ID, "thread": t.identity, "unanswered": res.in.st.Unanswered})
+	if err != nil {
+		return err
+	}
+	dl, err := json.Marshal(persistence.DeadLetter{Topic: "turns", Partition: -1, Offset: -1, Key: t.identity, Value: value,
+		Error: res.err.Error(), At: rt.clock.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.AppendLog(ctx, persistence.Record{Topic: persistence.DeadLetterTopic("turns"), Key: t.identity, Value: dl}); err != nil {
+		return err
+	}
+	return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(*conv))
+}
+
+func (t *thread) sendReply(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
 	meta, _ := json.Marshal(map[string]any{
 		"turn_id": res.in.st.turnID(), "backend": res.resp.Backend, "model": res.resp.Model, "offline": res.offline,
 		"latency_ms": res.resp.Latency.Milliseconds(), "prompt_tokens": res.resp.Usage.PromptTokens,
@@ -92,42 +157,8 @@ func (t *thread) sendReply(ctx context.Context, tx *sqlstore.Tx, rt *Runtime, co
 		Text:           res.reply,
 		DeliveryStatus: persistence.DeliveryPending,
 	}
-	if err := tx.CreateMessage(ctx, msg); err != nil {
+	if err := t.enqueueOutbound(ctx, tx, rt, conv, msg); err != nil {
 		return err
 	}
-	at := msg.CreatedAt
-	conv.LastMessageAt = &at
-	if err := tx.UpdateConversation(ctx, &conv); err != nil {
-		return err
-	}
-	env, err := events.New(events.TypeMessageSend, events.Version(events.TypeMessageSend), t.st.TenantID, t.identity, time.Now(), events.MessageSend{
-		MessageID: msg.ID, ConversationID: conv.ID, Channel: conv.Channel, ChannelAccount: conv.ChannelAccount,
-		To: t.st.ExternalUserID, Text: msg.Text,
-	})
-	if err != nil {
-		return err
-	}
-	rec, err := env.Record(persistence.TopicOutbound)
-	if err != nil {
-		return err
-	}
-	if _, err := rt.outbox.AppendTx(ctx, tx, rec); err != nil {
-		return err
-	}
-	t.st.remember(recentMessage{ID: msg.ID, Direction: string(msg.Direction), Kind: msg.Kind, Text: msg.Text, At: at}, rt.cfg.RecentMessages)
-	for _, c := range res.calls {
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
-			return err
-		}
-	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, persistence.NewLiveMessage(*msg)); err != nil {
-		return err
-	}
-	// A handoff during the turn changed the conversation's status.
-	for _, c := range res.calls {
-		if c.Executed && c.Tool == "handoff_to_human" {
-			return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, persistence.NewLiveConversation(conv))
-		}
-	}
-	return nil
+	return live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
 }

@@ -136,11 +136,11 @@ func TestMemorySummaryUpdatedWhenTheConversationGrows(t *testing.T) {
 	}
 }
 
-// TestConversationOpenedOutsideTheGrain: an agent opens a new conversation
-// on the thread from the dashboard (the gateway writes it, assigned to the
-// agent); the customer's next message lands in it, starts its context
-// afresh, and the AI stays quiet because a human writes.
-func TestConversationOpenedOutsideTheGrain(t *testing.T) {
+// TestConversationOpenedByAnAgent: an agent closes the thread's
+// conversation and opens a new one from the dashboard (commands to the
+// grain, assigned to the agent); the customer's next message lands in it,
+// starts its context afresh, and the AI stays quiet because a human writes.
+func TestConversationOpenedByAnAgent(t *testing.T) {
 	ctx := context.Background()
 	tenant := newTenant(t)
 	r1 := received(t, tenant, "4915553001", "wamid.o1", "hello")
@@ -150,14 +150,21 @@ func TestConversationOpenedOutsideTheGrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old.Status = persistence.ConversationClosed
-	if err := env.store.UpdateConversation(ctx, &old); err != nil {
+	agent := Agent{UserID: "agent-1", Name: "Grace", Role: persistence.RoleAgent}
+	if _, err := env.rt.Command(ctx, Command{Kind: CommandClose, TenantID: tenant, ConversationID: old.ID, By: agent}); err != nil {
 		t.Fatal(err)
 	}
-	opened := persistence.Conversation{Base: persistence.Base{TenantID: tenant}, CustomerID: old.CustomerID, Channel: old.Channel,
-		ChannelAccount: old.ChannelAccount, ThreadKey: old.ThreadKey, Status: persistence.ConversationOpen, AssignedUserID: "agent-1"}
-	if err := env.store.CreateConversation(ctx, &opened); err != nil {
+	res, err := env.rt.Command(ctx, Command{Kind: CommandOpen, TenantID: tenant, Thread: r1.Key, By: agent, AfterConversationID: old.ID})
+	if err != nil {
 		t.Fatal(err)
+	}
+	opened := res.Conversation
+	if !res.Created || opened.ID == old.ID || opened.AssignedUserID != "agent-1" || opened.ThreadKey != r1.Key {
+		t.Fatalf("open = %+v, want a new conversation in the thread written by agent-1", res)
+	}
+	// Opening again returns the same conversation.
+	if again, err := env.rt.Command(ctx, Command{Kind: CommandOpen, TenantID: tenant, Thread: r1.Key, By: agent}); err != nil || again.Created || again.Conversation.ID != opened.ID {
+		t.Fatalf("second open = %+v, %v; want the open one", again, err)
 	}
 	r2 := received(t, tenant, "4915553001", "wamid.o2", "about my refund")
 	if ack := deliver(t, r2); !ack.Applied {

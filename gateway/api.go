@@ -44,9 +44,9 @@ type APIConfig struct {
 	// ToolNames are the tools an agent profile may allow (the tool
 	// registry's names); a profile naming another is refused.
 	ToolNames []string
-	// Outbox receives the outbound event of an agent's reply in the
-	// reply's transaction; without it replies answer 503.
-	Outbox TxAppender
+	// Conversations runs conversation commands (takeover, replies, notes,
+	// hand-back, open) on the grains; without it they answer 503.
+	Conversations Conversations
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 	// Demo admits demo users (persistence.User.Demo, whose password is
@@ -113,6 +113,8 @@ type APIStore interface {
 	SearchCustomers(ctx context.Context, tenantID, query string, limit int) ([]persistence.Customer, error)
 	ListIdentitiesOfCustomers(ctx context.Context, tenantID string, customerIDs []string) ([]persistence.CustomerIdentity, error)
 	ListConversationsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Conversation, error)
+	GetOpenConversationOfCustomer(ctx context.Context, tenantID, customerID, channel string) (persistence.Conversation, error)
+	GetLatestConversationOfCustomer(ctx context.Context, tenantID, customerID, channel string) (persistence.Conversation, error)
 	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
 	ListTicketsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
 	ListPaymentIntentsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.PaymentIntent, error)

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/channels"
-	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -33,7 +32,7 @@ const (
 	ActionTicketCreate = "ticket.create"
 	// ActionConversationOpen audits (and is the live Change of) a
 	// conversation an agent opened with a customer.
-	ActionConversationOpen = "conversation.open"
+	ActionConversationOpen = actors.ActionOpen
 	// CodeNoChannel answers opening a conversation with a customer who
 	// never wrote on any channel (or on the one asked for).
 	CodeNoChannel = "no_channel"
@@ -417,65 +416,30 @@ func (a *API) openCustomerConversation(w http.ResponseWriter, r *http.Request, p
 		return errInvalid(fmt.Sprintf("channel: at most %d characters", maxChannelName))
 	}
 	ctx := r.Context()
-	var (
-		conv    persistence.Conversation
-		cust    persistence.Customer
-		created bool
-	)
-	open := func(tx Tx) error {
-		c, err := tx.GetCustomer(ctx, p.TenantID, r.PathValue("id"))
-		if err != nil {
-			return fmt.Errorf("customer: %w", err)
-		}
-		// Touch the customer first: its row lock and version check make two
-		// agents opening at once take turns; the second one's transaction
-		// fails its version check and is run again, and finds the first
-		// one's conversation.
-		if err := tx.UpdateCustomer(ctx, &c); err != nil {
-			return fmt.Errorf("customer %s: %w", c.ID, err)
-		}
-		cust = c
-		open, err := tx.GetOpenConversationOfCustomer(ctx, p.TenantID, c.ID, channel)
-		if err == nil {
-			conv = open
-			return nil
-		}
-		if !errors.Is(err, persistence.ErrNotFound) {
-			return fmt.Errorf("open conversation of customer %s: %w", c.ID, err)
-		}
-		last, err := tx.GetLatestConversationOfCustomer(ctx, p.TenantID, c.ID, channel)
-		if errors.Is(err, persistence.ErrNotFound) {
-			return errNoChannel(channel)
-		}
-		if err != nil {
-			return fmt.Errorf("latest conversation of customer %s: %w", c.ID, err)
-		}
-		conv = persistence.Conversation{Base: persistence.Base{TenantID: p.TenantID}, CustomerID: c.ID,
-			Channel: last.Channel, ChannelAccount: last.ChannelAccount, ThreadKey: last.ThreadKey,
-			Status: persistence.ConversationOpen, AssignedUserID: p.UserID, AgentProfileID: last.AgentProfileID}
-		if err := tx.CreateConversation(ctx, &conv); err != nil {
-			return fmt.Errorf("open conversation: %w", err)
-		}
-		data := map[string]any{"customer_id": c.ID, "channel": conv.Channel, "after_conversation_id": last.ID, "by_name": p.Name, "to": conv.Writer()}
-		if err := audit(ctx, tx, p, ActionConversationOpen, "conversation", conv.ID, data); err != nil {
-			return err
-		}
-		view := liveview.NewConversation(conv)
-		view.Change, view.By = ActionConversationOpen, p.UserID
-		live, _ := json.Marshal(view)
-		created = true
-		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveConversationUpdated, ConversationID: conv.ID, Data: live})
+	cust, err := a.store.GetCustomer(ctx, p.TenantID, r.PathValue("id"))
+	if err != nil {
+		return fmt.Errorf("customer: %w", err)
 	}
-	var err error
-	for range 3 {
-		created = false
-		if err = a.store.InTx(ctx, open); !errors.Is(err, persistence.ErrVersionConflict) {
-			break
-		}
+	if open, err := a.store.GetOpenConversationOfCustomer(ctx, p.TenantID, cust.ID, channel); err == nil {
+		writeJSON(w, http.StatusOK, toConversationJSON(open, cust))
+		return nil
+	} else if !errors.Is(err, persistence.ErrNotFound) {
+		return fmt.Errorf("open conversation of customer %s: %w", cust.ID, err)
 	}
+	last, err := a.store.GetLatestConversationOfCustomer(ctx, p.TenantID, cust.ID, channel)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return errNoChannel(channel)
+	}
+	if err != nil {
+		return fmt.Errorf("latest conversation of customer %s: %w", cust.ID, err)
+	}
+	// The thread's grain opens it, or returns the one another agent opened
+	// meanwhile: it is the single writer of its thread's conversations.
+	res, err := a.command(r, p, actors.Command{Kind: actors.CommandOpen, Thread: last.ThreadKey, AfterConversationID: last.ID, Latest: &last})
 	if err != nil {
 		return err
 	}
+	conv, created := res.Conversation, res.Created
 	status := http.StatusOK
 	if created {
 		a.cfg.notify(p.TenantID)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,10 +17,15 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/frontdesk-ai/frontdesk/actors"
+	"github.com/frontdesk-ai/frontdesk/cluster/clustertest"
+	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore/sqlstoretest"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // The real store satisfies the interfaces the gateway owns.
@@ -79,6 +85,31 @@ type fixture struct {
 	h     http.Handler
 	clock *clock
 	logs  *syncBuffer
+	// rt runs the conversation grains the API's commands go to.
+	rt *actors.Runtime
+}
+
+// newGrains starts conversation and customer grains on store in this
+// process (no cluster), as the API's conversation commands need.
+func newGrains(t *testing.T, store *sqlstore.Store) *actors.Runtime {
+	t.Helper()
+	reg, err := tools.New(sqlstore.For[tools.Tx](store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline := llmrouter.NewOffline()
+	rt, err := actors.New(actors.Config{}, actors.Deps{Store: sqlstore.For[actors.Tx](store), Model: offline, Offline: offline, Tools: reg},
+		zerolog.Nop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.SetCaller(clustertest.NewLocal(rt.Kinds()...))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = rt.Drain(ctx)
+	})
+	return rt
 }
 
 func newFixture(t *testing.T, dialect string) *fixture {
@@ -86,7 +117,8 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	f := &fixture{t: t, store: sqlstoretest.Open(t, dialect), clock: &clock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := zerolog.New(f.logs)
 	f.store.SetTxLog(f.store.Log())
-	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Outbox: f.store.Log()}, sqlstore.For[gateway.Tx](f.store), log)
+	f.rt = newGrains(t, f.store)
+	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Conversations: f.rt}, sqlstore.For[gateway.Tx](f.store), log)
 	srv := gateway.New(gateway.Config{}, log, prometheus.NewRegistry(), nil)
 	f.api.Register(srv)
 	f.h = srv.Handler()
@@ -129,7 +161,7 @@ func (f *fixture) customer(tenantID, name string) persistence.Customer {
 func (f *fixture) conversation(tenantID, customerID string, at time.Time) persistence.Conversation {
 	f.t.Helper()
 	c := persistence.Conversation{Base: persistence.Base{TenantID: tenantID, CreatedAt: at}, CustomerID: customerID,
-		Channel: "whatsapp", ChannelAccount: "pn-1", ThreadKey: "thread-" + at.String()}
+		Channel: "whatsapp", ChannelAccount: "pn-1", ThreadKey: events.ThreadKey(tenantID, "whatsapp", fmt.Sprint(at.UnixNano()))}
 	if err := f.store.CreateConversation(context.Background(), &c); err != nil {
 		f.t.Fatalf("create conversation: %v", err)
 	}

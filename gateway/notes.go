@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -19,22 +20,15 @@ import (
 // events, so a reload shows what the live view showed.
 
 // ActionNote is the audit action of a private note.
-const ActionNote = "conversation.note"
+const ActionNote = actors.ActionNote
 
 // maxNoteBytes bounds a note's text.
 const maxNoteBytes = 8 << 10
 
-type noteJSON struct {
-	ID             string    `json:"id"`
-	ConversationID string    `json:"conversation_id"`
-	AuthorID       string    `json:"author_id"`
-	Text           string    `json:"text"`
-	CreatedAt      time.Time `json:"created_at"`
-}
+// noteJSON is a note as the API and the live stream show it.
+type noteJSON = actors.NoteView
 
-func toNoteJSON(n persistence.Note) noteJSON {
-	return noteJSON{ID: n.ID, ConversationID: n.ConversationID, AuthorID: n.AuthorID, Text: n.Text, CreatedAt: n.CreatedAt}
-}
+func toNoteJSON(n persistence.Note) noteJSON { return actors.NewNoteView(n) }
 
 // listNotes handles GET /api/v1/conversations/{id}/notes.
 func (a *API) listNotes(w http.ResponseWriter, r *http.Request, p Principal) error {
@@ -61,8 +55,9 @@ func (a *API) listNotes(w http.ResponseWriter, r *http.Request, p Principal) err
 	return nil
 }
 
-// createNote handles POST /api/v1/conversations/{id}/notes {"text"}: the
-// note, its audit event and its note.created live event in one transaction.
+// createNote handles POST /api/v1/conversations/{id}/notes {"text"}: a
+// command to the conversation grain, which writes the note, its audit event
+// and its note.created live event in one transaction.
 func (a *API) createNote(w http.ResponseWriter, r *http.Request, p Principal) error {
 	var body struct {
 		Text string `json:"text"`
@@ -74,28 +69,12 @@ func (a *API) createNote(w http.ResponseWriter, r *http.Request, p Principal) er
 	if text == "" || len(text) > maxNoteBytes {
 		return errInvalid(fmt.Sprintf("text: 1 to %d bytes", maxNoteBytes))
 	}
-	ctx := r.Context()
-	var note persistence.Note
-	err := a.store.InTx(ctx, func(tx Tx) error {
-		c, err := tx.GetConversation(ctx, p.TenantID, r.PathValue("id"))
-		if err != nil {
-			return fmt.Errorf("conversation: %w", err)
-		}
-		note = persistence.Note{Base: persistence.Base{TenantID: p.TenantID}, ConversationID: c.ID, AuthorID: p.UserID, Text: text}
-		if err := tx.CreateNote(ctx, &note); err != nil {
-			return err
-		}
-		if err := audit(ctx, tx, p, ActionNote, "conversation", c.ID, map[string]any{"note_id": note.ID}); err != nil {
-			return err
-		}
-		live, _ := json.Marshal(toNoteJSON(note))
-		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveNoteCreated, ConversationID: c.ID, Data: live})
-	})
+	res, err := a.command(r, p, actors.Command{Kind: actors.CommandNote, Text: text})
 	if err != nil {
 		return err
 	}
 	a.cfg.notify(p.TenantID)
-	writeJSON(w, http.StatusCreated, toNoteJSON(note))
+	writeJSON(w, http.StatusCreated, toNoteJSON(*res.Note))
 	return nil
 }
 

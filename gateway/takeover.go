@@ -2,72 +2,64 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
-	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // Human takeover. A conversation has one writer at a time: the AI (no
-// assigned user) or one human agent. Taking over assigns the caller; the
-// conversation grain checks the writer before every turn and again when it
-// commits one, so the AI stops writing at once (a reply it was composing is
-// dropped and audited). A second agent needs an explicit steal, which is
-// recorded for both to see. Handing back clears the writer, optionally with
-// a note the AI sees in its context. Every change is audited and published
-// live as conversation.updated.
+// assigned user) or one human agent. The conversation grain is the single
+// writer of its conversation: takeover, steal, a human's reply, a private
+// note, hand-back, open and close are commands to it (actors.Command),
+// answered from the grain's reply; the HTTP contracts are the gateway's.
+// The grain cancels a turn in flight on takeover and checks the writer it
+// holds when a turn commits, so the AI stops at once. A second agent needs
+// an explicit steal, which is recorded for both to see. Handing back clears
+// the writer, optionally with a note the AI sees in its context. Every
+// change is audited and published live as conversation.updated.
+
+// Conversations runs commands on conversation grains (actors.Runtime).
+type Conversations interface {
+	Command(ctx context.Context, cmd actors.Command) (actors.CommandResult, error)
+}
 
 // Audit actions of takeover.
 const (
-	ActionTakeover   = "conversation.takeover"
-	ActionSteal      = "conversation.steal"
-	ActionHandback   = "conversation.handback"
-	ActionAgentReply = "conversation.agent_reply"
+	ActionTakeover   = actors.ActionTakeover
+	ActionSteal      = actors.ActionSteal
+	ActionHandback   = actors.ActionHandback
+	ActionAgentReply = actors.ActionAgentReply
 	// CodeWriterConflict answers an agent who is not the conversation's writer.
-	CodeWriterConflict = "writer_conflict"
+	CodeWriterConflict = actors.CodeWriterConflict
 )
 
-// changeWriter loads the conversation in a transaction, lets change decide,
-// and writes the conversation, the audit event and the live event together.
-func (a *API) changeWriter(ctx context.Context, p Principal, id string, change func(c *persistence.Conversation) (action string, data map[string]any, err error)) (persistence.Conversation, error) {
-	var conv persistence.Conversation
-	err := a.store.InTx(ctx, func(tx Tx) error {
-		c, err := tx.GetConversation(ctx, p.TenantID, id)
-		if err != nil {
-			return fmt.Errorf("conversation: %w", err)
-		}
-		before := c.Writer()
-		action, data, err := change(&c)
-		if err != nil {
-			return err
-		}
-		if err := tx.UpdateConversation(ctx, &c); err != nil {
-			return fmt.Errorf("conversation %s: %w", id, err)
-		}
-		data["from"], data["to"] = before, c.Writer()
-		if err := audit(ctx, tx, p, action, "conversation", c.ID, data); err != nil {
-			return err
-		}
-		view := liveview.NewConversation(c)
-		view.Change, view.By, view.PreviousWriter = action, p.UserID, before
-		live, _ := json.Marshal(view)
-		conv = c
-		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveConversationUpdated, ConversationID: c.ID, Data: live})
-	})
-	if err == nil {
-		a.cfg.notify(p.TenantID)
+// command runs cmd for p on the conversation named in the path, mapping
+// the grain's refusals to API errors.
+func (a *API) command(r *http.Request, p Principal, cmd actors.Command) (actors.CommandResult, error) {
+	if a.cfg.Conversations == nil {
+		return actors.CommandResult{}, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "conversation commands are not wired on this server"}
 	}
-	return conv, err
-}
-
-func writerConflict(c persistence.Conversation) *Error {
-	return &Error{Status: http.StatusConflict, Code: CodeWriterConflict,
-		Message: fmt.Sprintf("conversation is written by %s; take it over (steal) first", c.Writer())}
+	cmd.TenantID = p.TenantID
+	if cmd.ConversationID == "" && cmd.Thread == "" {
+		cmd.ConversationID = r.PathValue("id")
+	}
+	cmd.By = actors.Agent{UserID: p.UserID, Name: p.Name, Role: p.Role}
+	res, err := a.cfg.Conversations.Command(r.Context(), cmd)
+	var ce *actors.CommandError
+	if errors.As(err, &ce) {
+		switch ce.Code {
+		case actors.CodeWriterConflict:
+			return res, &Error{Status: http.StatusConflict, Code: CodeWriterConflict, Message: ce.Message, Err: err}
+		case actors.CodeInvalid:
+			return res, &Error{Status: http.StatusBadRequest, Code: CodeInvalid, Message: ce.Message, Err: err}
+		case actors.CodeNotFound:
+			return res, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "not found", Err: err}
+		}
+	}
+	return res, err
 }
 
 // takeover handles POST /api/v1/conversations/{id}/takeover {"steal": bool}.
@@ -78,27 +70,12 @@ func (a *API) takeover(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if err := decodeOptionalJSON(w, r, &body); err != nil {
 		return err
 	}
-	c, err := a.changeWriter(r.Context(), p, r.PathValue("id"), func(c *persistence.Conversation) (string, map[string]any, error) {
-		action := ActionTakeover
-		switch c.AssignedUserID {
-		case "", p.UserID:
-		default:
-			if !body.Steal {
-				return "", nil, writerConflict(*c)
-			}
-			action = ActionSteal
-		}
-		if c.Status == persistence.ConversationClosed {
-			return "", nil, errInvalid("conversation is closed")
-		}
-		c.AssignedUserID = p.UserID
-		c.Status = persistence.ConversationOpen
-		return action, map[string]any{"by_name": p.Name}, nil
-	})
+	res, err := a.command(r, p, actors.Command{Kind: actors.CommandTakeover, Steal: body.Steal})
 	if err != nil {
 		return err
 	}
-	return a.writeConversation(w, r, p, c)
+	a.cfg.notify(p.TenantID)
+	return a.writeConversation(w, r, p, res.Conversation)
 }
 
 // handback handles POST /api/v1/conversations/{id}/handback {"note"}.
@@ -112,31 +89,12 @@ func (a *API) handback(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if len(body.Note) > 4000 {
 		return errInvalid("note: at most 4000 bytes")
 	}
-	c, err := a.changeWriter(r.Context(), p, r.PathValue("id"), func(c *persistence.Conversation) (string, map[string]any, error) {
-		if c.AssignedUserID != p.UserID && p.Role != persistence.RoleSupervisor && p.Role != persistence.RoleAdmin {
-			return "", nil, writerConflict(*c)
-		}
-		c.AssignedUserID = ""
-		c.Status = persistence.ConversationOpen
-		meta := map[string]any{}
-		_ = json.Unmarshal(c.Metadata, &meta)
-		if note := strings.TrimSpace(body.Note); note != "" {
-			// The AI reads it in its context bundle on its next turn.
-			meta["handback_note"] = note
-		} else {
-			delete(meta, "handback_note")
-		}
-		raw, err := json.Marshal(meta)
-		if err != nil {
-			return "", nil, err
-		}
-		c.Metadata = raw
-		return ActionHandback, map[string]any{"note": body.Note}, nil
-	})
+	res, err := a.command(r, p, actors.Command{Kind: actors.CommandHandback, Note: body.Note})
 	if err != nil {
 		return err
 	}
-	return a.writeConversation(w, r, p, c)
+	a.cfg.notify(p.TenantID)
+	return a.writeConversation(w, r, p, res.Conversation)
 }
 
 // reply handles POST /api/v1/conversations/{id}/replies {"text"}: the
@@ -152,53 +110,12 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if text == "" || len(text) > 4096 {
 		return errInvalid("text: 1 to 4096 bytes")
 	}
-	if a.cfg.Outbox == nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "replies are not wired on this server"}
-	}
-	ctx := r.Context()
-	var msg persistence.Message
-	err := a.store.InTx(ctx, func(tx Tx) error {
-		c, err := tx.GetConversation(ctx, p.TenantID, r.PathValue("id"))
-		if err != nil {
-			return fmt.Errorf("conversation: %w", err)
-		}
-		if c.AssignedUserID != p.UserID {
-			return writerConflict(c)
-		}
-		to := c.ThreadKey[strings.LastIndex(c.ThreadKey, "/")+1:]
-		msg = persistence.Message{Base: persistence.Base{TenantID: p.TenantID}, ConversationID: c.ID, Direction: persistence.DirectionOutbound,
-			Channel: c.Channel, Sender: persistence.SenderUser(p.UserID), Kind: "text", Text: text, DeliveryStatus: persistence.DeliveryPending}
-		if err := tx.CreateMessage(ctx, &msg); err != nil {
-			return err
-		}
-		at := msg.CreatedAt
-		c.LastMessageAt = &at
-		if err := tx.UpdateConversation(ctx, &c); err != nil {
-			return err
-		}
-		env, err := events.New(events.TypeMessageSend, events.Version(events.TypeMessageSend), p.TenantID, c.ThreadKey, time.Now(),
-			events.MessageSend{MessageID: msg.ID, ConversationID: c.ID, Channel: c.Channel, ChannelAccount: c.ChannelAccount, To: to, Text: text})
-		if err != nil {
-			return err
-		}
-		rec, err := env.Record(persistence.TopicOutbound)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.AppendLog(ctx, rec); err != nil {
-			return err
-		}
-		if err := audit(ctx, tx, p, ActionAgentReply, "conversation", c.ID, map[string]any{"message_id": msg.ID}); err != nil {
-			return err
-		}
-		live, _ := json.Marshal(liveview.NewMessage(msg))
-		return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: p.TenantID, Type: persistence.LiveMessageCreated, ConversationID: c.ID, Data: live})
-	})
+	res, err := a.command(r, p, actors.Command{Kind: actors.CommandReply, Text: text})
 	if err != nil {
 		return err
 	}
 	a.cfg.notify(p.TenantID)
-	writeJSON(w, http.StatusCreated, toMessageJSON(msg))
+	writeJSON(w, http.StatusCreated, toMessageJSON(*res.Message))
 	return nil
 }
 

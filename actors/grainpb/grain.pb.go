@@ -168,12 +168,14 @@ func (x *DeliverAck) GetPermanent() bool {
 
 // CustomerSeen tells a customer grain that its customer wrote on a channel.
 type CustomerSeen struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Channel       string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
-	ProfileName   string                 `protobuf:"bytes,4,opt,name=profile_name,json=profileName,proto3" json:"profile_name,omitempty"`
-	AtUnixMicro   int64                  `protobuf:"varint,5,opt,name=at_unix_micro,json=atUnixMicro,proto3" json:"at_unix_micro,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	TenantId    string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CustomerId  string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Channel     string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	ProfileName string                 `protobuf:"bytes,4,opt,name=profile_name,json=profileName,proto3" json:"profile_name,omitempty"`
+	AtUnixMicro int64                  `protobuf:"varint,5,opt,name=at_unix_micro,json=atUnixMicro,proto3" json:"at_unix_micro,omitempty"`
+	// language is the ISO 639-1 code detected in the message ("" unsure).
+	Language      string `protobuf:"bytes,6,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -241,6 +243,13 @@ func (x *CustomerSeen) GetAtUnixMicro() int64 {
 		return x.AtUnixMicro
 	}
 	return 0
+}
+
+func (x *CustomerSeen) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
 }
 
 // CustomerSnapshot is the customer grain's hot profile.
@@ -389,6 +398,176 @@ func (x *GetCustomer) GetCustomerId() string {
 	return ""
 }
 
+// Command asks a grain to do something: kind names it, payload is its JSON
+// body (actors/commands.go). Commands are how the gateway and other grains
+// change a grain's state: the grain is the single writer of what it owns.
+type Command struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Command) Reset() {
+	*x = Command{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Command) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Command) ProtoMessage() {}
+
+func (x *Command) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Command.ProtoReflect.Descriptor instead.
+func (*Command) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Command) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Command) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// Reply answers a Command: payload is the JSON result, or error and code
+// (not_found, invalid, writer_conflict, conflict, internal) say why not.
+type Reply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Payload       []byte                 `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Code          string                 `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reply) Reset() {
+	*x = Reply{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reply) ProtoMessage() {}
+
+func (x *Reply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reply.ProtoReflect.Descriptor instead.
+func (*Reply) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Reply) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Reply) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Reply) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+// Remind tells a grain that its durable reminder name is due.
+type Remind struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Remind) Reset() {
+	*x = Remind{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Remind) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Remind) ProtoMessage() {}
+
+func (x *Remind) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Remind.ProtoReflect.Descriptor instead.
+func (*Remind) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Remind) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Remind) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -404,14 +583,15 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\aapplied\x18\x01 \x01(\bR\aapplied\x12\x1c\n" +
 	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1c\n" +
-	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"\xad\x01\n" +
+	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"\xc9\x01\n" +
 	"\fCustomerSeen\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
 	"customerId\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x12!\n" +
 	"\fprofile_name\x18\x04 \x01(\tR\vprofileName\x12\"\n" +
-	"\rat_unix_micro\x18\x05 \x01(\x03R\vatUnixMicro\"\xd6\x01\n" +
+	"\rat_unix_micro\x18\x05 \x01(\x03R\vatUnixMicro\x12\x1a\n" +
+	"\blanguage\x18\x06 \x01(\tR\blanguage\"\xd6\x01\n" +
 	"\x10CustomerSnapshot\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x12\n" +
@@ -424,7 +604,17 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\vGetCustomer\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerIdB2Z0github.com/frontdesk-ai/frontdesk/actors/grainpbb\x06proto3"
+	"customerId\"7\n" +
+	"\aCommand\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"K\n" +
+	"\x05Reply\x12\x18\n" +
+	"\apayload\x18\x01 \x01(\fR\apayload\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\"6\n" +
+	"\x06Remind\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayloadB2Z0github.com/frontdesk-ai/frontdesk/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -438,13 +628,16 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Deliver)(nil),          // 0: frontdesk.grain.Deliver
 	(*DeliverAck)(nil),       // 1: frontdesk.grain.DeliverAck
 	(*CustomerSeen)(nil),     // 2: frontdesk.grain.CustomerSeen
 	(*CustomerSnapshot)(nil), // 3: frontdesk.grain.CustomerSnapshot
 	(*GetCustomer)(nil),      // 4: frontdesk.grain.GetCustomer
+	(*Command)(nil),          // 5: frontdesk.grain.Command
+	(*Reply)(nil),            // 6: frontdesk.grain.Reply
+	(*Remind)(nil),           // 7: frontdesk.grain.Remind
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -465,7 +658,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

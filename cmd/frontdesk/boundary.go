@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
@@ -12,6 +13,7 @@ import (
 // the concrete transaction stops satisfying one of them (For would only
 // panic at start-up).
 var (
+	_ actors.Tx  = (*sqlstore.Tx)(nil)
 	_ tools.Tx   = (*sqlstore.Tx)(nil)
 	_ gateway.Tx = (*sqlstore.Tx)(nil)
 

@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	eventLog, outbox, relay, closeLog, err := openLog(ctx, cfg, store, log)
+	eventLog, relay, closeLog, err := openLog(ctx, cfg, store, log)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
-		Store: store, Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Outbox: outbox, Notify: hub.Notify,
+		Store: sqlstore.For[actors.Tx](store), Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Notify: hub.Notify,
 	}, log, reg)
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Outbox: outbox, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Conversations: rt, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
@@ -186,6 +186,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	bg.Go(func() error { return hub.Run(background) })
 	bg.Go(func() error { return api.Run(background) })
 	bg.Go(func() error { return member.Watch(background) })
+	bg.Go(func() error { return rt.RunReminders(background) })
 	if relay != nil {
 		bg.Go(func() error { return relay(background) })
 	}
@@ -226,25 +227,25 @@ type eventLog interface {
 // (then appends made in store transactions go through the store's outbox
 // and relay, returned to run in the background), else the embedded log in
 // the store's own database (appends commit with the transaction). It sets
-// that transactional appender as the store's (Tx.AppendLog) and returns it.
-func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog.Logger) (eventLog, sqlstore.TxLog, func(context.Context) error, func(), error) {
+// that transactional appender as the store's (Tx.AppendLog).
+func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog.Logger) (eventLog, func(context.Context) error, func(), error) {
 	if len(cfg.Kafka.Brokers) == 0 {
 		l := store.Log()
 		if err := l.Configure(sqlstore.LogConfig{Partitions: int32(cfg.Partitions)}); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
+			return nil, nil, nil, fmt.Errorf("FRONTDESK_LOG_PARTITIONS: %w", err)
 		}
 		store.SetTxLog(l)
-		return l, l, nil, func() {}, nil
+		return l, nil, func() {}, nil
 	}
 	kl, err := kafkalog.Open(ctx, cfg.Kafka, log)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
+		return nil, nil, nil, fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
 	}
 	ob := sqlstore.NewOutbox(store)
 	store.SetTxLog(ob)
 	relay := func(ctx context.Context) error { return ob.Relay(ctx, kl, 0, log) }
 	log.Info().Strs("brokers", cfg.Kafka.Brokers).Msg("event log: Kafka")
-	return kl, ob, relay, func() { kl.Close() }, nil
+	return kl, relay, func() { kl.Close() }, nil
 }
 
 // newModel builds what answers turns: a remote frontdesk llmrouter

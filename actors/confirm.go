@@ -1,0 +1,434 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Pending confirmations. An action that must not happen on the model's word
+// (a refund, a payment) is proposed to the customer's grain, which holds it
+// pending until the customer's own answer resolves it: yes → confirmed and
+// executed once (the action's idempotency key is the confirmation id, so a
+// re-execution after a crash repeats no effect), no → declined, no answer
+// before ExpiresAt → expired by the grain's durable reminder (it fires after
+// passivation and restarts). Every transition is a version-checked write
+// with an audit event.
+
+// Proposal is an action that waits for the customer's yes.
+type Proposal struct {
+	TenantID       string          `json:"tenant_id"`
+	CustomerID     string          `json:"customer_id"`
+	ConversationID string          `json:"conversation_id"`
+	Action         string          `json:"action"`
+	Arguments      json.RawMessage `json:"arguments,omitempty"`
+	AmountMinor    int64           `json:"amount_minor"`
+	Currency       string          `json:"currency,omitempty"`
+	// TTL is how long the customer has to answer (default ConfirmationTTL).
+	TTL time.Duration `json:"ttl,omitempty"`
+	// IdempotencyKey makes a repeated proposal (a turn re-run) return the
+	// first one.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// Answer is the customer's answer to a pending confirmation, given in the
+// conversation where it was asked.
+type Answer struct {
+	ConfirmationID string `json:"confirmation_id"`
+	ConversationID string `json:"conversation_id"`
+	Yes            bool   `json:"yes"`
+}
+
+// ActionFunc executes a confirmed action. It must be idempotent on the
+// confirmation's ID (it can run again after a crash) and returns what it
+// did, kept on the confirmation.
+type ActionFunc func(ctx context.Context, c persistence.Confirmation) (json.RawMessage, error)
+
+// Audit actions of confirmations.
+const (
+	ActionConfirmationProposed  = "confirmation.proposed"
+	ActionConfirmationConfirmed = "confirmation.confirmed"
+	ActionConfirmationDeclined  = "confirmation.declined"
+	ActionConfirmationExpired   = "confirmation.expired"
+	ActionConfirmationExecuted  = "confirmation.executed"
+	ActionConfirmationFailed    = "confirmation.execution_failed"
+)
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// ProposeConfirmation holds p pending in its customer's grain and returns it.
+func (rt *Runtime) ProposeConfirmation(ctx context.Context, p Proposal) (persistence.Confirmation, error) {
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return persistence.Confirmation{}, err
+	}
+	var c persistence.Confirmation
+	err = rt.customerCommand(ctx, p.TenantID, p.CustomerID, customerCmdPropose, payload, &c)
+	return c, err
+}
+
+// ResolveConfirmation applies the customer's answer and returns the
+// confirmation as it then stands (confirmed, declined or expired; executed
+// follows once the action ran).
+func (rt *Runtime) ResolveConfirmation(ctx context.Context, tenantID, customerID string, a Answer) (persistence.Confirmation, error) {
+	payload, err := json.Marshal(a)
+	if err != nil {
+		return persistence.Confirmation{}, err
+	}
+	var c persistence.Confirmation
+	err = rt.customerCommand(ctx, tenantID, customerID, customerCmdResolve, payload, &c)
+	return c, err
+}
+
+// Confirmations lists the customer's confirmations that are not final
+// (pending, or confirmed and not yet executed).
+func (rt *Runtime) Confirmations(ctx context.Context, tenantID, customerID string) ([]persistence.Confirmation, error) {
+	var cs []persistence.Confirmation
+	err := rt.customerCommand(ctx, tenantID, customerID, customerCmdList, nil, &cs)
+	return cs, err
+}
+
+func reminderName(confirmationID string) string { return "confirmation:" + confirmationID }
+
+// executedMsg carries an action's outcome back to the customer grain.
+type executedMsg struct {
+	id     string
+	result json.RawMessage
+	err    error
+}
+
+// confirmation runs propose, resolve and executed on the customer grain.
+func (g *customerGrain) confirmation(ctx actor.Context, m *grainpb.Command, reply func(any, error)) {
+	var change func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error)
+	switch m.Kind {
+	case customerCmdPropose:
+		var p Proposal
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			reply(nil, invalid("malformed proposal: "+err.Error()))
+			return
+		}
+		if err := g.rt.checkProposal(&p); err != nil {
+			reply(nil, err)
+			return
+		}
+		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+			return g.propose(ctx, tx, d, p)
+		}
+	case customerCmdResolve:
+		var a Answer
+		if err := json.Unmarshal(m.Payload, &a); err != nil {
+			reply(nil, invalid("malformed answer: "+err.Error()))
+			return
+		}
+		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+			return g.resolve(ctx, tx, d, a)
+		}
+	case customerCmdExecuted:
+		var e struct {
+			ID     string          `json:"id"`
+			Result json.RawMessage `json:"result"`
+			Error  string          `json:"error"`
+		}
+		if err := json.Unmarshal(m.Payload, &e); err != nil {
+			reply(nil, invalid(err.Error()))
+			return
+		}
+		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+			return g.executed(ctx, tx, d, e.ID, e.Result, e.Error)
+		}
+	}
+	g.transition(ctx, change, reply)
+}
+
+// transition runs change in the job lane and, when the result is
+// confirmed, executes its action off the grain.
+func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error), reply func(any, error)) {
+	type done struct {
+		d   customerData
+		c   persistence.Confirmation
+		err error
+	}
+	g.jobs.add(ctx, job{
+		run: func(jctx context.Context) any {
+			var c persistence.Confirmation
+			d, err := g.write(jctx, g.d, func(tx Tx, d *customerData) error {
+				var err error
+				c, err = change(jctx, tx, d)
+				return err
+			})
+			return done{d: d, c: c, err: err}
+		},
+		finish: func(ctx actor.Context, res any) {
+			r := res.(done)
+			if r.err != nil {
+				var expired errExpired
+				if errors.As(r.err, &expired) {
+					// The answer came too late: expire it now.
+					g.expire(ctx, expired.id)
+					reply(nil, invalid(expired.Error()))
+					return
+				}
+				reply(nil, r.err)
+				return
+			}
+			g.d = r.d
+			g.armExpiry(ctx, r.c)
+			if r.c.State == persistence.ConfirmationConfirmed {
+				g.execute(ctx, r.c)
+			}
+			reply(r.c, nil)
+		},
+	})
+}
+
+// checkProposal validates p and fills its defaults.
+func (rt *Runtime) checkProposal(p *Proposal) error {
+	p.Currency = strings.ToUpper(strings.TrimSpace(p.Currency))
+	switch {
+	case p.ConversationID == "":
+		return invalid("proposal: conversation_id is required")
+	case rt.actions[p.Action] == nil:
+		return invalid(fmt.Sprintf("proposal: unknown action %q", p.Action))
+	case p.AmountMinor < 0:
+		return invalid("proposal: amount_minor must not be negative")
+	case p.AmountMinor > 0 && !currencyRE.MatchString(p.Currency):
+		return invalid(fmt.Sprintf("proposal: currency %q is not an ISO 4217 code", p.Currency))
+	case len(p.Arguments) > 0 && !json.Valid(p.Arguments):
+		return invalid("proposal: arguments are not valid JSON")
+	case p.TTL < 0:
+		return invalid("proposal: ttl must not be negative")
+	}
+	if p.TTL == 0 {
+		p.TTL = rt.cfg.ConfirmationTTL
+	}
+	return nil
+}
+
+func (g *customerGrain) propose(ctx context.Context, tx Tx, d *customerData, p Proposal) (persistence.Confirmation, error) {
+	if p.IdempotencyKey != "" {
+		for _, c := range d.confirms {
+			if c.IdempotencyKey == p.IdempotencyKey {
+				return c, nil
+			}
+		}
+		if c, err := tx.GetConfirmationByIdempotencyKey(ctx, g.tenant, p.IdempotencyKey); err == nil {
+			return c, nil
+		} else if !errors.Is(err, persistence.ErrNotFound) {
+			return c, err
+		}
+	}
+	now := g.rt.clock.Now().UTC()
+	c := persistence.Confirmation{Base: persistence.Base{TenantID: g.tenant}, CustomerID: g.id, ConversationID: p.ConversationID,
+		Action: p.Action, Arguments: p.Arguments, AmountMinor: p.AmountMinor, Currency: p.Currency,
+		State: persistence.ConfirmationPending, ExpiresAt: now.Add(p.TTL), IdempotencyKey: p.IdempotencyKey}
+	if err := tx.CreateConfirmation(ctx, &c); err != nil {
+		return c, err
+	}
+	if err := tx.SaveReminder(ctx, persistence.Reminder{TenantID: g.tenant, Kind: KindCustomer, Identity: g.identity,
+		Name: reminderName(c.ID), DueAt: c.ExpiresAt}); err != nil {
+		return c, err
+	}
+	if err := g.auditConfirmation(ctx, tx, persistence.ActorAI, ActionConfirmationProposed, c, nil); err != nil {
+		return c, err
+	}
+	d.confirms = append(d.confirms, c)
+	return c, nil
+}
+
+// errExpired answers an answer given after the confirmation expired.
+type errExpired struct{ id string }
+
+func (e errExpired) Error() string { return "confirmation " + e.id + " expired before the answer" }
+
+func (g *customerGrain) resolve(ctx context.Context, tx Tx, d *customerData, a Answer) (persistence.Confirmation, error) {
+	i := d.find(a.ConfirmationID)
+	if i < 0 {
+		return persistence.Confirmation{}, &CommandError{Code: CodeNotFound, Message: "no pending confirmation " + a.ConfirmationID}
+	}
+	c := d.confirms[i]
+	switch {
+	case c.State != persistence.ConfirmationPending:
+		return c, invalid(fmt.Sprintf("confirmation %s is %s, not pending", c.ID, c.State))
+	case a.ConversationID != c.ConversationID:
+		return c, invalid("the answer must come from the conversation the confirmation was asked in")
+	case !g.rt.clock.Now().Before(c.ExpiresAt):
+		return c, errExpired{c.ID}
+	}
+	now := g.rt.clock.Now().UTC()
+	c.ResolvedAt = &now
+	action := ActionConfirmationDeclined
+	c.State = persistence.ConfirmationDeclined
+	if a.Yes {
+		c.State, action = persistence.ConfirmationConfirmed, ActionConfirmationConfirmed
+	}
+	if err := g.settle(ctx, tx, d, i, c, action, nil); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// settle writes c (version-checked) with its audit event, drops its
+// reminder when c is final, and keeps d's list to what is not final.
+func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, i int, c persistence.Confirmation, action string, data map[string]any) error {
+	if err := tx.UpdateConfirmation(ctx, &c); err != nil {
+		return err
+	}
+	if c.State.Final() {
+		if err := tx.DeleteReminder(ctx, KindCustomer, g.identity, reminderName(c.ID)); err != nil {
+			return err
+		}
+	}
+	kind := persistence.ActorSystem
+	if action == ActionConfirmationConfirmed || action == ActionConfirmationDeclined {
+		kind = "customer"
+	}
+	if err := g.auditConfirmation(ctx, tx, kind, action, c, data); err != nil {
+		return err
+	}
+	if c.State.Final() {
+		d.confirms = append(d.confirms[:i], d.confirms[i+1:]...)
+	} else {
+		d.confirms[i] = c
+	}
+	return nil
+}
+
+func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id string, result json.RawMessage, failure string) (persistence.Confirmation, error) {
+	i := d.find(id)
+	if i < 0 || d.confirms[i].State != persistence.ConfirmationConfirmed {
+		return persistence.Confirmation{}, &CommandError{Code: CodeNotFound, Message: "no confirmed confirmation " + id}
+	}
+	c := d.confirms[i]
+	meta := map[string]any{}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	if failure != "" {
+		meta["last_error"] = failure
+		raw, _ := json.Marshal(meta)
+		c.Metadata = raw
+		return c, g.settle(ctx, tx, d, i, c, ActionConfirmationFailed, map[string]any{"error": failure})
+	}
+	if len(result) > 0 {
+		meta["result"] = json.RawMessage(result)
+	}
+	delete(meta, "last_error")
+	raw, _ := json.Marshal(meta)
+	c.Metadata, c.State = raw, persistence.ConfirmationExecuted
+	return c, g.settle(ctx, tx, d, i, c, ActionConfirmationExecuted, nil)
+}
+
+func (d customerData) find(id string) int {
+	for i, c := range d.confirms {
+		if c.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (g *customerGrain) auditConfirmation(ctx context.Context, tx Tx, actorKind, action string, c persistence.Confirmation, extra map[string]any) error {
+	data := map[string]any{"action": c.Action, "amount_minor": c.AmountMinor, "currency": c.Currency, "state": c.State,
+		"conversation_id": c.ConversationID, "expires_at": c.ExpiresAt}
+	for k, v := range extra {
+		data[k] = v
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	actorID := g.id
+	if actorKind == persistence.ActorAI || actorKind == persistence.ActorSystem {
+		actorID = "customer-grain"
+	}
+	return tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: g.tenant}, ActorKind: actorKind,
+		ActorID: actorID, Action: action, TargetKind: "confirmation", TargetID: c.ID, Data: raw})
+}
+
+// execute runs a confirmed action off the grain and records its outcome
+// through the grain.
+func (g *customerGrain) execute(ctx actor.Context, c persistence.Confirmation) {
+	run := g.rt.actions[c.Action]
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.rt.inflight.Add(1)
+	go func() {
+		defer g.rt.inflight.Done()
+		ectx, cancel := context.WithTimeout(context.Background(), g.rt.cfg.TurnTimeout)
+		defer cancel()
+		var res json.RawMessage
+		err := fmt.Errorf("no executor for action %q", c.Action)
+		if run != nil {
+			res, err = run(ectx, c)
+		}
+		e := map[string]any{"id": c.ID, "result": res}
+		if err != nil {
+			e["error"] = err.Error()
+		}
+		payload, _ := json.Marshal(e)
+		root.RequestWithCustomSender(self, &grainpb.Command{Kind: customerCmdExecuted, Payload: payload}, self)
+	}()
+}
+
+// armExpiry sets the in-memory timer of a pending confirmation; the durable
+// reminder covers the grain's absence.
+func (g *customerGrain) armExpiry(ctx actor.Context, c persistence.Confirmation) {
+	name := reminderName(c.ID)
+	if stop, ok := g.timers[name]; ok {
+		stop()
+		delete(g.timers, name)
+	}
+	switch c.State {
+	case persistence.ConfirmationPending:
+		self, root := ctx.Self(), ctx.ActorSystem().Root
+		t := g.rt.clock.AfterFunc(c.ExpiresAt.Sub(g.rt.clock.Now()), func() {
+			root.Send(self, &grainpb.Remind{Name: name})
+		})
+		g.timers[name] = t.Stop
+	}
+}
+
+// remind handles a due reminder (from the in-memory timer or the durable
+// reminder runner).
+func (g *customerGrain) remind(ctx actor.Context, m *grainpb.Remind, sender *actor.PID) {
+	id, ok := strings.CutPrefix(m.Name, "confirmation:")
+	if !ok {
+		g.log.Warn().Str("reminder", m.Name).Msg("unknown reminder")
+		if sender != nil {
+			ctx.Send(sender, &grainpb.Reply{})
+		}
+		return
+	}
+	g.expire(ctx, id)
+	if sender != nil {
+		ctx.Send(sender, &grainpb.Reply{})
+	}
+}
+
+// expire expires confirmation id when it is still pending past its expiry,
+// and drops a reminder that outlived its confirmation.
+func (g *customerGrain) expire(ctx actor.Context, id string) {
+	g.transition(ctx, func(jctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+		i := d.find(id)
+		if i < 0 {
+			// Resolved already (or another activation expired it).
+			return persistence.Confirmation{}, tx.DeleteReminder(jctx, KindCustomer, g.identity, reminderName(id))
+		}
+		c := d.confirms[i]
+		if c.State != persistence.ConfirmationPending {
+			return c, nil
+		}
+		if g.rt.clock.Now().Before(c.ExpiresAt) {
+			return c, nil // early: the timer is armed again
+		}
+		now := g.rt.clock.Now().UTC()
+		c.State, c.ResolvedAt = persistence.ConfirmationExpired, &now
+		return c, g.settle(jctx, tx, d, i, c, ActionConfirmationExpired, nil)
+	}, func(any, error) {})
+}
