@@ -76,6 +76,9 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 // conversation (the grain is its only writer, so tools report the change
 // and the grain makes it): a hand-off to a human.
 func (t *thread) applyToolEffects(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
+	if conv.AssignedUserID != "" {
+		return nil // a human took over meanwhile: theirs to decide
+	}
 	for _, c := range res.calls {
 		if !c.Executed || c.Tool != tools.HandoffToHuman || conv.Status == persistence.ConversationWaitingHuman {
 			continue

@@ -16,8 +16,20 @@ run() { go test -run '^$' -bench "$2" -benchtime "$3" -count "${COUNT:-1}" -time
 run ./persistence/sqlstore/ 'Log' 2000x
 run ./actors/ 'GrainActivation' 2000x
 run ./actors/ 'GrainMemory' 1x
+run ./actors/ 'Turn$' 300x
 run ./gateway/ 'WebhookIngest' 4000x
 run ./cmd/frontdesk/ 'TurnOverhead' 300x
+# Before and after in one run: the same benchmark on the code at BASE (by
+# default the last commit before the grains held their state), built in a
+# temporary worktree.
+BASE="${BASE:-6f604e0}"
+if git cat-file -e "$BASE^{commit}" 2>/dev/null; then
+  wt=$(mktemp -d)
+  git worktree add --detach -q "$wt" "$BASE"
+  (cd "$wt" && go test -run '^$' -bench 'TurnOverhead' -benchtime 300x -count "${COUNT:-1}" -timeout 20m ./cmd/frontdesk/) |
+    sed "s/^BenchmarkTurnOverhead/BenchmarkTurnOverheadAt${BASE}/" | tee -a "$raw"
+  git worktree remove --force "$wt"
+fi
 run ./cmd/frontdesk/ 'Replay' 1x
 run ./llmrouter/service/ 'RouterOverhead' 3000x
 run ./dashboard/ 'Fanout' 20x
@@ -64,7 +76,13 @@ What each benchmark measures:
 - `ClusterRecovery`: `kill -9` of one of three members; seconds until every conversation answered its next
   message (p50 and max over the runs).
 - `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
-  model that answers instantly (SQLite), one message after another; p50/p99.
+  model that answers instantly (SQLite), one message after another (each from a new customer); p50/p99.
+  `TurnOverheadAt<commit>` is the same benchmark on the code at that commit (`BASE`, default the last
+  commit before the grains held their state), built and run in the same `make bench`.
+- `Turn/warm|cold`: one customer message answered on a thread whose grains are active (warm: the turn's
+  context comes from memory) or were passivated before each message (cold: the context is read from the
+  store, as every turn did before); store reads per turn (counted by a wrapper around the grains' store)
+  and µs from delivery to the committed reply, with a model that answers at once.
 
 TXT
   echo '```'

@@ -44,9 +44,10 @@ type APIConfig struct {
 	// ToolNames are the tools an agent profile may allow (the tool
 	// registry's names); a profile naming another is refused.
 	ToolNames []string
-	// Conversations runs conversation commands (takeover, replies, notes,
-	// hand-back, open) on the grains; without it they answer 503.
-	Conversations Conversations
+	// Grains runs conversation commands (takeover, replies, notes,
+	// hand-back, open) on the grains and is told of customer changes;
+	// without it those commands answer 503.
+	Grains Grains
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 	// Demo admits demo users (persistence.User.Demo, whose password is

@@ -385,6 +385,14 @@ func (a *API) createCustomerTicket(w http.ResponseWriter, r *http.Request, p Pri
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+		// The customer's grain serves open tickets to the AI's turns from
+		// memory: it reloads them. The ticket is stored either way; a grain
+		// that cannot be told now reloads on its next activation.
+		if a.cfg.Grains != nil {
+			if err := a.cfg.Grains.CustomerChanged(ctx, p.TenantID, tk.CustomerID, "tickets"); err != nil {
+				a.log.Warn().Err(err).Str("ticket_id", tk.ID).Msg("customer grain not told of a new ticket")
+			}
+		}
 	}
 	writeJSON(w, status, toTicketJSON(tk))
 	return nil

@@ -528,7 +528,7 @@ func TestOpenCustomerConversation(t *testing.T) {
 			f := newFixture(t, d)
 			// The fixture's API without Notify: serve one that counts.
 			var notified atomic.Int32
-			api := gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, Now: f.clock.Now, Conversations: f.rt,
+			api := gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, Now: f.clock.Now, Grains: f.rt,
 				Notify: func(string) { notified.Add(1) }}, sqlstore.For[gateway.Tx](f.store), zerolog.Nop())
 			srv := gateway.New(gateway.Config{}, zerolog.Nop(), prometheus.NewRegistry(), nil)
 			api.Register(srv)

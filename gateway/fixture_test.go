@@ -118,7 +118,7 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	log := zerolog.New(f.logs)
 	f.store.SetTxLog(f.store.Log())
 	f.rt = newGrains(t, f.store)
-	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Conversations: f.rt}, sqlstore.For[gateway.Tx](f.store), log)
+	f.api = gateway.NewAPI(gateway.APIConfig{BcryptCost: bcrypt.MinCost, SessionTTL: sessionTTL, Now: f.clock.Now, Grains: f.rt}, sqlstore.For[gateway.Tx](f.store), log)
 	srv := gateway.New(gateway.Config{}, log, prometheus.NewRegistry(), nil)
 	f.api.Register(srv)
 	f.h = srv.Handler()

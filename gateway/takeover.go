@@ -21,9 +21,12 @@ import (
 // the writer, optionally with a note the AI sees in its context. Every
 // change is audited and published live as conversation.updated.
 
-// Conversations runs commands on conversation grains (actors.Runtime).
-type Conversations interface {
+// Grains is what the API asks of the grains (actors.Runtime): commands to
+// conversation grains, and telling a customer grain that part of its
+// context changed (a ticket opened from the dashboard).
+type Grains interface {
 	Command(ctx context.Context, cmd actors.Command) (actors.CommandResult, error)
+	CustomerChanged(ctx context.Context, tenantID, customerID, part string) error
 }
 
 // Audit actions of takeover.
@@ -39,7 +42,7 @@ const (
 // command runs cmd for p on the conversation named in the path, mapping
 // the grain's refusals to API errors.
 func (a *API) command(r *http.Request, p Principal, cmd actors.Command) (actors.CommandResult, error) {
-	if a.cfg.Conversations == nil {
+	if a.cfg.Grains == nil {
 		return actors.CommandResult{}, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "conversation commands are not wired on this server"}
 	}
 	cmd.TenantID = p.TenantID
@@ -47,7 +50,7 @@ func (a *API) command(r *http.Request, p Principal, cmd actors.Command) (actors.
 		cmd.ConversationID = r.PathValue("id")
 	}
 	cmd.By = actors.Agent{UserID: p.UserID, Name: p.Name, Role: p.Role}
-	res, err := a.cfg.Conversations.Command(r.Context(), cmd)
+	res, err := a.cfg.Grains.Command(r.Context(), cmd)
 	var ce *actors.CommandError
 	if errors.As(err, &ce) {
 		switch ce.Code {

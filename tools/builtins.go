@@ -139,22 +139,11 @@ func runCreateTicket(ctx context.Context, tx Tx, s Scope, args map[string]any, k
 	return map[string]any{"ticket": v, "ticket_id": v.ID, "created": true}, nil
 }
 
-func runHandoff(ctx context.Context, tx Tx, s Scope, args map[string]any, _ string) (any, error) {
-	c, err := tx.GetConversation(ctx, s.TenantID, s.ConversationID)
-	if err != nil {
-		return nil, fmt.Errorf("load conversation: %w", err)
-	}
-	if c.Status != persistence.ConversationWaitingHuman {
-		c.Status = persistence.ConversationWaitingHuman
-		meta := map[string]any{}
-		_ = json.Unmarshal(c.Metadata, &meta)
-		meta["handoff_reason"] = str(args, "reason")
-		if c.Metadata, err = json.Marshal(meta); err != nil {
-			return nil, err
-		}
-		if err := tx.UpdateConversation(ctx, &c); err != nil {
-			return nil, fmt.Errorf("hand off conversation: %w", err)
-		}
-	}
-	return map[string]any{"status": string(c.Status), "message": "A human agent will take over this conversation."}, nil
+// runHandoff hands the conversation to a human. The conversation grain is
+// the only writer of its conversation: the tool reports the hand-off and the
+// grain applies it (waiting for a human, with the reason) in the turn's
+// commit, so the AI stops answering there.
+func runHandoff(_ context.Context, _ Tx, _ Scope, args map[string]any, _ string) (any, error) {
+	return map[string]any{"status": string(persistence.ConversationWaitingHuman), "reason": str(args, "reason"),
+		"message": "A human agent will take over this conversation."}, nil
 }

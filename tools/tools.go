@@ -35,8 +35,6 @@ type Tx interface {
 	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
 	GetTicketByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.Ticket, error)
 	CreateTicket(ctx context.Context, m *persistence.Ticket) error
-	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
-	UpdateConversation(ctx context.Context, m *persistence.Conversation) error
 	CreateAuditEvent(ctx context.Context, m *persistence.AuditEvent) error
 }
 

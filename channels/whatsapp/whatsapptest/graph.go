@@ -8,6 +8,7 @@
 package whatsapptest
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Version is the Graph API version in BaseURL's path.
@@ -95,6 +97,7 @@ type Graph struct {
 	sent     []Sent
 	failures []Failure // answered in order, one per call
 	always   *Failure
+	report   *statusReport
 	tokens   map[string]bool
 	seq      int
 }
@@ -256,12 +259,55 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Lock()
 	g.sent = append(g.sent, s)
+	report := g.report
 	g.mu.Unlock()
+	if report != nil {
+		key, _ := req.Body["biz_opaque_callback_data"].(string)
+		go report.deliver(req.PhoneNumberID, strings.TrimPrefix(to, "+"), s.WAMID, key)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []map[string]string{{"input": to, "wa_id": strings.TrimPrefix(to, "+")}},
 		"messages":          []map[string]string{{"id": s.WAMID}},
 	})
+}
+
+// statusReport delivers status webhooks for accepted messages.
+type statusReport struct {
+	secret  string
+	targets func() []string
+}
+
+// ReportStatuses makes the fake do what Meta does for every message it
+// accepts: post a signed "sent" status webhook carrying the message's
+// biz_opaque_callback_data to the business's webhook. targets returns the
+// webhook URLs to try (cluster members, some of which may be down); each
+// report is tried on them in turn until one answers 200, for up to a
+// minute.
+func (g *Graph) ReportStatuses(appSecret string, targets func() []string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.report = &statusReport{secret: appSecret, targets: targets}
+}
+
+func (r *statusReport) deliver(phoneNumberID, recipient, wamid, key string) {
+	body := KeyedStatusWebhook(phoneNumberID, recipient, wamid, "sent", key, time.Now())
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		for _, url := range r.targets() {
+			req, err := NewWebhookRequest(context.Background(), url, r.secret, body)
+			if err != nil {
+				return
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
 }
 
 func invalidParam(msg string) Failure {
