@@ -140,7 +140,10 @@ var settings = []setting{
 	{"FRONTDESK_GRAIN_IDLE_TIMEOUT", "grain-idle-timeout", "5m", "passivate a grain idle this long (Go duration)",
 		func(c *config, v string) (err error) { c.Actors.IdleTimeout, err = positiveDuration(v); return err }},
 	{"FRONTDESK_MAX_TOOL_CALLS_PER_RESPONSE", "max-tool-calls-per-response", "8", "tool calls executed from one model response; more are refused and the model is told",
-		func(c *config, v string) (err error) { c.Actors.MaxToolCallsPerResponse, err = positiveInt(v); return err }},
+		func(c *config, v string) (err error) {
+			c.Actors.MaxToolCallsPerResponse, err = positiveInt(v)
+			return err
+		}},
 	{"FRONTDESK_MAX_TOOL_CALLS_PER_TURN", "max-tool-calls-per-turn", "16", "tool calls executed in one turn; more are refused and the model is asked for its answer",
 		func(c *config, v string) (err error) { c.Actors.MaxToolCallsPerTurn, err = positiveInt(v); return err }},
 	{"FRONTDESK_CONFIRMATION_TTL", "confirmation-ttl", "15m", "how long a customer has to confirm an action (refund, payment) before it expires",
