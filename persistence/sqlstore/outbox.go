@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 // again, and consumers deduplicate).
 //
 // Exactly one relay runs at a time across members (a PostgreSQL advisory
-// lock), which keeps the records of one key in their commit order.
+// lock, one per schema: the lock guards that schema's log_outbox), which
+// keeps the records of one key in their commit order.
 type Outbox struct {
 	s    *Store
 	wake chan struct{}
@@ -51,8 +53,22 @@ func (o *Outbox) AppendTx(ctx context.Context, tx *Tx, recs ...persistence.Recor
 	return recs, nil
 }
 
-// outboxLockKey is the advisory lock held by the one active relay.
+// outboxLockKey is the advisory lock held by the one active relay of the
+// public schema; other schemas derive theirs from it (outboxLock).
 const outboxLockKey = 0x6f7574626f78 // "outbox"
+
+// outboxLock returns the advisory lock key of the outbox in schema. Advisory
+// locks are database-wide, so deployments (or test runs) in two schemas of
+// one database would otherwise hold up each other's relay. The public
+// schema keeps outboxLockKey, so members of older versions still agree.
+func outboxLock(schema string) int64 {
+	if schema == "public" {
+		return outboxLockKey
+	}
+	h := fnv.New64a()
+	h.Write([]byte(schema))
+	return int64((h.Sum64() ^ outboxLockKey) &^ (1 << 63))
+}
 
 // Relay produces queued records to log until ctx ends. poll bounds how long
 // records committed by other members wait (default 100 ms).
@@ -83,9 +99,14 @@ func (o *Outbox) relayHoldingLock(ctx context.Context, log persistence.Appender,
 			return err
 		}
 		defer c.Close()
+		var schema string
+		if err := c.QueryRowContext(ctx, "SELECT COALESCE(current_schema(), 'public')").Scan(&schema); err != nil {
+			return fmt.Errorf("outbox lock: schema: %w", err)
+		}
+		key := outboxLock(schema)
 		for {
 			var ok bool
-			if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", outboxLockKey).Scan(&ok); err != nil {
+			if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 				return fmt.Errorf("outbox lock: %w", err)
 			}
 			if ok {
@@ -95,7 +116,7 @@ func (o *Outbox) relayHoldingLock(ctx context.Context, log persistence.Appender,
 				return nil
 			}
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", outboxLockKey) //nolint:errcheck
+		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
 		conn = c
 	}
 	t := time.NewTimer(poll)
