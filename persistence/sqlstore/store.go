@@ -173,7 +173,18 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	// One connection avoids SQLITE_BUSY between our own writers; WAL keeps
 	// readers of other processes (replay) unblocked.
 	db.SetMaxOpenConns(1)
-	if err := checkSQLite(ctx, db); err != nil {
+	// Processes opening a fresh file at the same moment (one of them turning
+	// on WAL) may be answered SQLITE_BUSY at once, without the busy timeout:
+	// try again for as long as that timeout.
+	err = checkSQLite(ctx, db)
+	for deadline := time.Now().Add(10 * time.Second); err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+		err = checkSQLite(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
