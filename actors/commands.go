@@ -330,9 +330,7 @@ func (t *thread) changeWriter(ctx context.Context, tx Tx, rt *Runtime, conv pers
 	}
 	view := liveview.NewConversation(conv)
 	view.Change, view.By, view.PreviousWriter = action, cmd.By.UserID, before
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, view); err != nil {
-		return CommandResult{}, err
-	}
+	t.publish(persistence.LiveConversationUpdated, conv.ID, view)
 	return CommandResult{Conversation: conv}, nil
 }
 
@@ -354,9 +352,7 @@ func (t *thread) humanReply(ctx context.Context, tx Tx, rt *Runtime, conv persis
 	if err := audit(ctx, tx, cmd, ActionAgentReply, conv.ID, map[string]any{"message_id": msg.ID}); err != nil {
 		return CommandResult{}, err
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg)); err != nil {
-		return CommandResult{}, err
-	}
+	t.publish(persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
 	return CommandResult{Conversation: conv, Message: msg}, nil
 }
 
@@ -374,9 +370,7 @@ func (t *thread) note(ctx context.Context, tx Tx, conv persistence.Conversation,
 	if err := audit(ctx, tx, cmd, ActionNote, conv.ID, map[string]any{"note_id": n.ID}); err != nil {
 		return CommandResult{}, err
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveNoteCreated, conv.ID, NewNoteView(*n)); err != nil {
-		return CommandResult{}, err
-	}
+	t.publish(persistence.LiveNoteCreated, conv.ID, NewNoteView(*n))
 	return CommandResult{Conversation: conv, Note: n}, nil
 }
 
@@ -436,9 +430,7 @@ func (t *thread) open(ctx context.Context, tx Tx, rt *Runtime, cmd Command, agen
 	}
 	view := liveview.NewConversation(conv)
 	view.Change, view.By = ActionOpen, cmd.By.UserID
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, view); err != nil {
-		return CommandResult{}, err
-	}
+	t.publish(persistence.LiveConversationUpdated, conv.ID, view)
 	return CommandResult{Conversation: conv, Created: true}, nil
 }
 

@@ -349,12 +349,6 @@ func (g *conversationGrain) commit(ctx actor.Context, res turnResult) {
 				g.turnFailures = 0
 			}
 			g.rt.metrics.turns.WithLabelValues(outcome).Inc()
-			for _, c := range res.calls {
-				if c.Executed && c.Tool == "create_ticket" {
-					g.rt.tellCustomerChanged(g.thread.st.TenantID, g.thread.st.CustomerID, "tickets")
-					break
-				}
-			}
 		},
 	})
 }

@@ -527,19 +527,6 @@ func (rt *Runtime) CustomerChanged(ctx context.Context, tenantID, customerID, pa
 	return rt.customerCommand(ctx, tenantID, customerID, customerCmdChanged, []byte(part), nil)
 }
 
-// tellCustomerChanged is CustomerChanged without waiting.
-func (rt *Runtime) tellCustomerChanged(tenantID, customerID, part string) {
-	if customerID == "" {
-		return
-	}
-	rt.background(func(ctx context.Context) {
-		if err := rt.CustomerChanged(ctx, tenantID, customerID, part); err != nil {
-			rt.metrics.errors.WithLabelValues("customer_call").Inc()
-			rt.log.Warn().Err(err).Str("part", part).Msg("customer grain not told of a change")
-		}
-	})
-}
-
 // background runs fn on a goroutine the runtime drains at shutdown.
 func (rt *Runtime) background(fn func(ctx context.Context)) {
 	rt.inflight.Add(1)

@@ -18,11 +18,28 @@ type thread struct {
 	identity string
 	cp       persistence.Checkpoint
 	st       threadState
+	// lives are the live events of the write in progress, appended when
+	// its effects are written: the tenant's live stream is the last lock a
+	// grain transaction takes (before the checkpoint), whatever the order
+	// in which the write's steps publish.
+	lives []liveEvent
+}
+
+// liveEvent is a live event waiting for its write's end.
+type liveEvent struct {
+	typ, conversationID string
+	data                any
+}
+
+// publish queues a live event of the write in progress.
+func (t *thread) publish(typ, conversationID string, data any) {
+	t.lives = append(t.lives, liveEvent{typ: typ, conversationID: conversationID, data: data})
 }
 
 func (t thread) clone() thread {
 	t.st = t.st.clone()
 	t.cp.State = nil
+	t.lives = nil
 	return t
 }
 
@@ -75,9 +92,16 @@ func loadThread(ctx context.Context, rt *Runtime, identity string) (thread, erro
 func (t *thread) write(ctx context.Context, rt *Runtime, change func(tx Tx, next *thread) error) error {
 	next := t.clone()
 	err := rt.store.InTx(ctx, func(tx Tx) error {
+		next.lives = nil
 		if err := change(tx, &next); err != nil {
 			return err
 		}
+		for _, e := range next.lives {
+			if err := live(ctx, tx, next.st.TenantID, e.typ, e.conversationID, e.data); err != nil {
+				return err
+			}
+		}
+		next.lives = nil
 		state, err := json.Marshal(next.st)
 		if err != nil {
 			return fmt.Errorf("encode conversation state: %w", err)
@@ -257,15 +281,10 @@ func (t *thread) applyReceived(ctx context.Context, tx Tx, rt *Runtime, p *event
 			return applyResult{}, err
 		}
 	}
-	// Live events last: the tenant's live stream is the last lock taken.
 	if opened {
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(conv)); err != nil {
-			return applyResult{}, err
-		}
+		t.publish(persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(conv))
 	}
-	if err := live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg)); err != nil {
-		return applyResult{}, err
-	}
+	t.publish(persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
 	return applyResult{message: msg}, nil
 }
 
@@ -356,7 +375,8 @@ func (t *thread) closeConversation(ctx context.Context, tx Tx, rt *Runtime, conv
 	if by != nil {
 		view.Change, view.By, view.PreviousWriter = ActionClose, by.UserID, before
 	}
-	return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, view)
+	t.publish(persistence.LiveConversationUpdated, conv.ID, view)
+	return nil
 }
 
 // statusGrace is how long a status report for an unknown message id is
@@ -406,8 +426,6 @@ func (t *thread) applyStatus(ctx context.Context, tx Tx, rt *Runtime, p *events.
 	if err := tx.UpdateMessage(ctx, &msg); err != nil {
 		return applyResult{}, err
 	}
-	if err := live(ctx, tx, msg.TenantID, persistence.LiveMessageStatus, msg.ConversationID, liveview.NewMessage(msg)); err != nil {
-		return applyResult{}, err
-	}
+	t.publish(persistence.LiveMessageStatus, msg.ConversationID, liveview.NewMessage(msg))
 	return applyResult{message: &msg}, nil
 }

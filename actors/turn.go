@@ -162,6 +162,14 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 				r = rt.tools.Execute(ctx, s, allowed, tools.Call{ID: c.ID, Name: c.Name, Arguments: c.Arguments}, perTool[c.Name])
 				perTool[c.Name]++
 				calls++
+				if r.Executed && c.Name == tools.CreateTicket {
+					// The customer grain serves open tickets to every turn:
+					// it learns of this one before the turn goes on.
+					if err := rt.CustomerChanged(ctx, st.TenantID, st.CustomerID, "tickets"); err != nil {
+						rt.metrics.errors.WithLabelValues("customer_call").Inc()
+						rt.log.Warn().Err(err).Msg("customer grain not told of the ticket the AI opened")
+					}
+				}
 			}
 			if !r.Executed && strings.HasPrefix(r.Error, "refused: at most") {
 				rt.metrics.errors.WithLabelValues("tool_cap").Inc()

@@ -48,13 +48,11 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 			}
 		}
 		if conv.ID != "" && conv.ID == res.in.st.Conv.ID {
+			for _, c := range res.calls {
+				next.publish(persistence.LiveToolCalled, conv.ID, c)
+			}
 			if err := next.applyToolEffects(ctx, tx, rt, &conv, res); err != nil {
 				return err
-			}
-			for _, c := range res.calls {
-				if err := live(ctx, tx, t.st.TenantID, persistence.LiveToolCalled, conv.ID, c); err != nil {
-					return err
-				}
 			}
 			if res.err != nil && aiMayWrite(conv) == "" {
 				if err := next.giveUp(ctx, tx, rt, &conv, res); err != nil {
@@ -87,22 +85,29 @@ func (t *thread) applyToolEffects(ctx context.Context, tx Tx, rt *Runtime, conv 
 			Reason string `json:"reason"`
 		}
 		_ = json.Unmarshal(c.Arguments, &args)
-		meta := map[string]any{}
-		_ = json.Unmarshal(conv.Metadata, &meta)
-		meta["handoff_reason"] = args.Reason
-		raw, err := json.Marshal(meta)
-		if err != nil {
-			return err
-		}
-		conv.Status, conv.Metadata = persistence.ConversationWaitingHuman, raw
-		if err := tx.UpdateConversation(ctx, conv); err != nil {
-			return err
-		}
-		t.fold(rt, evConversationWritten{Conv: *conv})
-		if err := live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(*conv)); err != nil {
+		if err := t.handOff(ctx, tx, rt, conv, args.Reason); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// handOff puts conv in the hands of a human (waiting for one, with the
+// reason in its metadata), writes it and publishes it.
+func (t *thread) handOff(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, reason string) error {
+	meta := map[string]any{}
+	_ = json.Unmarshal(conv.Metadata, &meta)
+	meta["handoff_reason"] = reason
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	conv.Status, conv.Metadata = persistence.ConversationWaitingHuman, raw
+	if err := tx.UpdateConversation(ctx, conv); err != nil {
+		return err
+	}
+	t.fold(rt, evConversationWritten{Conv: *conv})
+	t.publish(persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(*conv))
 	return nil
 }
 
@@ -117,18 +122,9 @@ func (t *thread) giveUp(ctx context.Context, tx Tx, rt *Runtime, conv *persisten
 	if err := tx.Savepoint(ctx, func() error { return tx.CreateTicket(ctx, ticket) }); err != nil && !errors.Is(err, persistence.ErrDuplicate) {
 		return err
 	}
-	meta := map[string]any{}
-	_ = json.Unmarshal(conv.Metadata, &meta)
-	meta["handoff_reason"] = "the AI could not answer: " + res.err.Error()
-	raw, err := json.Marshal(meta)
-	if err != nil {
+	if err := t.handOff(ctx, tx, rt, conv, "the AI could not answer: "+res.err.Error()); err != nil {
 		return err
 	}
-	conv.Status, conv.Metadata = persistence.ConversationWaitingHuman, raw
-	if err := tx.UpdateConversation(ctx, conv); err != nil {
-		return err
-	}
-	t.fold(rt, evConversationWritten{Conv: *conv})
 	value, err := json.Marshal(map[string]any{"turn_id": turnID, "conversation_id": conv.ID, "thread": t.identity, "unanswered": res.in.st.Unanswered})
 	if err != nil {
 		return err
@@ -138,10 +134,8 @@ func (t *thread) giveUp(ctx context.Context, tx Tx, rt *Runtime, conv *persisten
 	if err != nil {
 		return err
 	}
-	if _, err := tx.AppendLog(ctx, persistence.Record{Topic: persistence.DeadLetterTopic("turns"), Key: t.identity, Value: dl}); err != nil {
-		return err
-	}
-	return live(ctx, tx, t.st.TenantID, persistence.LiveConversationUpdated, conv.ID, liveview.NewConversation(*conv))
+	_, err = tx.AppendLog(ctx, persistence.Record{Topic: persistence.DeadLetterTopic("turns"), Key: t.identity, Value: dl})
+	return err
 }
 
 func (t *thread) sendReply(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
@@ -163,5 +157,6 @@ func (t *thread) sendReply(ctx context.Context, tx Tx, rt *Runtime, conv *persis
 	if err := t.enqueueOutbound(ctx, tx, rt, conv, msg); err != nil {
 		return err
 	}
-	return live(ctx, tx, t.st.TenantID, persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
+	t.publish(persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
+	return nil
 }
