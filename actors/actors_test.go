@@ -360,6 +360,9 @@ type readCounter struct {
 	Store
 	mu sync.Mutex
 	n  map[string]int
+	// summary counts, apart, the reads only a memory summary makes (the
+	// customer's conversations and their messages).
+	summary map[string]int
 	// failSends makes the appends of message.send records of these thread
 	// keys fail: a turn whose commit keeps failing.
 	failSends map[string]bool
@@ -405,6 +408,21 @@ func (r *readCounter) of(tenantID string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.n[tenantID]
+}
+
+func (r *readCounter) countSummary(tenantID string) {
+	r.mu.Lock()
+	if r.summary == nil {
+		r.summary = map[string]int{}
+	}
+	r.summary[tenantID]++
+	r.mu.Unlock()
+}
+
+func (r *readCounter) summaryOf(tenantID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.summary[tenantID]
 }
 
 func (r *readCounter) GetCheckpoint(ctx context.Context, kind, identity string) (persistence.Checkpoint, error) {
@@ -460,11 +478,13 @@ func (r *readCounter) ListOrdersByCustomer(ctx context.Context, tenantID, custom
 
 func (r *readCounter) RecentMessages(ctx context.Context, tenantID, conversationID string, n int) ([]persistence.Message, error) {
 	r.count(tenantID)
+	r.countSummary(tenantID)
 	return r.Store.RecentMessages(ctx, tenantID, conversationID, n)
 }
 
 func (r *readCounter) ListConversationsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Conversation, error) {
 	r.count(tenantID)
+	r.countSummary(tenantID)
 	return r.Store.ListConversationsByCustomer(ctx, tenantID, customerID, limit)
 }
 
