@@ -23,7 +23,9 @@ func TestDispatcherDeliversEveryEventOnceAndDeadLettersPoison(t *testing.T) {
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.(*Future).start.func1"),
 		// and a throttle per cluster request, which ends with its period
 		// (grains call each other: conversation → customer).
-		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.(*DefaultContext).Request.(*Config).ToClusterContextConfig.NewThrottleWithLogger.func3.1"))
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.(*DefaultContext).Request.(*Config).ToClusterContextConfig.NewThrottleWithLogger.func3.1"),
+		// The member's gossip throttles its own work the same way.
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/cluster.(*Gossiper).StartGossiping.NewThrottle.func3.1"))
 	ctx := context.Background()
 	tenant := newTenant(t)
 
