@@ -46,6 +46,12 @@ var (
 	ErrMalformed = errors.New("channels: malformed webhook")
 )
 
+// ErrOutcomeUnknown is wrapped by a Send error when the request may have
+// reached the provider but no answer came (a timeout, a connection lost
+// after the request was written): the message may have been delivered. The
+// sender then waits for the provider's status report before sending again.
+var ErrOutcomeUnknown = errors.New("channels: the send's outcome is unknown")
+
 // Capabilities says what a channel can do beyond plain text.
 type Capabilities struct {
 	// ReadReceipts: MarkRead shows the customer their message was read.
@@ -153,7 +159,8 @@ type Outbound interface {
 	// Capabilities says what Send, MarkRead and Typing support.
 	Capabilities() Capabilities
 	// Send delivers m and returns the provider's id of the new message.
-	// It waits for the channel's rate limits.
+	// It waits for the channel's rate limits. An error that leaves open
+	// whether the provider took the message wraps ErrOutcomeUnknown.
 	Send(ctx context.Context, m Outgoing) (providerID string, err error)
 	// MarkRead marks the customer's message providerID, received on
 	// account, as read.

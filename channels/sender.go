@@ -275,6 +275,20 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 			return false
 		}
 		wait, retry := ch.Retry(err, attempt)
+		if retry && errors.Is(err, ErrOutcomeUnknown) {
+			// The provider may have taken it (a timeout after the request
+			// went out): its status report settles that before any resend.
+			logger.Warn().Err(err).Msg("send outcome unknown; waiting for its status report before sending again")
+			var sent bool
+			var ok bool
+			if updated, sent, ok = s.awaitOutcome(ctx, updated, s.cfg.Now(), logger); !ok {
+				return false
+			}
+			if sent {
+				s.ops.WithLabelValues(label, "send", "confirmed_after_timeout").Inc()
+				return true
+			}
+		}
 		if !retry || attempt+1 >= s.cfg.MaxAttempts {
 			return s.fail(ctx, rec, updated, label, err, logger)
 		}

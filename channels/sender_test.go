@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -409,4 +410,90 @@ func TestSenderRunConsumesTheOutboundTopic(t *testing.T) {
 	if got := e.message(other.ID); got.ChannelMessageID != "q-1" {
 		t.Errorf("quiet reply: provider id %q", got.ChannelMessageID)
 	}
+}
+
+// timeouts is a channel whose first send times out after the request went
+// out (the provider may have the message); later sends succeed.
+type timeouts struct {
+	mu    sync.Mutex
+	sends int
+}
+
+var _ channels.Channel = (*timeouts)(nil)
+
+func (c *timeouts) Name() string                                         { return "timeouts" }
+func (c *timeouts) Capabilities() channels.Capabilities                  { return channels.Capabilities{} }
+func (c *timeouts) Verify(http.Header, []byte) error                     { return nil }
+func (c *timeouts) Parse([]byte) ([]channels.Item, error)                { return nil, nil }
+func (c *timeouts) Retry(error, int) (time.Duration, bool)               { return time.Second, true }
+func (c *timeouts) Typing(context.Context, string, string, string) error { return nil }
+func (c *timeouts) MarkRead(context.Context, string, string) error       { return nil }
+func (c *timeouts) Send(_ context.Context, m channels.Outgoing) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sends++
+	if c.sends == 1 {
+		return "", fmt.Errorf("post: read timeout: %w", channels.ErrOutcomeUnknown)
+	}
+	return fmt.Sprintf("t-%d", c.sends), nil
+}
+
+func (c *timeouts) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sends
+}
+
+// TestSenderWaitsForTheStatusAfterATimeout: a send whose outcome is
+// unknown (a timeout after the request went out) is not retried until its
+// status report had time to come: when it comes, nothing is sent again;
+// when none comes within the bound, the send is retried once.
+func TestSenderWaitsForTheStatusAfterATimeout(t *testing.T) {
+	send := func(e *env, text string) (persistence.Message, persistence.Record) {
+		msg := persistence.Message{Base: persistence.Base{TenantID: e.conv.TenantID}, ConversationID: e.conv.ID, Direction: persistence.DirectionOutbound,
+			Channel: "timeouts", Sender: persistence.SenderAI, Kind: "text", Text: text, DeliveryStatus: persistence.DeliveryPending}
+		if err := e.store.CreateMessage(context.Background(), &msg); err != nil {
+			t.Fatal(err)
+		}
+		return msg, e.record(events.TypeMessageSend, e.clock.Now(), events.MessageSend{MessageID: msg.ID, ConversationID: e.conv.ID,
+			Channel: "timeouts", ChannelAccount: "acct", To: waID, Text: text})
+	}
+	t.Run("status came", func(t *testing.T) {
+		ch := &timeouts{}
+		e := newEnv(t, ch)
+		msg, rec := send(e, "Your refund is on its way.")
+		e.clock.onSleep = func(n int) {
+			if n != 2 {
+				return
+			}
+			// The status report of the first send, recorded by the grain.
+			m := e.message(msg.ID)
+			m.ChannelMessageID, m.DeliveryStatus = "t-1", persistence.DeliverySent
+			if err := e.store.UpdateMessage(context.Background(), &m); err != nil {
+				t.Error(err)
+			}
+		}
+		e.handle(rec)
+		if n := ch.count(); n != 1 {
+			t.Fatalf("sends = %d, want 1: the timed-out send was delivered", n)
+		}
+		if got := e.message(msg.ID); got.ChannelMessageID != "t-1" {
+			t.Fatalf("row has %q, want the reported t-1", got.ChannelMessageID)
+		}
+	})
+	t.Run("no status within the bound", func(t *testing.T) {
+		ch := &timeouts{}
+		e := newEnv(t, ch)
+		msg, rec := send(e, "Your refund is on its way.")
+		e.handle(rec)
+		if n := ch.count(); n != 2 {
+			t.Fatalf("sends = %d, want 2 (one retry after the wait)", n)
+		}
+		if got := e.message(msg.ID); got.ChannelMessageID != "t-2" || got.DeliveryStatus != persistence.DeliverySent {
+			t.Fatalf("row = %q %s, want t-2 sent", got.ChannelMessageID, got.DeliveryStatus)
+		}
+		if e.clock.slept < 15*time.Second {
+			t.Fatalf("waited %s before retrying, want the outcome wait", e.clock.slept)
+		}
+	})
 }

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontdesk-ai/frontdesk/channels"
 )
 
 // Graph API error codes this package classifies. See the Cloud API error
@@ -101,6 +104,17 @@ func (e *APIError) Reason() string {
 
 // Unwrap returns the transport error, if any.
 func (e *APIError) Unwrap() error { return e.Err }
+
+// Is reports a transport failure after which the Graph API may have taken
+// the message (anything but a failure to connect) as
+// channels.ErrOutcomeUnknown.
+func (e *APIError) Is(target error) bool {
+	if target != channels.ErrOutcomeUnknown || e.HTTPStatus != 0 || e.Err == nil {
+		return false
+	}
+	var op *net.OpError
+	return !(errors.As(e.Err, &op) && op.Op == "dial")
+}
 
 // Retryable reports whether sending the same request again later may
 // succeed: for transport failures, HTTP 429 and 5xx, and the rate-limit and

@@ -3,9 +3,11 @@ package whatsapp_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 )
 
@@ -103,6 +105,25 @@ func TestRetryDelay(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := whatsapp.RetryDelay(tt.err, 1, half); got != tt.want {
 				t.Errorf("RetryDelay = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAPIErrorOutcomeUnknown(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  *whatsapp.APIError
+		want bool
+	}{
+		{"read timeout after the request went out", &whatsapp.APIError{Err: &net.OpError{Op: "read", Net: "tcp", Err: errors.New("i/o timeout")}}, true},
+		{"connection reset while reading the answer", &whatsapp.APIError{Err: errors.New("read response: connection reset by peer")}, true},
+		{"could not connect", &whatsapp.APIError{Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}, false},
+		{"an answer with an error", &whatsapp.APIError{HTTPStatus: 500, Code: 1, Message: "unknown"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := errors.Is(c.err, channels.ErrOutcomeUnknown); got != c.want {
+				t.Fatalf("errors.Is(ErrOutcomeUnknown) = %v, want %v", got, c.want)
 			}
 		})
 	}
