@@ -56,9 +56,9 @@ What each benchmark measures:
   100 per transaction; events/s and p50/p99 per append call.
 - `LogConsume/<db>`: poll + commit of a prefilled topic by one consumer group; events/s, p50/p99 per poll.
 - `GrainActivation/activate`: activating a conversation grain (placement, spawn, checkpoint load with a
-  20-message hot context, one request/response), one per iteration; `baseline-active` sends the same
+  30-message hot context, one request/response), one per iteration; `baseline-active` sends the same
   request to a grain already active: the ratio of the two is the activation cost.
-- `GrainMemory`: heap held per active conversation grain with a hot context of 20 messages × 200
+- `GrainMemory`: heap held per active conversation grain with a hot context of 30 messages × 200
   characters (2,000 grains).
 - `WebhookIngest/<db>`: signed one-message `POST /webhooks/whatsapp` (verify, parse, dedupe, append, 200)
   from 8 concurrent clients, beside a bare `net/http` handler that only answers 200 in the same run;
@@ -78,7 +78,9 @@ What each benchmark measures:
 - `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
   model that answers instantly (SQLite), one message after another (each from a new customer); p50/p99.
   `TurnOverheadAt<commit>` is the same benchmark on the code at that commit (`BASE`, default the last
-  commit before the grains held their state), built and run in the same `make bench`.
+  commit before the grains held their state), built and run in the same `make bench`. Both are bounded by
+  the WhatsApp per-number rate limiter (80 sends/s, and the read receipt takes a token like the reply), not
+  by the turn: compare the turn itself with `Turn/warm|cold`.
 - `Turn/warm|cold`: one customer message answered on a thread whose grains are active (warm: the turn's
   context comes from memory) or were passivated before each message (cold: the context is read from the
   store, as every turn did before); store reads per turn (counted by a wrapper around the grains' store)
