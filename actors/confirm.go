@@ -240,7 +240,7 @@ func (g *customerGrain) propose(ctx context.Context, tx Tx, d *customerData, p P
 	if err := g.auditConfirmation(ctx, tx, persistence.ActorAI, ActionConfirmationProposed, c, nil); err != nil {
 		return c, err
 	}
-	d.confirms = append(d.confirms, c)
+	*d = d.apply(evConfirmation{C: c})
 	return c, nil
 }
 
@@ -270,7 +270,7 @@ func (g *customerGrain) resolve(ctx context.Context, tx Tx, d *customerData, a A
 	if a.Yes {
 		c.State, action = persistence.ConfirmationConfirmed, ActionConfirmationConfirmed
 	}
-	if err := g.settle(ctx, tx, d, i, c, action, nil); err != nil {
+	if err := g.settle(ctx, tx, d, c, action, nil); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -278,7 +278,7 @@ func (g *customerGrain) resolve(ctx context.Context, tx Tx, d *customerData, a A
 
 // settle writes c (version-checked) with its audit event, drops its
 // reminder when c is final, and keeps d's list to what is not final.
-func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, i int, c persistence.Confirmation, action string, data map[string]any) error {
+func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, c persistence.Confirmation, action string, data map[string]any) error {
 	if err := tx.UpdateConfirmation(ctx, &c); err != nil {
 		return err
 	}
@@ -294,11 +294,7 @@ func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, i in
 	if err := g.auditConfirmation(ctx, tx, kind, action, c, data); err != nil {
 		return err
 	}
-	if c.State.Final() {
-		d.confirms = append(d.confirms[:i], d.confirms[i+1:]...)
-	} else {
-		d.confirms[i] = c
-	}
+	*d = d.apply(evConfirmation{C: c})
 	return nil
 }
 
@@ -314,7 +310,7 @@ func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id
 		meta["last_error"] = failure
 		raw, _ := json.Marshal(meta)
 		c.Metadata = raw
-		return c, g.settle(ctx, tx, d, i, c, ActionConfirmationFailed, map[string]any{"error": failure})
+		return c, g.settle(ctx, tx, d, c, ActionConfirmationFailed, map[string]any{"error": failure})
 	}
 	if len(result) > 0 {
 		meta["result"] = json.RawMessage(result)
@@ -322,7 +318,7 @@ func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id
 	delete(meta, "last_error")
 	raw, _ := json.Marshal(meta)
 	c.Metadata, c.State = raw, persistence.ConfirmationExecuted
-	return c, g.settle(ctx, tx, d, i, c, ActionConfirmationExecuted, nil)
+	return c, g.settle(ctx, tx, d, c, ActionConfirmationExecuted, nil)
 }
 
 func (d customerData) find(id string) int {
@@ -429,6 +425,6 @@ func (g *customerGrain) expire(ctx actor.Context, id string) {
 		}
 		now := g.rt.clock.Now().UTC()
 		c.State, c.ResolvedAt = persistence.ConfirmationExpired, &now
-		return c, g.settle(jctx, tx, d, i, c, ActionConfirmationExpired, nil)
+		return c, g.settle(jctx, tx, d, c, ActionConfirmationExpired, nil)
 	}, func(any, error) {})
 }

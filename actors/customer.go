@@ -49,6 +49,63 @@ type customerData struct {
 	summaryAt int64                      // MessagesSeen a running summary covers
 }
 
+// Customer grain state events, folded by customerData.apply: every change
+// of the grain's state is one of these, written to the store with its
+// effect in the same transaction.
+type (
+	// evCustomerSeen: the customer wrote (profile as now stored; one more
+	// message counted for the memory summary).
+	evCustomerSeen struct{ Customer persistence.Customer }
+	// evCustomerRead: a part of the context was read again (activation, or
+	// told of a change).
+	evCustomerRead struct {
+		Customer *persistence.Customer
+		Tickets  *[]persistence.Ticket
+		Orders   *[]persistence.Order
+	}
+	// evSummaryWritten: a new memory summary was stored.
+	evSummaryWritten struct{ Summary persistence.UserMemorySummary }
+	// evConfirmation: a confirmation was written (proposed or moved to a
+	// new state); final ones leave the grain's list.
+	evConfirmation struct{ C persistence.Confirmation }
+)
+
+// apply returns d with e folded in. It is pure: d is not changed.
+func (d customerData) apply(e any) customerData {
+	d.confirms = append([]persistence.Confirmation(nil), d.confirms...)
+	switch e := e.(type) {
+	case evCustomerSeen:
+		d.customer = e.Customer
+		d.st.MessagesSeen++
+	case evCustomerRead:
+		if e.Customer != nil {
+			d.customer = *e.Customer
+		}
+		if e.Tickets != nil {
+			d.tickets = *e.Tickets
+		}
+		if e.Orders != nil {
+			d.orders = *e.Orders
+		}
+	case evSummaryWritten:
+		d.summary, d.hasSum = e.Summary, true
+	case evConfirmation:
+		i := d.find(e.C.ID)
+		switch {
+		case e.C.State.Final() && i >= 0:
+			d.confirms = append(d.confirms[:i], d.confirms[i+1:]...)
+		case e.C.State.Final():
+		case i >= 0:
+			d.confirms[i] = e.C
+		default:
+			d.confirms = append(d.confirms, e.C)
+		}
+	default:
+		panic(fmt.Sprintf("actors: unknown customer state event %T", e))
+	}
+	return d
+}
+
 func (d customerData) context() CustomerContext {
 	cc := CustomerContext{Customer: d.customer, OpenTickets: d.tickets, RecentOrders: d.orders, MemorySummary: d.summary.Summary}
 	for _, c := range d.confirms {
@@ -234,20 +291,34 @@ func (g *customerGrain) load(ctx context.Context) (customerData, error) {
 	return d, err
 }
 
-// reload reads one part of the customer's context again after a change.
+// reload reads one part of the customer's context again after a change
+// and folds it into d.
 func (g *customerGrain) reload(ctx context.Context, d *customerData, part string) error {
-	var err error
+	var e evCustomerRead
 	switch part {
 	case ticketsPart:
-		d.tickets, err = g.rt.store.ListOpenTickets(ctx, g.tenant, g.id, contextOpenTickets)
+		ts, err := g.rt.store.ListOpenTickets(ctx, g.tenant, g.id, contextOpenTickets)
+		if err != nil {
+			return err
+		}
+		e.Tickets = &ts
 	case ordersPart:
-		d.orders, err = g.rt.store.ListOrdersByCustomer(ctx, g.tenant, g.id, contextRecentOrders)
+		os, err := g.rt.store.ListOrdersByCustomer(ctx, g.tenant, g.id, contextRecentOrders)
+		if err != nil {
+			return err
+		}
+		e.Orders = &os
 	case profilePart:
-		d.customer, err = g.rt.store.GetCustomer(ctx, g.tenant, g.id)
+		c, err := g.rt.store.GetCustomer(ctx, g.tenant, g.id)
+		if err != nil {
+			return err
+		}
+		e.Customer = &c
 	default:
 		return fmt.Errorf("unknown customer part %q", part)
 	}
-	return err
+	*d = d.apply(e)
+	return nil
 }
 
 func (g *customerGrain) handle(ctx actor.Context, r request) {
@@ -301,9 +372,8 @@ func (g *customerGrain) seen(ctx actor.Context, m *grainpb.CustomerSeen, sender 
 					if err := tx.UpdateCustomer(jctx, &c); err != nil {
 						return err
 					}
-					d.customer = c
 				}
-				d.st.MessagesSeen++
+				*d = d.apply(evCustomerSeen{Customer: c})
 				return nil
 			})
 			return customerLoaded{d: d, err: err}
@@ -443,7 +513,7 @@ func (g *customerGrain) summaryDone(ctx actor.Context, m *summaryDone) {
 						return err
 					}
 				}
-				d.summary, d.hasSum = s, true
+				*d = d.apply(evSummaryWritten{Summary: s})
 				return nil
 			})
 			return customerLoaded{d: d, err: err}
