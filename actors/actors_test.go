@@ -499,12 +499,28 @@ type fakeActions struct {
 	mu    sync.Mutex
 	done  map[string]int
 	calls int
+	// failing makes the executions of these confirmations fail this many
+	// more times (the provider is down).
+	failing map[string]int
+}
+
+func (f *fakeActions) failNext(id string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing == nil {
+		f.failing = map[string]int{}
+	}
+	f.failing[id] = n
 }
 
 func (f *fakeActions) run(_ context.Context, c persistence.Confirmation) (json.RawMessage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.failing[c.ID] > 0 {
+		f.failing[c.ID]--
+		return nil, errors.New("payment provider unavailable")
+	}
 	f.done[c.ID]++
 	return json.RawMessage(fmt.Sprintf(`{"refund_id":"re_%s"}`, c.ID[:8])), nil
 }

@@ -99,6 +99,14 @@ func (rt *Runtime) Confirmations(ctx context.Context, tenantID, customerID strin
 
 func reminderName(confirmationID string) string { return "confirmation:" + confirmationID }
 
+// executeReminder names the reminder that retries a confirmed action whose
+// execution failed.
+func executeReminder(confirmationID string) string { return "execute:" + confirmationID }
+
+// maxExecutions bounds the executions of one confirmed action (default
+// backoff: 10 s, 20 s, 40 s, 80 s between them).
+const maxExecutions = 5
+
 // executedMsg carries an action's outcome back to the customer grain.
 type executedMsg struct {
 	id     string
@@ -146,12 +154,14 @@ func (g *customerGrain) confirmation(ctx actor.Context, m *grainpb.Command, repl
 			return g.executed(ctx, tx, d, e.ID, e.Result, e.Error)
 		}
 	}
-	g.transition(ctx, change, reply)
+	// Only the customer's yes starts the action; recording its outcome
+	// does not run it again (a failure is retried by its reminder).
+	g.transition(ctx, change, reply, m.Kind == customerCmdResolve)
 }
 
-// transition runs change in the job lane and, when the result is
-// confirmed, executes its action off the grain.
-func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error), reply func(any, error)) {
+// transition runs change in the job lane and, when execute is set and the
+// result is confirmed, executes its action off the grain.
+func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error), reply func(any, error), execute bool) {
 	type done struct {
 		d   customerData
 		c   persistence.Confirmation
@@ -177,12 +187,13 @@ func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Co
 					reply(nil, invalid(expired.Error()))
 					return
 				}
+				g.log.Warn().Err(r.err).Msg("confirmation not changed")
 				reply(nil, r.err)
 				return
 			}
 			g.d = r.d
 			g.armExpiry(ctx, r.c)
-			if r.c.State == persistence.ConfirmationConfirmed {
+			if execute && r.c.State == persistence.ConfirmationConfirmed {
 				g.execute(ctx, r.c)
 			}
 			reply(r.c, nil)
@@ -283,8 +294,10 @@ func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, c pe
 		return err
 	}
 	if c.State.Final() {
-		if err := tx.DeleteReminder(ctx, KindCustomer, g.identity, reminderName(c.ID)); err != nil {
-			return err
+		for _, name := range []string{reminderName(c.ID), executeReminder(c.ID)} {
+			if err := tx.DeleteReminder(ctx, KindCustomer, g.identity, name); err != nil {
+				return err
+			}
 		}
 	}
 	kind := persistence.ActorSystem
@@ -307,10 +320,21 @@ func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id
 	meta := map[string]any{}
 	_ = json.Unmarshal(c.Metadata, &meta)
 	if failure != "" {
-		meta["last_error"] = failure
+		// Retried later with backoff, by a durable reminder (the action is
+		// idempotent on the confirmation id); after maxExecutions it waits
+		// for a person (the audit trail has every failure).
+		n, _ := meta["failed_executions"].(float64)
+		meta["last_error"], meta["failed_executions"] = failure, n+1
 		raw, _ := json.Marshal(meta)
 		c.Metadata = raw
-		return c, g.settle(ctx, tx, d, c, ActionConfirmationFailed, map[string]any{"error": failure})
+		if int(n)+1 < maxExecutions {
+			due := g.rt.clock.Now().UTC().Add(backoff(int(n)+1, g.rt.cfg.RetryBackoff*10, g.rt.cfg.MaxRetryBackoff*10))
+			if err := tx.SaveReminder(ctx, persistence.Reminder{TenantID: g.tenant, Kind: KindCustomer, Identity: g.identity,
+				Name: executeReminder(c.ID), DueAt: due}); err != nil {
+				return c, err
+			}
+		}
+		return c, g.settle(ctx, tx, d, c, ActionConfirmationFailed, map[string]any{"error": failure, "attempt": n + 1})
 	}
 	if len(result) > 0 {
 		meta["result"] = json.RawMessage(result)
@@ -393,18 +417,31 @@ func (g *customerGrain) armExpiry(ctx actor.Context, c persistence.Confirmation)
 // remind handles a due reminder (from the in-memory timer or the durable
 // reminder runner).
 func (g *customerGrain) remind(ctx actor.Context, m *grainpb.Remind, sender *actor.PID) {
-	id, ok := strings.CutPrefix(m.Name, "confirmation:")
-	if !ok {
+	if id, ok := strings.CutPrefix(m.Name, "confirmation:"); ok {
+		g.expire(ctx, id)
+	} else if id, ok := strings.CutPrefix(m.Name, "execute:"); ok {
+		g.retryExecution(ctx, id)
+	} else {
 		g.log.Warn().Str("reminder", m.Name).Msg("unknown reminder")
-		if sender != nil {
-			ctx.Send(sender, &grainpb.Reply{})
-		}
-		return
 	}
-	g.expire(ctx, id)
 	if sender != nil {
 		ctx.Send(sender, &grainpb.Reply{})
 	}
+}
+
+// retryExecution runs a confirmed action again whose execution failed, and
+// drops a retry reminder whose confirmation is no longer confirmed.
+func (g *customerGrain) retryExecution(ctx actor.Context, id string) {
+	if i := g.d.find(id); i >= 0 && g.d.confirms[i].State == persistence.ConfirmationConfirmed {
+		g.execute(ctx, g.d.confirms[i])
+		return
+	}
+	g.jobs.add(ctx, job{
+		run: func(jctx context.Context) any {
+			return g.rt.store.InTx(jctx, func(tx Tx) error { return tx.DeleteReminder(jctx, KindCustomer, g.identity, executeReminder(id)) })
+		},
+		finish: func(actor.Context, any) {},
+	})
 }
 
 // expire expires confirmation id when it is still pending past its expiry,
@@ -426,5 +463,5 @@ func (g *customerGrain) expire(ctx actor.Context, id string) {
 		now := g.rt.clock.Now().UTC()
 		c.State, c.ResolvedAt = persistence.ConfirmationExpired, &now
 		return c, g.settle(jctx, tx, d, c, ActionConfirmationExpired, nil)
-	}, func(any, error) {})
+	}, func(any, error) {}, false)
 }

@@ -598,3 +598,55 @@ func TestNewConversationGetsAgentByRouting(t *testing.T) {
 		return err == nil && c.AgentProfileID == en.ID
 	})
 }
+
+// TestConfirmedActionThatFailsIsRetried: a confirmed action whose provider
+// fails stays confirmed with the error, is retried by a durable reminder,
+// and is executed once when the provider is back.
+func TestConfirmedActionThatFailsIsRetried(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	model.set(tenant, answer("ok"))
+	r := received(t, tenant, "4915556011", "wamid.x1", "refund please")
+	deliver(t, r)
+	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, r.Key)) == 1 })
+	_, st := checkpointState(t, r.Key)
+	c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
+		Action: "fake_refund", AmountMinor: 500, Currency: "EUR", TTL: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.actions.failNext(c.ID, 1)
+	if _, err := env.rt.ResolveConfirmation(ctx, tenant, st.CustomerID, Answer{ConfirmationID: c.ID, ConversationID: st.ConversationID, Yes: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the failure recorded", func() bool {
+		got, err := env.store.GetConfirmation(ctx, tenant, c.ID)
+		return err == nil && got.State == persistence.ConfirmationConfirmed && strings.Contains(string(got.Metadata), "payment provider unavailable")
+	})
+	rs, err := env.store.ListRemindersOf(ctx, KindCustomer, CustomerIdentity(tenant, st.CustomerID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retry bool
+	for _, rm := range rs {
+		retry = retry || rm.Name == executeReminder(c.ID)
+	}
+	if !retry {
+		t.Fatalf("reminders = %+v, want a retry of the execution", rs)
+	}
+	env.clock.Advance(time.Minute)
+	if err := env.rt.fireDueReminders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "executed on the retry", func() bool {
+		got, err := env.store.GetConfirmation(ctx, tenant, c.ID)
+		return err == nil && got.State == persistence.ConfirmationExecuted
+	})
+	if n := env.actions.effects(c.ID); n != 1 {
+		t.Fatalf("effects = %d, want 1", n)
+	}
+	eventually(t, "the reminders removed", func() bool {
+		rs, err := env.store.ListRemindersOf(ctx, KindCustomer, CustomerIdentity(tenant, st.CustomerID))
+		return err == nil && len(rs) == 0
+	})
+}
