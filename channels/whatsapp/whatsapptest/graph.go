@@ -98,6 +98,7 @@ type Graph struct {
 	failures []Failure // answered in order, one per call
 	always   *Failure
 	report   *statusReport
+	slow     time.Duration
 	tokens   map[string]bool
 	seq      int
 }
@@ -265,11 +266,27 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		key, _ := req.Body["biz_opaque_callback_data"].(string)
 		go report.deliver(req.PhoneNumberID, strings.TrimPrefix(to, "+"), s.WAMID, key)
 	}
+	g.mu.Lock()
+	slow := g.slow
+	g.mu.Unlock()
+	if slow > 0 {
+		// The message is taken (and reported); the answer is late.
+		time.Sleep(slow)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []map[string]string{{"input": to, "wa_id": strings.TrimPrefix(to, "+")}},
 		"messages":          []map[string]string{{"id": s.WAMID}},
 	})
+}
+
+// SlowAnswers makes the fake answer each accepted message d late (0: at
+// once), as a slow or distant Graph API does: a sender killed meanwhile
+// never learns the message went out.
+func (g *Graph) SlowAnswers(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.slow = d
 }
 
 // statusReport delivers status webhooks for accepted messages.
