@@ -446,11 +446,6 @@ func (r *readCounter) GetConversation(ctx context.Context, tenantID, id string) 
 	return r.Store.GetConversation(ctx, tenantID, id)
 }
 
-func (r *readCounter) GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error) {
-	r.count(tenantID)
-	return r.Store.GetAgentProfile(ctx, tenantID, id)
-}
-
 func (r *readCounter) ListAgentProfiles(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AgentProfile, string, error) {
 	r.count(tenantID)
 	return r.Store.ListAgentProfiles(ctx, tenantID, p)

@@ -162,26 +162,37 @@ func (rt *Runtime) Command(ctx context.Context, cmd Command) (CommandResult, err
 	if err != nil {
 		return CommandResult{}, err
 	}
-	res, err := rt.call(ctx, KindConversation, cmd.Thread, &grainpb.Command{Kind: string(cmd.Kind), Payload: payload})
+	var out CommandResult
+	err = rt.command(ctx, KindConversation, cmd.Thread, string(cmd.Kind), payload, &out)
+	return out, err
+}
+
+// command calls the grain kind/identity with a command and decodes its
+// answer into out (nil: only whether it succeeded).
+func (rt *Runtime) command(ctx context.Context, kind, identity, cmd string, payload []byte, out any) error {
+	res, err := rt.call(ctx, kind, identity, &grainpb.Command{Kind: cmd, Payload: payload})
 	if err != nil {
-		return CommandResult{}, fmt.Errorf("conversation command %s: %w", cmd.Kind, err)
+		return fmt.Errorf("%s command %s: %w", kind, cmd, err)
 	}
 	reply, ok := res.(*grainpb.Reply)
 	if !ok {
-		return CommandResult{}, fmt.Errorf("conversation command %s: unexpected answer %T", cmd.Kind, res)
+		return fmt.Errorf("%s command %s: unexpected answer %T", kind, cmd, res)
 	}
 	if reply.Code != "" {
-		return CommandResult{}, &CommandError{Code: reply.Code, Message: reply.Error}
+		return &CommandError{Code: reply.Code, Message: reply.Error}
 	}
-	var out CommandResult
-	if err := json.Unmarshal(reply.Payload, &out); err != nil {
-		return CommandResult{}, fmt.Errorf("conversation command %s: decode reply: %w", cmd.Kind, err)
+	if out == nil {
+		return nil
 	}
-	return out, nil
+	if err := json.Unmarshal(reply.Payload, out); err != nil {
+		return fmt.Errorf("%s command %s: decode reply: %w", kind, cmd, err)
+	}
+	return nil
 }
 
-// replyOf encodes a command's outcome for the caller.
-func replyOf(res CommandResult, err error) *grainpb.Reply {
+// replyOf encodes a command's outcome (res, or err's code and message) for
+// the caller.
+func replyOf(res any, err error) *grainpb.Reply {
 	if err != nil {
 		code, msg := codeOf(err)
 		return &grainpb.Reply{Code: code, Error: msg}

@@ -146,7 +146,7 @@ func (g *conversationGrain) activate(ctx actor.Context, identity string) {
 					case *grainpb.Deliver:
 						ctx.Send(r.sender, &grainpb.DeliverAck{Error: l.err.Error()})
 					default:
-						ctx.Send(r.sender, replyOf(CommandResult{}, l.err))
+						ctx.Send(r.sender, replyOf(nil, l.err))
 					}
 				}
 				g.waiting = nil
@@ -231,7 +231,7 @@ func (g *conversationGrain) deliver(ctx actor.Context, m *grainpb.Deliver, sende
 func (g *conversationGrain) command(ctx actor.Context, m *grainpb.Command, sender *actor.PID) {
 	var cmd Command
 	if err := json.Unmarshal(m.Payload, &cmd); err != nil {
-		ctx.Send(sender, replyOf(CommandResult{}, invalid("malformed command: "+err.Error())))
+		ctx.Send(sender, replyOf(nil, invalid("malformed command: "+err.Error())))
 		return
 	}
 	g.jobs.add(ctx, job{

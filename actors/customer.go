@@ -177,7 +177,7 @@ func (g *customerGrain) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, m.Identity.Identity)
-	case *grainpb.CustomerSeen, *grainpb.GetCustomer, *grainpb.Command, *grainpb.Remind:
+	case *grainpb.CustomerSeen, *grainpb.Command, *grainpb.Remind:
 		g.idle.touch(g.rt.clock)
 		r := request{msg: m, sender: ctx.Sender()}
 		if !g.loaded {
@@ -323,19 +323,10 @@ func (g *customerGrain) reload(ctx context.Context, d *customerData, part string
 
 func (g *customerGrain) handle(ctx actor.Context, r request) {
 	if g.loadErr != nil {
-		switch r.msg.(type) {
-		case *grainpb.Command:
-			ctx.Send(r.sender, &grainpb.Reply{Code: CodeInternal, Error: g.loadErr.Error()})
-		case *grainpb.Remind:
-			ctx.Send(r.sender, &grainpb.Reply{Code: CodeInternal, Error: g.loadErr.Error()})
-		default:
-			ctx.Send(r.sender, &grainpb.CustomerSnapshot{Error: g.loadErr.Error()})
-		}
+		ctx.Send(r.sender, &grainpb.Reply{Code: CodeInternal, Error: g.loadErr.Error()})
 		return
 	}
 	switch m := r.msg.(type) {
-	case *grainpb.GetCustomer:
-		ctx.Send(r.sender, snapshot(g.d.customer))
 	case *grainpb.CustomerSeen:
 		g.seen(ctx, m, r.sender)
 	case *grainpb.Command:
@@ -382,11 +373,11 @@ func (g *customerGrain) seen(ctx actor.Context, m *grainpb.CustomerSeen, sender 
 			l := res.(customerLoaded)
 			if l.err != nil {
 				g.log.Warn().Err(l.err).Msg("customer activity not recorded")
-				ctx.Send(sender, &grainpb.CustomerSnapshot{Error: l.err.Error()})
+				ctx.Send(sender, &grainpb.Reply{Code: CodeInternal, Error: l.err.Error()})
 				return
 			}
 			g.d = l.d
-			ctx.Send(sender, snapshot(g.d.customer))
+			ctx.Send(sender, &grainpb.Reply{})
 			g.maybeSummarize(ctx)
 		},
 	})
@@ -425,19 +416,7 @@ func (g *customerGrain) write(ctx context.Context, d customerData, change func(t
 }
 
 func (g *customerGrain) command(ctx actor.Context, m *grainpb.Command, sender *actor.PID) {
-	reply := func(v any, err error) {
-		if err != nil {
-			code, msg := codeOf(err)
-			ctx.Send(sender, &grainpb.Reply{Code: code, Error: msg})
-			return
-		}
-		payload, err := json.Marshal(v)
-		if err != nil {
-			ctx.Send(sender, &grainpb.Reply{Code: CodeInternal, Error: err.Error()})
-			return
-		}
-		ctx.Send(sender, &grainpb.Reply{Payload: payload})
-	}
+	reply := func(v any, err error) { ctx.Send(sender, replyOf(v, err)) }
 	switch m.Kind {
 	case customerCmdContext:
 		reply(g.d.context(), nil)
@@ -533,14 +512,6 @@ func (g *customerGrain) summaryDone(ctx actor.Context, m *summaryDone) {
 	})
 }
 
-func snapshot(c persistence.Customer) *grainpb.CustomerSnapshot {
-	s := &grainpb.CustomerSnapshot{CustomerId: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone, Language: c.Language}
-	if c.LastSeenAt != nil {
-		s.LastSeenUnixMicro = c.LastSeenAt.UnixMicro()
-	}
-	return s
-}
-
 // customerContext asks the customer grain for the customer-wide context of
 // a turn.
 func (rt *Runtime) customerContext(ctx context.Context, tenantID, customerID string) (CustomerContext, error) {
@@ -557,21 +528,7 @@ func (rt *Runtime) customerContext(ctx context.Context, tenantID, customerID str
 func (rt *Runtime) customerCommand(ctx context.Context, tenantID, customerID, kind string, payload []byte, out any) error {
 	cctx, cancel := context.WithTimeout(ctx, rt.cfg.CallTimeout)
 	defer cancel()
-	res, err := rt.call(cctx, KindCustomer, CustomerIdentity(tenantID, customerID), &grainpb.Command{Kind: kind, Payload: payload})
-	if err != nil {
-		return fmt.Errorf("customer %s: %w", kind, err)
-	}
-	reply, ok := res.(*grainpb.Reply)
-	if !ok {
-		return fmt.Errorf("customer %s: unexpected answer %T", kind, res)
-	}
-	if reply.Code != "" {
-		return &CommandError{Code: reply.Code, Message: reply.Error}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(reply.Payload, out)
+	return rt.command(cctx, KindCustomer, CustomerIdentity(tenantID, customerID), kind, payload, out)
 }
 
 // tellCustomerSeen reports a customer's message to their grain, without
@@ -582,12 +539,20 @@ func (rt *Runtime) tellCustomerSeen(st threadState, at time.Time) {
 	}
 	msg := &grainpb.CustomerSeen{TenantId: st.TenantID, CustomerId: st.CustomerID, Channel: st.Channel,
 		ProfileName: st.ProfileName, AtUnixMicro: at.UnixMicro(), Language: st.Language}
-	rt.background(func(ctx context.Context) {
-		if _, err := rt.call(ctx, KindCustomer, CustomerIdentity(st.TenantID, st.CustomerID), msg); err != nil {
+	rt.inflight.Add(1) // drained at shutdown
+	go func() {
+		defer rt.inflight.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), rt.cfg.CallTimeout)
+		defer cancel()
+		res, err := rt.call(ctx, KindCustomer, CustomerIdentity(st.TenantID, st.CustomerID), msg)
+		if reply, ok := res.(*grainpb.Reply); err == nil && ok && reply.Code != "" {
+			err = errors.New(reply.Error)
+		}
+		if err != nil {
 			rt.metrics.errors.WithLabelValues("customer_call").Inc()
 			rt.log.Warn().Err(err).Msg("customer grain not told of new message")
 		}
-	})
+	}()
 }
 
 // CustomerChanged tells the customer's grain that part of its context
@@ -595,15 +560,4 @@ func (rt *Runtime) tellCustomerSeen(st threadState, at time.Time) {
 // closed from the dashboard, an order from a shop), so it reloads that part.
 func (rt *Runtime) CustomerChanged(ctx context.Context, tenantID, customerID, part string) error {
 	return rt.customerCommand(ctx, tenantID, customerID, customerCmdChanged, []byte(part), nil)
-}
-
-// background runs fn on a goroutine the runtime drains at shutdown.
-func (rt *Runtime) background(fn func(ctx context.Context)) {
-	rt.inflight.Add(1)
-	go func() {
-		defer rt.inflight.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), rt.cfg.CallTimeout)
-		defer cancel()
-		fn(ctx)
-	}()
 }

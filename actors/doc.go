@@ -9,9 +9,15 @@
 // transaction. A grain never blocks on I/O in its receive loop: it runs one
 // job at a time on a goroutine (jobs.go) and gets the result back as a
 // message to itself; deliveries that arrive meanwhile wait in its queue, so
-// one grain applies its events strictly in log order. A conversation grain
-// tells its customer grain grainpb.CustomerSeen after each new message; the
-// customer grain answers grainpb.CustomerSnapshot.
+// one grain applies its events strictly in log order. Commands
+// (grainpb.Command: takeover, replies, notes, hand-back, open, close; and
+// the customer grain's context, changed, propose, resolve) run in the same
+// job lane and are answered with grainpb.Reply. A conversation grain tells
+// its customer grain grainpb.CustomerSeen after each new message, and asks
+// it for the customer-wide context of a turn. Durable reminders reach a
+// grain as grainpb.Remind. Nothing reads the store or calls a grain inside a
+// store transaction. Each grain's state is the fold of its state events
+// (threadState.apply, customerData.apply).
 //
 // Exactly-once effects: every grain write carries the checkpoint version
 // (a stale activation's write fails with persistence.ErrVersionConflict and

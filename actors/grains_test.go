@@ -18,6 +18,18 @@ import (
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
+// answered has a customer of tenant write text and the AI answer it ("ok"),
+// and returns the message's record and the thread's state then.
+func answered(t *testing.T, tenant, user, wamid, text string) (persistence.Record, threadState) {
+	t.Helper()
+	model.set(tenant, answer("ok"))
+	r := received(t, tenant, user, wamid, text)
+	deliver(t, r)
+	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, r.Key)) == 1 })
+	_, st := checkpointState(t, r.Key)
+	return r, st
+}
+
 // answer is a model that answers every turn with text and asks nothing.
 func answer(text string) func(context.Context, llmrouter.Request) (llmrouter.Response, error) {
 	return func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
@@ -431,10 +443,7 @@ func rekey(t *testing.T, rec persistence.Record, key string) persistence.Record 
 func TestStatusByClientKeyRecordsAnUnrecordedSend(t *testing.T) {
 	ctx := context.Background()
 	tenant := newTenant(t)
-	model.set(tenant, answer("on its way"))
-	r := received(t, tenant, "4915556007", "wamid.s1", "hi")
-	deliver(t, r)
-	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, r.Key)) == 1 })
+	r, _ := answered(t, tenant, "4915556007", "wamid.s1", "hi")
 	msg := outbound(t, tenant, r.Key)[0]
 	st := appendEvent(t, tenant, "4915556007", events.TypeMessageStatus, 1, events.MessageStatus{Channel: "whatsapp",
 		ChannelMessageID: "wamid.out." + tenant, ClientKey: msg.ID, Status: "sent", At: env.clock.Now().UTC()})
@@ -457,11 +466,7 @@ func TestStatusByClientKeyRecordsAnUnrecordedSend(t *testing.T) {
 func TestConfirmations(t *testing.T) {
 	ctx := context.Background()
 	tenant := newTenant(t)
-	model.set(tenant, answer("ok"))
-	r := received(t, tenant, "4915556008", "wamid.c1", "refund please")
-	deliver(t, r)
-	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, r.Key)) == 1 })
-	_, st := checkpointState(t, r.Key)
+	_, st := answered(t, tenant, "4915556008", "wamid.c1", "refund please")
 	propose := func(key string, ttl time.Duration) persistence.Confirmation {
 		t.Helper()
 		c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
@@ -605,11 +610,7 @@ func TestNewConversationGetsAgentByRouting(t *testing.T) {
 func TestConfirmedActionThatFailsIsRetried(t *testing.T) {
 	ctx := context.Background()
 	tenant := newTenant(t)
-	model.set(tenant, answer("ok"))
-	r := received(t, tenant, "4915556011", "wamid.x1", "refund please")
-	deliver(t, r)
-	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, r.Key)) == 1 })
-	_, st := checkpointState(t, r.Key)
+	_, st := answered(t, tenant, "4915556011", "wamid.x1", "refund please")
 	c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
 		Action: "fake_refund", AmountMinor: 500, Currency: "EUR", TTL: 10 * time.Minute})
 	if err != nil {

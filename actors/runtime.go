@@ -163,9 +163,10 @@ type Runtime struct {
 	tools    ToolRunner
 	notify   func(tenantID string)
 	actions  map[string]ActionFunc
-	profiles profileCache
+	profiles ttlCache[[]persistence.AgentProfile]
+	brands   ttlCache[string]
 	clock    clock.Clock
-	agents   ttlCache
+	agents   ttlCache[agentSetup]
 	log      zerolog.Logger
 	metrics  *metrics
 	inflight sync.WaitGroup
@@ -193,7 +194,8 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 	}
 	return &Runtime{cfg: cfg, store: deps.Store, model: deps.Model, offline: deps.Offline, tools: deps.Tools,
 		notify: deps.Notify, actions: deps.Actions,
-		clock: cfg.Clock, agents: ttlCache{ttl: cfg.AgentCacheTTL}, log: log, metrics: m}, nil
+		clock: cfg.Clock, agents: ttlCache[agentSetup]{ttl: cfg.AgentCacheTTL},
+		brands: ttlCache[string]{ttl: cfg.AgentCacheTTL}, profiles: ttlCache[[]persistence.AgentProfile]{ttl: cfg.AgentCacheTTL}, log: log, metrics: m}, nil
 }
 
 // SetCaller sets the grain caller (the cluster member, which exists only
@@ -246,7 +248,7 @@ func (rt *Runtime) recentKeep() int { return max(rt.cfg.RecentMessages, rt.cfg.H
 // AgentCacheTTL) and asks the customer grain for the tags, so it runs
 // before the transaction that opens the conversation, never inside it.
 func (rt *Runtime) chooseAgent(ctx context.Context, st threadState, channelAccount, lang string) string {
-	profiles, err := rt.profiles.get(ctx, rt, st.TenantID)
+	profiles, err := rt.tenantProfiles(ctx, st.TenantID)
 	if err != nil {
 		rt.metrics.errors.WithLabelValues("routing").Inc()
 		rt.log.Warn().Err(err).Msg("agent profiles not read; the conversation gets the tenant's default agent")
@@ -288,69 +290,53 @@ func (rt *Runtime) detectLanguage(text, current string) string {
 	return code
 }
 
-// profileCache holds each tenant's agent profiles for AgentCacheTTL.
-type profileCache struct {
-	mu sync.Mutex
-	m  map[string]profileEntry
-}
-
-type profileEntry struct {
-	ps []persistence.AgentProfile
-	at time.Time
-}
-
-func (c *profileCache) get(ctx context.Context, rt *Runtime, tenantID string) ([]persistence.AgentProfile, error) {
-	now := rt.clock.Now()
-	c.mu.Lock()
-	e, ok := c.m[tenantID]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < rt.cfg.AgentCacheTTL {
-		return e.ps, nil
+// tenantProfiles returns the tenant's agent profiles (cached for
+// AgentCacheTTL).
+func (rt *Runtime) tenantProfiles(ctx context.Context, tenantID string) ([]persistence.AgentProfile, error) {
+	if ps, ok := rt.profiles.get(tenantID, rt.clock.Now()); ok {
+		return ps, nil
 	}
 	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
 	ps, _, err := rt.store.ListAgentProfiles(ctx, tenantID, persistence.Page{Limit: persistence.MaxPageLimit})
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]profileEntry{}
-	}
-	c.m[tenantID] = profileEntry{ps: ps, at: now}
-	c.mu.Unlock()
+	rt.profiles.put(tenantID, ps, rt.clock.Now())
 	return ps, nil
 }
 
-// ttlCache holds agent setups (and tenant names) for a while, so warm turns
-// read no profile; safe for concurrent use.
-type ttlCache struct {
+// ttlCache holds values for AgentCacheTTL (agent setups, tenant names,
+// each tenant's profiles), so warm turns read no store; safe for
+// concurrent use.
+type ttlCache[V any] struct {
 	ttl time.Duration
 	mu  sync.Mutex
-	m   map[string]ttlEntry
+	m   map[string]ttlEntry[V]
 }
 
-type ttlEntry struct {
-	a  agentSetup
+type ttlEntry[V any] struct {
+	v  V
 	at time.Time
 }
 
-func (c *ttlCache) get(key string, now time.Time) (agentSetup, bool) {
+func (c *ttlCache[V]) get(key string, now time.Time) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || now.Sub(e.at) >= c.ttl {
-		return agentSetup{}, false
+		var zero V
+		return zero, false
 	}
-	return e.a, true
+	return e.v, true
 }
 
-func (c *ttlCache) put(key string, a agentSetup, now time.Time) {
+func (c *ttlCache[V]) put(key string, v V, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]ttlEntry{}
+		c.m = map[string]ttlEntry[V]{}
 	}
-	c.m[key] = ttlEntry{a: a, at: now}
+	c.m[key] = ttlEntry[V]{v: v, at: now}
 }
 
 func (rt *Runtime) newJobs() jobs {

@@ -55,7 +55,6 @@ type Store interface {
 	GetTenant(ctx context.Context, id string) (persistence.Tenant, error)
 	GetCustomer(ctx context.Context, tenantID, id string) (persistence.Customer, error)
 	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
-	GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error)
 	ListAgentProfiles(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AgentProfile, string, error)
 	GetPromptVersionByNumber(ctx context.Context, tenantID, agentProfileID string, number int) (persistence.PromptVersion, error)
 	GetUserMemorySummary(ctx context.Context, tenantID, customerID string) (persistence.UserMemorySummary, error)

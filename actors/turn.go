@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/routing"
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
@@ -197,39 +199,37 @@ func (rt *Runtime) complete(ctx context.Context, req llmrouter.Request) (llmrout
 	return rt.offline.Complete(ctx, req)
 }
 
-// agentFor returns the agent profile of conv: its own, else the tenant's
-// first, else the built-in default. Profiles are cached for AgentCacheTTL,
-// so a warm turn reads nothing.
+// agentFor returns the agent profile of conv: its own, else the one the
+// tenant's routing rules give it (a conversation from before agents were
+// chosen), else the built-in default. Profiles are cached for
+// AgentCacheTTL, so a warm turn reads nothing.
 func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) (agentSetup, error) {
 	key := conv.TenantID + "/" + conv.AgentProfileID
 	if a, ok := rt.agents.get(key, rt.clock.Now()); ok {
 		return a, nil
 	}
-	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
-	var ap persistence.AgentProfile
-	var err error
-	if conv.AgentProfileID != "" {
-		ap, err = rt.store.GetAgentProfile(ctx, conv.TenantID, conv.AgentProfileID)
-	} else {
-		var aps []persistence.AgentProfile
-		aps, _, err = rt.store.ListAgentProfiles(ctx, conv.TenantID, persistence.Page{Limit: 1})
-		if err == nil && len(aps) == 0 {
-			a := agentSetup{prompt: DefaultPrompt, tools: DefaultTools()}
-			rt.agents.put(key, a, rt.clock.Now())
-			return a, nil
-		}
-		if err == nil {
-			ap = aps[0]
-		}
-	}
+	profiles, err := rt.tenantProfiles(ctx, conv.TenantID)
 	if err != nil {
-		return agentSetup{}, fmt.Errorf("load agent profile: %w", err)
+		return agentSetup{}, fmt.Errorf("load agent profiles: %w", err)
 	}
+	id := conv.AgentProfileID
+	if id == "" {
+		id, _ = routing.Choose(profiles, routing.Input{Channel: conv.Channel, ChannelAccount: conv.ChannelAccount})
+	}
+	i := slices.IndexFunc(profiles, func(p persistence.AgentProfile) bool { return p.ID == id })
+	if i < 0 {
+		// No profile (or it was deleted): the built-in agent answers.
+		a := agentSetup{prompt: DefaultPrompt, tools: DefaultTools()}
+		rt.agents.put(key, a, rt.clock.Now())
+		return a, nil
+	}
+	ap := profiles[i]
 	a := agentSetup{id: ap.ID, prompt: DefaultPrompt, tools: ap.Tools}
 	if a.tools == nil {
 		a.tools = DefaultTools()
 	}
 	if ap.LiveVersion > 0 {
+		rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
 		pv, err := rt.store.GetPromptVersionByNumber(ctx, ap.TenantID, ap.ID, ap.LiveVersion)
 		if err != nil {
 			return agentSetup{}, fmt.Errorf("load live prompt %d of agent %s: %w", ap.LiveVersion, ap.ID, err)
@@ -242,16 +242,15 @@ func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) 
 
 // brand returns the tenant's name (cached like agent profiles).
 func (rt *Runtime) brand(ctx context.Context, tenantID string) string {
-	key := "tenant/" + tenantID
-	if a, ok := rt.agents.get(key, rt.clock.Now()); ok {
-		return a.prompt
+	if name, ok := rt.brands.get(tenantID, rt.clock.Now()); ok {
+		return name
 	}
 	rt.metrics.storeReads.WithLabelValues(KindConversation, "agent").Inc()
 	tn, err := rt.store.GetTenant(ctx, tenantID)
 	if err != nil {
 		return ""
 	}
-	rt.agents.put(key, agentSetup{prompt: tn.Name}, rt.clock.Now())
+	rt.brands.put(tenantID, tn.Name, rt.clock.Now())
 	return tn.Name
 }
 

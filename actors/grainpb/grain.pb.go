@@ -252,152 +252,6 @@ func (x *CustomerSeen) GetLanguage() string {
 	return ""
 }
 
-// CustomerSnapshot is the customer grain's hot profile.
-type CustomerSnapshot struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	CustomerId        string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Name              string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Email             string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
-	Phone             string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
-	Language          string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
-	LastSeenUnixMicro int64                  `protobuf:"varint,6,opt,name=last_seen_unix_micro,json=lastSeenUnixMicro,proto3" json:"last_seen_unix_micro,omitempty"`
-	Error             string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
-}
-
-func (x *CustomerSnapshot) Reset() {
-	*x = CustomerSnapshot{}
-	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CustomerSnapshot) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CustomerSnapshot) ProtoMessage() {}
-
-func (x *CustomerSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CustomerSnapshot.ProtoReflect.Descriptor instead.
-func (*CustomerSnapshot) Descriptor() ([]byte, []int) {
-	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *CustomerSnapshot) GetCustomerId() string {
-	if x != nil {
-		return x.CustomerId
-	}
-	return ""
-}
-
-func (x *CustomerSnapshot) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *CustomerSnapshot) GetEmail() string {
-	if x != nil {
-		return x.Email
-	}
-	return ""
-}
-
-func (x *CustomerSnapshot) GetPhone() string {
-	if x != nil {
-		return x.Phone
-	}
-	return ""
-}
-
-func (x *CustomerSnapshot) GetLanguage() string {
-	if x != nil {
-		return x.Language
-	}
-	return ""
-}
-
-func (x *CustomerSnapshot) GetLastSeenUnixMicro() int64 {
-	if x != nil {
-		return x.LastSeenUnixMicro
-	}
-	return 0
-}
-
-func (x *CustomerSnapshot) GetError() string {
-	if x != nil {
-		return x.Error
-	}
-	return ""
-}
-
-// GetCustomer asks a customer grain for its snapshot.
-type GetCustomer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetCustomer) Reset() {
-	*x = GetCustomer{}
-	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetCustomer) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetCustomer) ProtoMessage() {}
-
-func (x *GetCustomer) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetCustomer.ProtoReflect.Descriptor instead.
-func (*GetCustomer) Descriptor() ([]byte, []int) {
-	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *GetCustomer) GetTenantId() string {
-	if x != nil {
-		return x.TenantId
-	}
-	return ""
-}
-
-func (x *GetCustomer) GetCustomerId() string {
-	if x != nil {
-		return x.CustomerId
-	}
-	return ""
-}
-
 // Command asks a grain to do something: kind names it, payload is its JSON
 // body (actors/commands.go). Commands are how the gateway and other grains
 // change a grain's state: the grain is the single writer of what it owns.
@@ -411,7 +265,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +277,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +290,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{5}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Command) GetKind() string {
@@ -466,7 +320,7 @@ type Reply struct {
 
 func (x *Reply) Reset() {
 	*x = Reply{}
-	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +332,7 @@ func (x *Reply) String() string {
 func (*Reply) ProtoMessage() {}
 
 func (x *Reply) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +345,7 @@ func (x *Reply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reply.ProtoReflect.Descriptor instead.
 func (*Reply) Descriptor() ([]byte, []int) {
-	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{6}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Reply) GetPayload() []byte {
@@ -526,7 +380,7 @@ type Remind struct {
 
 func (x *Remind) Reset() {
 	*x = Remind{}
-	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +392,7 @@ func (x *Remind) String() string {
 func (*Remind) ProtoMessage() {}
 
 func (x *Remind) ProtoReflect() protoreflect.Message {
-	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +405,7 @@ func (x *Remind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Remind.ProtoReflect.Descriptor instead.
 func (*Remind) Descriptor() ([]byte, []int) {
-	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{7}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Remind) GetName() string {
@@ -591,20 +445,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x12!\n" +
 	"\fprofile_name\x18\x04 \x01(\tR\vprofileName\x12\"\n" +
 	"\rat_unix_micro\x18\x05 \x01(\x03R\vatUnixMicro\x12\x1a\n" +
-	"\blanguage\x18\x06 \x01(\tR\blanguage\"\xd6\x01\n" +
-	"\x10CustomerSnapshot\x12\x1f\n" +
-	"\vcustomer_id\x18\x01 \x01(\tR\n" +
-	"customerId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
-	"\x05email\x18\x03 \x01(\tR\x05email\x12\x14\n" +
-	"\x05phone\x18\x04 \x01(\tR\x05phone\x12\x1a\n" +
-	"\blanguage\x18\x05 \x01(\tR\blanguage\x12/\n" +
-	"\x14last_seen_unix_micro\x18\x06 \x01(\x03R\x11lastSeenUnixMicro\x12\x14\n" +
-	"\x05error\x18\a \x01(\tR\x05error\"K\n" +
-	"\vGetCustomer\x12\x1b\n" +
-	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
-	"\vcustomer_id\x18\x02 \x01(\tR\n" +
-	"customerId\"7\n" +
+	"\blanguage\x18\x06 \x01(\tR\blanguage\"7\n" +
 	"\aCommand\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\"K\n" +
@@ -628,16 +469,14 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_actors_grainpb_grain_proto_goTypes = []any{
-	(*Deliver)(nil),          // 0: frontdesk.grain.Deliver
-	(*DeliverAck)(nil),       // 1: frontdesk.grain.DeliverAck
-	(*CustomerSeen)(nil),     // 2: frontdesk.grain.CustomerSeen
-	(*CustomerSnapshot)(nil), // 3: frontdesk.grain.CustomerSnapshot
-	(*GetCustomer)(nil),      // 4: frontdesk.grain.GetCustomer
-	(*Command)(nil),          // 5: frontdesk.grain.Command
-	(*Reply)(nil),            // 6: frontdesk.grain.Reply
-	(*Remind)(nil),           // 7: frontdesk.grain.Remind
+	(*Deliver)(nil),      // 0: frontdesk.grain.Deliver
+	(*DeliverAck)(nil),   // 1: frontdesk.grain.DeliverAck
+	(*CustomerSeen)(nil), // 2: frontdesk.grain.CustomerSeen
+	(*Command)(nil),      // 3: frontdesk.grain.Command
+	(*Reply)(nil),        // 4: frontdesk.grain.Reply
+	(*Remind)(nil),       // 5: frontdesk.grain.Remind
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -658,7 +497,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
