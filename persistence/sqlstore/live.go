@@ -32,7 +32,7 @@ import (
 // called on the Store it runs in a transaction of its own. e.Data must be
 // valid JSON or nil (stored as null); PostgreSQL returns it normalized.
 func (qq *q) AppendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error {
-	if db, ok := qq.ex.(*sql.DB); ok {
+	if db, ok := qq.ex.(txBeginner); ok {
 		// Outside a transaction the counter's lock would be released before
 		// the insert, and a reader could skip an id that commits late.
 		tx, err := db.BeginTx(ctx, nil)
@@ -53,6 +53,11 @@ func (qq *q) AppendLiveEvent(ctx context.Context, e *persistence.LiveEvent) erro
 		return nil
 	}
 	return qq.appendLiveEvent(ctx, e)
+}
+
+// txBeginner is a handle outside a transaction.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
 func (q *q) appendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error {

@@ -415,7 +415,7 @@ func (l *Log) Read(ctx context.Context, topic string, partition int32, from int6
 }
 
 func (l *Log) read(ctx context.Context, topic string, partition int32, from int64, limit int) ([]persistence.Record, error) {
-	rows, err := l.s.db.QueryContext(ctx, l.s.d.rebind(`SELECT record_offset, key, value, created_at FROM log_records
+	rows, err := l.s.q.ex.QueryContext(ctx, l.s.d.rebind(`SELECT record_offset, key, value, created_at FROM log_records
 		WHERE topic = ? AND partition_id = ? AND record_offset >= ?
 		ORDER BY record_offset LIMIT ?`), topic, partition, from, limit)
 	if err != nil {
@@ -441,7 +441,7 @@ func (l *Log) EndOffset(ctx context.Context, topic string, partition int32) (int
 		return 0, fmt.Errorf("end offset: %w", err)
 	}
 	var end int64
-	err := l.s.db.QueryRowContext(ctx, l.s.d.rebind("SELECT next_offset FROM log_partitions WHERE topic = ? AND partition_id = ?"),
+	err := l.s.q.ex.QueryRowContext(ctx, l.s.d.rebind("SELECT next_offset FROM log_partitions WHERE topic = ? AND partition_id = ?"),
 		topic, partition).Scan(&end)
 	if err != nil {
 		return 0, fmt.Errorf("end offset of %s/%d: %w", topic, partition, mapErr(err))
@@ -458,7 +458,7 @@ func (l *Log) OffsetForTime(ctx context.Context, topic string, partition int32, 
 		return 0, fmt.Errorf("offset for time: %w", err)
 	}
 	var off int64
-	err := l.s.db.QueryRowContext(ctx, l.s.d.rebind(`SELECT record_offset FROM log_records
+	err := l.s.q.ex.QueryRowContext(ctx, l.s.d.rebind(`SELECT record_offset FROM log_records
 		WHERE topic = ? AND partition_id = ? AND created_at >= ?
 		ORDER BY created_at, record_offset LIMIT 1`), topic, partition, timeArg(l.s.d, t.UTC())).Scan(&off)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -473,7 +473,7 @@ func (l *Log) OffsetForTime(ctx context.Context, topic string, partition int32, 
 // endOffsets returns the next offset of every partition of topic, indexed
 // by partition.
 func (l *Log) endOffsets(ctx context.Context, topic string, n int32) ([]int64, error) {
-	rows, err := l.s.db.QueryContext(ctx, l.s.d.rebind("SELECT partition_id, next_offset FROM log_partitions WHERE topic = ?"), topic)
+	rows, err := l.s.q.ex.QueryContext(ctx, l.s.d.rebind("SELECT partition_id, next_offset FROM log_partitions WHERE topic = ?"), topic)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +544,7 @@ func (l *Log) Subscribe(ctx context.Context, group, topic string) (persistence.S
 // committed returns the group's committed offset of every partition of
 // topic (0 where it never committed).
 func (l *Log) committed(ctx context.Context, group, topic string, n int32) ([]int64, error) {
-	rows, err := l.s.db.QueryContext(ctx, l.s.d.rebind(
+	rows, err := l.s.q.ex.QueryContext(ctx, l.s.d.rebind(
 		"SELECT partition_id, committed_offset FROM log_commits WHERE group_name = ? AND topic = ?"), group, topic)
 	if err != nil {
 		return nil, fmt.Errorf("read committed offsets: %w", err)

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -76,6 +77,14 @@ type Store struct {
 	log  *Log
 	// txLog receives Tx.AppendLog (SetTxLog).
 	txLog TxLog
+	// SQLite only (sqlite.go): the read pool, the cached statements of the
+	// writer and the pool, and the background checkpointer.
+	read           *sql.DB
+	wstmts, rstmts *stmtCache
+	ckpt           *sql.DB
+	ckptStop       chan struct{}
+	ckptDone       chan struct{}
+	closeOnce      sync.Once
 }
 
 // Tx is a store transaction; the model methods and Log.AppendTx run in it.
@@ -165,13 +174,12 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
 	path := filepath.Join(cfg.DataDir, "frontdesk.db")
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqliteDSN(path, "_txlock=immediate", fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", sqliteAutoCheckpointPages)))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	// One connection avoids SQLITE_BUSY between our own writers; WAL keeps
-	// readers of other processes (replay) unblocked.
+	// One writing connection avoids SQLITE_BUSY between our own writers; the
+	// read pool and other processes (replay) read through WAL.
 	db.SetMaxOpenConns(1)
 	// Processes opening a fresh file at the same moment (one of them turning
 	// on WAL) may be answered SQLITE_BUSY at once, without the busy timeout:
@@ -188,8 +196,25 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	s := &Store{q: q{ex: db, d: sqliteDialect}, db: db}
+	read, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=query_only(1)"))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(sqliteReadConns)
+	read.SetMaxIdleConns(sqliteReadConns) // idle connections keep their prepared statements
+	ckpt, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		db.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite %s for checkpoints: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{db: db, read: read, ckpt: ckpt, wstmts: newStmtCache(db), rstmts: newStmtCache(read),
+		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
+	s.q = q{ex: &sqliteDB{w: db, r: read, wc: s.wstmts, rc: s.rstmts}, d: sqliteDialect}
 	s.log = newLog(s)
+	go checkpointLoop(ckpt, s.ckptStop, s.ckptDone)
 	return s, nil
 }
 
@@ -217,6 +242,17 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	if s.ckptStop != nil {
+		s.closeOnce.Do(func() {
+			close(s.ckptStop)
+			<-s.ckptDone
+			s.wstmts.close()
+			s.rstmts.close()
+			_, _ = s.ckpt.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			_ = s.ckpt.Close()
+			_ = s.read.Close()
+		})
+	}
 	err := s.db.Close()
 	if s.pool != nil {
 		s.pool.Close()
@@ -231,6 +267,18 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{q: q{ex: stx, d: s.d}, tx: stx, log: s.txLog}
+	var st *sqliteTx
+	if s.wstmts != nil {
+		st = &sqliteTx{tx: stx, c: s.wstmts}
+		tx.q.ex = st
+		// Statements first seen in this transaction are prepared once it
+		// has let go of the writer's connection.
+		defer func() {
+			for _, query := range st.missed {
+				s.wstmts.prepare(ctx, query)
+			}
+		}()
+	}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err
