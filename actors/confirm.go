@@ -187,7 +187,7 @@ func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Co
 					reply(nil, invalid(expired.Error()))
 					return
 				}
-				g.log.Warn().Err(r.err).Msg("confirmation not changed")
+				g.log().Warn().Err(r.err).Msg("confirmation not changed")
 				reply(nil, r.err)
 				return
 			}
@@ -422,7 +422,7 @@ func (g *customerGrain) remind(ctx actor.Context, m *grainpb.Remind, sender *act
 	} else if id, ok := strings.CutPrefix(m.Name, "execute:"); ok {
 		g.retryExecution(ctx, id)
 	} else {
-		g.log.Warn().Str("reminder", m.Name).Msg("unknown reminder")
+		g.log().Warn().Str("reminder", m.Name).Msg("unknown reminder")
 	}
 	if sender != nil {
 		ctx.Send(sender, &grainpb.Reply{})

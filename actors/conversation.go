@@ -20,7 +20,6 @@ import (
 // thread, and the result replaces the thread when the job finishes.
 type conversationGrain struct {
 	rt     *Runtime
-	log    zerolog.Logger
 	thread thread
 	loaded bool
 	jobs   jobs
@@ -36,6 +35,13 @@ type conversationGrain struct {
 	commitFailures int
 	retryTimer     clock.Timer
 	idle           idleTimer
+	// evicted is set when the hot budget asked the grain to passivate.
+	evicted bool
+}
+
+// quiet reports whether the grain has no work in hand and may passivate.
+func (g *conversationGrain) quiet() bool {
+	return g.jobs.idle() && len(g.waiting) == 0 && !g.turning
 }
 
 // turnDone carries a finished turn back to the grain.
@@ -75,6 +81,8 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 		g.activate(ctx, m.Identity.Identity)
 	case *grainpb.Deliver, *grainpb.Command:
 		g.idle.touch(g.rt.clock)
+		g.evicted = false
+		g.rt.hot.touch(g.thread.identity, ctx.Self(), ctx.ActorSystem().Root)
 		r := request{msg: m, sender: ctx.Sender()}
 		if !g.loaded {
 			g.waiting = append(g.waiting, r)
@@ -84,6 +92,9 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 	case *jobDone:
 		g.jobs.done(ctx, m)
 		g.maybeTurn(ctx)
+		if g.evicted && g.quiet() {
+			ctx.Poison(ctx.Self())
+		}
 	case *turnDone:
 		g.turnFinished(ctx, m.res)
 	case *retryFired:
@@ -95,21 +106,36 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 			g.commit(ctx, r.res)
 		}
 	case *idleCheck:
-		if g.idle.due(g.rt.clock, g.rt.cfg.IdleTimeout) && g.jobs.idle() && len(g.waiting) == 0 && !g.turning {
+		if (g.evicted || g.idle.due(g.rt.clock, g.rt.cfg.IdleTimeout)) && g.quiet() {
 			ctx.Poison(ctx.Self())
 			return
 		}
 		g.idle.arm(ctx, g.rt.clock, g.rt.cfg.IdleTimeout)
+	case *evict:
+		// Past the hot budget: passivate now if idle, else once the work
+		// in hand is done (jobDone).
+		g.evicted = true
+		if g.quiet() {
+			ctx.Poison(ctx.Self())
+		}
 	case *actor.Stopped:
 		g.idle.stop()
+		g.rt.hot.gone(g.thread.identity, ctx.Self())
 		if g.retryTimer != nil {
 			g.retryTimer.Stop()
 		}
 		if g.thread.identity != "" {
 			g.rt.metrics.activeGrains.WithLabelValues(KindConversation).Dec()
-			g.log.Debug().Msg("conversation grain passivated")
+			g.log().Debug().Msg("conversation grain passivated")
 		}
 	}
+}
+
+// log returns the grain's logger. It is built when a line is written, not
+// kept: a logger per active grain costs memory on every hot conversation.
+func (g *conversationGrain) log() *zerolog.Logger {
+	l := g.rt.log.With().Str("grain", KindConversation).Str("thread", redactKey(g.thread.identity)).Logger()
+	return &l
 }
 
 func (g *conversationGrain) handle(ctx actor.Context, r request) {
@@ -123,7 +149,6 @@ func (g *conversationGrain) handle(ctx actor.Context, r request) {
 
 func (g *conversationGrain) activate(ctx actor.Context, identity string) {
 	g.thread.identity = identity
-	g.log = g.rt.log.With().Str("grain", KindConversation).Str("thread", redactKey(identity)).Logger()
 	g.rt.metrics.activeGrains.WithLabelValues(KindConversation).Inc()
 	g.rt.metrics.activations.WithLabelValues(KindConversation).Inc()
 	g.idle.touch(g.rt.clock)
@@ -139,7 +164,7 @@ func (g *conversationGrain) activate(ctx actor.Context, identity string) {
 				// Without its state the grain cannot apply anything: fail the
 				// waiting requests (the dispatcher retries) and stop, so the
 				// next one activates afresh.
-				g.log.Error().Err(l.err).Msg("conversation grain could not load its state")
+				g.log().Error().Err(l.err).Msg("conversation grain could not load its state")
 				g.rt.metrics.errors.WithLabelValues("grain_load").Inc()
 				for _, r := range g.waiting {
 					switch r.msg.(type) {
@@ -171,7 +196,7 @@ func (g *conversationGrain) reloadOnConflict(jctx context.Context, op func(t *th
 	t := g.thread.clone()
 	err := op(&t)
 	if errors.Is(err, persistence.ErrVersionConflict) {
-		g.log.Warn().Err(err).Msg("stale conversation state; reloading")
+		g.log().Warn().Err(err).Msg("stale conversation state; reloading")
 		g.rt.metrics.storeReads.WithLabelValues(KindConversation, "reload").Inc()
 		if t, err = loadThread(jctx, g.rt, g.thread.identity); err == nil {
 			err = op(&t)
@@ -206,7 +231,7 @@ func (g *conversationGrain) deliver(ctx actor.Context, m *grainpb.Deliver, sende
 				var p errPermanent
 				ack.Permanent = errors.As(a.err, &p)
 				g.rt.metrics.applied.WithLabelValues("rejected").Inc()
-				g.log.Warn().Err(a.err).Int64("offset", rec.Offset).Bool("permanent", ack.Permanent).Msg("event not applied")
+				g.log().Warn().Err(a.err).Int64("offset", rec.Offset).Bool("permanent", ack.Permanent).Msg("event not applied")
 			case a.res.duplicate:
 				g.thread = a.thread
 				ack.Duplicate = true
@@ -292,7 +317,7 @@ func (g *conversationGrain) turnFinished(ctx actor.Context, res turnResult) {
 	if res.err != nil && aiMayWrite(g.thread.st.Conv) == "" {
 		g.turnFailures++
 		g.rt.metrics.turns.WithLabelValues("failed").Inc()
-		g.log.Error().Err(res.err).Int("failures", g.turnFailures).Msg("turn failed")
+		g.log().Error().Err(res.err).Int("failures", g.turnFailures).Msg("turn failed")
 		if g.turnFailures < g.rt.cfg.MaxTurnFailures {
 			g.turning = false
 			g.retryAfter(ctx, backoff(g.turnFailures, g.rt.cfg.RetryBackoff, g.rt.cfg.MaxRetryBackoff), &retryTurn{})
@@ -323,7 +348,7 @@ func (g *conversationGrain) commit(ctx actor.Context, res turnResult) {
 			if a.err != nil {
 				g.commitFailures++
 				g.rt.metrics.errors.WithLabelValues("turn_commit").Inc()
-				g.log.Error().Err(a.err).Int("failures", g.commitFailures).Msg("turn not committed")
+				g.log().Error().Err(a.err).Int("failures", g.commitFailures).Msg("turn not committed")
 				if g.commitFailures >= g.rt.cfg.MaxCommitFailures && res.err == nil {
 					// Give up on this reply: what is left is recording that
 					// a human must answer (retried like any commit).

@@ -135,9 +135,15 @@ const (
 // customerGrain holds one customer hot: profile, open tickets, recent
 // orders, memory summary and pending confirmations. It is the only writer of
 // the customer's memory summary and confirmations.
+// log returns the grain's logger, built when a line is written (see
+// conversationGrain.log).
+func (g *customerGrain) log() *zerolog.Logger {
+	l := g.rt.log.With().Str("grain", KindCustomer).Str("identity", g.identity).Logger()
+	return &l
+}
+
 type customerGrain struct {
 	rt       *Runtime
-	log      zerolog.Logger
 	identity string
 	tenant   string
 	id       string
@@ -208,7 +214,6 @@ func (g *customerGrain) Receive(ctx actor.Context) {
 
 func (g *customerGrain) activate(ctx actor.Context, identity string) {
 	g.identity = identity
-	g.log = g.rt.log.With().Str("grain", KindCustomer).Str("identity", identity).Logger()
 	g.rt.metrics.activeGrains.WithLabelValues(KindCustomer).Inc()
 	g.rt.metrics.activations.WithLabelValues(KindCustomer).Inc()
 	g.idle.touch(g.rt.clock)
@@ -227,7 +232,7 @@ func (g *customerGrain) activate(ctx actor.Context, identity string) {
 			l := res.(customerLoaded)
 			g.d, g.loadErr, g.loaded = l.d, l.err, true
 			if l.err != nil {
-				g.log.Error().Err(l.err).Msg("customer grain could not load its customer")
+				g.log().Error().Err(l.err).Msg("customer grain could not load its customer")
 				g.rt.metrics.errors.WithLabelValues("grain_load").Inc()
 			}
 			for _, r := range g.waiting {
@@ -372,7 +377,7 @@ func (g *customerGrain) seen(ctx actor.Context, m *grainpb.CustomerSeen, sender 
 		finish: func(ctx actor.Context, res any) {
 			l := res.(customerLoaded)
 			if l.err != nil {
-				g.log.Warn().Err(l.err).Msg("customer activity not recorded")
+				g.log().Warn().Err(l.err).Msg("customer activity not recorded")
 				ctx.Send(sender, &grainpb.Reply{Code: CodeInternal, Error: l.err.Error()})
 				return
 			}
@@ -473,7 +478,7 @@ func (g *customerGrain) summaryDone(ctx actor.Context, m *summaryDone) {
 		g.summarizing = false
 		if m.err != nil {
 			g.rt.metrics.errors.WithLabelValues("summary").Inc()
-			g.log.Warn().Err(m.err).Msg("memory summary not updated")
+			g.log().Warn().Err(m.err).Msg("memory summary not updated")
 		}
 		return
 	}
@@ -502,7 +507,7 @@ func (g *customerGrain) summaryDone(ctx actor.Context, m *summaryDone) {
 			l := res.(customerLoaded)
 			if l.err != nil {
 				g.rt.metrics.errors.WithLabelValues("summary").Inc()
-				g.log.Warn().Err(l.err).Msg("memory summary not saved")
+				g.log().Warn().Err(l.err).Msg("memory summary not saved")
 				return
 			}
 			g.d = l.d

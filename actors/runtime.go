@@ -90,6 +90,9 @@ type Config struct {
 	ConfirmationTTL time.Duration
 	// ReminderPoll is how often due durable reminders are fired (default 1 s).
 	ReminderPoll time.Duration
+	// MaxHotConversations bounds the conversation grains active on this
+	// member (0: no bound); past it the least recently used passivate.
+	MaxHotConversations int
 	// Clock tells time and runs the grains' timers (default the wall clock).
 	Clock clock.Clock
 }
@@ -99,7 +102,8 @@ func (c Config) Validate() error {
 	if c.IdleTimeout < 0 || c.JobTimeout < 0 || c.CallTimeout < 0 || c.RecentMessages < 0 ||
 		c.TurnTimeout < 0 || c.ConversationIdle < 0 || c.MaxToolSteps < 0 || c.HistoryMessages < 0 || c.SummaryEvery < 0 ||
 		c.MaxToolCallsPerResponse < 0 || c.MaxToolCallsPerTurn < 0 || c.MaxTurnFailures < 0 || c.MaxCommitFailures < 0 ||
-		c.RetryBackoff < 0 || c.MaxRetryBackoff < 0 || c.AgentCacheTTL < 0 || c.ConfirmationTTL < 0 || c.ReminderPoll < 0 {
+		c.RetryBackoff < 0 || c.MaxRetryBackoff < 0 || c.AgentCacheTTL < 0 || c.ConfirmationTTL < 0 || c.ReminderPoll < 0 ||
+		c.MaxHotConversations < 0 {
 		return errors.New("actors: durations and sizes must not be negative")
 	}
 	return nil
@@ -169,6 +173,7 @@ type Runtime struct {
 	agents   ttlCache[agentSetup]
 	log      zerolog.Logger
 	metrics  *metrics
+	hot      *hotSet
 	inflight sync.WaitGroup
 
 	mu     sync.RWMutex
@@ -195,7 +200,8 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 	return &Runtime{cfg: cfg, store: deps.Store, model: deps.Model, offline: deps.Offline, tools: deps.Tools,
 		notify: deps.Notify, actions: deps.Actions,
 		clock: cfg.Clock, agents: ttlCache[agentSetup]{ttl: cfg.AgentCacheTTL},
-		brands: ttlCache[string]{ttl: cfg.AgentCacheTTL}, profiles: ttlCache[[]persistence.AgentProfile]{ttl: cfg.AgentCacheTTL}, log: log, metrics: m}, nil
+		brands: ttlCache[string]{ttl: cfg.AgentCacheTTL}, profiles: ttlCache[[]persistence.AgentProfile]{ttl: cfg.AgentCacheTTL}, log: log, metrics: m,
+		hot: newHotSet(cfg.MaxHotConversations)}, nil
 }
 
 // SetCaller sets the grain caller (the cluster member, which exists only

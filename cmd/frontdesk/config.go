@@ -139,6 +139,15 @@ var settings = []setting{
 		func(c *config, v string) error { c.Cluster.Peers = splitList(v); return nil }},
 	{"FRONTDESK_GRAIN_IDLE_TIMEOUT", "grain-idle-timeout", "5m", "passivate a grain idle this long (Go duration)",
 		func(c *config, v string) (err error) { c.Actors.IdleTimeout, err = positiveDuration(v); return err }},
+	{"FRONTDESK_MAX_HOT_CONVERSATIONS", "max-hot-conversations", "50000", "conversation grains kept active on this member; past it the least recently used passivate (0: no bound)",
+		func(c *config, v string) (err error) {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("want a whole number ≥ 0, got %q", v)
+			}
+			c.Actors.MaxHotConversations = n
+			return nil
+		}},
 	{"FRONTDESK_MAX_TOOL_CALLS_PER_RESPONSE", "max-tool-calls-per-response", "8", "tool calls executed from one model response; more are refused and the model is told",
 		func(c *config, v string) (err error) {
 			c.Actors.MaxToolCallsPerResponse, err = positiveInt(v)

@@ -58,6 +58,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"database url garbage", map[string]string{"FRONTDESK_DATABASE_URL": "::not a url"}, "FRONTDESK_DATABASE_URL"},
 		{"idle timeout", map[string]string{"FRONTDESK_GRAIN_IDLE_TIMEOUT": "soon"}, "FRONTDESK_GRAIN_IDLE_TIMEOUT: want a duration"},
 		{"partitions", map[string]string{"FRONTDESK_LOG_PARTITIONS": "0"}, "FRONTDESK_LOG_PARTITIONS: want a positive integer"},
+		{"hot conversations", map[string]string{"FRONTDESK_MAX_HOT_CONVERSATIONS": "-1"}, "FRONTDESK_MAX_HOT_CONVERSATIONS: want a whole number"},
 		{"log level", map[string]string{"FRONTDESK_LOG_LEVEL": "loud"}, "FRONTDESK_LOG_LEVEL"},
 		{"cluster addr", map[string]string{"FRONTDESK_CLUSTER_ADDR": "nohost"}, "FRONTDESK_CLUSTER_ADDR"},
 		{"peers without addr", map[string]string{"FRONTDESK_CLUSTER_PEERS": "a:1,b:2"}, "FRONTDESK_CLUSTER_ADDR is empty"},
