@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -158,5 +159,142 @@ func TestIsRead(t *testing.T) {
 		if got := isRead(q); got != want {
 			t.Errorf("isRead(%q) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+func dedupeRows(t *testing.T, s *Store) map[string]bool {
+	t.Helper()
+	rows, err := s.q.ex.QueryContext(context.Background(), "SELECT dedupe_key FROM inbound_dedupe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = true
+	}
+	return got
+}
+
+func insertDedupe(ctx context.Context, tx *Tx, key string) error {
+	_, err := tx.q.ex.ExecContext(ctx, "INSERT INTO inbound_dedupe (channel, dedupe_key, tenant_id, created_at) VALUES (?, ?, ?, ?)",
+		"whatsapp", key, "t1", time.Now().UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+// Transactions queued while the writer is busy commit together in one
+// group; one that fails rolls back alone, one whose caller gave up never
+// runs, and only the committed ones run their after-commit hooks.
+func TestSQLiteGroupCommit(t *testing.T) {
+	s, _ := openSQLiteForTest(t)
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.InTx(ctx, func(tx *Tx) error {
+			close(held)
+			<-release
+			return insertDedupe(ctx, tx, "first")
+		})
+	}()
+	<-held
+	commits0, txs0 := s.group.stats()
+
+	type outcome struct {
+		key       string
+		err       error
+		committed bool
+	}
+	results := make(chan outcome, 20)
+	queued := func() int { return len(s.group.reqs) }
+	want := 0
+	start := func(key string, ctx context.Context, fail bool) {
+		want++
+		n := queued()
+		go func() {
+			hooked := false
+			err := s.InTx(ctx, func(tx *Tx) error {
+				if err := insertDedupe(ctx, tx, key); err != nil {
+					return err
+				}
+				tx.AfterCommit(func() { hooked = true })
+				if fail {
+					return errors.New("refused")
+				}
+				return nil
+			})
+			results <- outcome{key, err, hooked}
+		}()
+		for queued() == n { // keep the queue order the test relies on
+			time.Sleep(time.Millisecond)
+		}
+	}
+	gone, cancel := context.WithCancel(ctx)
+	for i := 0; i < 10; i++ {
+		start(fmt.Sprint("ok", i), ctx, false)
+	}
+	start("fails", ctx, true)
+	start("gave-up", gone, false)
+	start("after", ctx, false)
+	cancel()
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < want; i++ {
+		o := <-results
+		switch o.key {
+		case "fails":
+			if o.err == nil || o.committed {
+				t.Errorf("failing transaction: err %v, hook ran %v", o.err, o.committed)
+			}
+		case "gave-up":
+			if !errors.Is(o.err, context.Canceled) || o.committed {
+				t.Errorf("cancelled caller: err %v, hook ran %v", o.err, o.committed)
+			}
+		default:
+			if o.err != nil || !o.committed {
+				t.Errorf("%s: err %v, hook ran %v", o.key, o.err, o.committed)
+			}
+		}
+	}
+	rows := dedupeRows(t, s)
+	if len(rows) != 12 || rows["fails"] || rows["gave-up"] || !rows["after"] || !rows["ok9"] || !rows["first"] {
+		t.Fatalf("rows %v: want first, ok0-9 and after only", rows)
+	}
+	commits, txs := s.group.stats()
+	// The first transaction's commit, then one for the 11 queued behind it.
+	if commits-commits0 != 2 || txs-txs0 != 12 {
+		t.Fatalf("the first and the 11 queued transactions took %d commits (%d transactions), want 2", commits-commits0, txs-txs0)
+	}
+}
+
+// A panic in a transaction function reaches its caller, and the writer goes
+// on serving the others.
+func TestSQLiteGroupCommitPanic(t *testing.T) {
+	s, _ := openSQLiteForTest(t)
+	ctx := context.Background()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		_ = s.InTx(ctx, func(tx *Tx) error {
+			if err := insertDedupe(ctx, tx, "panicked"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	if err := s.InTx(ctx, func(tx *Tx) error { return insertDedupe(ctx, tx, "next") }); err != nil {
+		t.Fatal(err)
+	}
+	if rows := dedupeRows(t, s); len(rows) != 1 || !rows["next"] {
+		t.Fatalf("rows %v: want only the one after the panic", rows)
 	}
 }

@@ -85,6 +85,8 @@ type Store struct {
 	ckptStop       chan struct{}
 	ckptDone       chan struct{}
 	closeOnce      sync.Once
+	// group runs SQLite transactions group-committed (groupcommit.go).
+	group *groupCommit
 }
 
 // Tx is a store transaction; the model methods and Log.AppendTx run in it.
@@ -215,6 +217,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	s.q = q{ex: &sqliteDB{w: db, r: read, wc: s.wstmts, rc: s.rstmts}, d: sqliteDialect}
 	s.log = newLog(s)
 	go checkpointLoop(ckpt, s.ckptStop, s.ckptDone)
+	s.group = newGroupCommit(s)
 	return s, nil
 }
 
@@ -244,6 +247,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 func (s *Store) Close() error {
 	if s.ckptStop != nil {
 		s.closeOnce.Do(func() {
+			s.group.close()
 			close(s.ckptStop)
 			<-s.ckptDone
 			s.wstmts.close()
@@ -260,25 +264,18 @@ func (s *Store) Close() error {
 	return err
 }
 
-// InTx runs fn in a transaction and commits it when fn returns nil.
+// InTx runs fn in a transaction and commits it when fn returns nil. On
+// SQLite the transaction is group-committed with others queued meanwhile
+// (groupcommit.go); fn's changes commit or roll back as its own.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
 	stx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{q: q{ex: stx, d: s.d}, tx: stx, log: s.txLog}
-	var st *sqliteTx
-	if s.wstmts != nil {
-		st = &sqliteTx{tx: stx, c: s.wstmts}
-		tx.q.ex = st
-		// Statements first seen in this transaction are prepared once it
-		// has let go of the writer's connection.
-		defer func() {
-			for _, query := range st.missed {
-				s.wstmts.prepare(ctx, query)
-			}
-		}()
-	}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err
