@@ -15,7 +15,8 @@
 // Concurrency: a Set is immutable once built. Channel implementations are
 // safe for concurrent use. The Sender handles records of different keys
 // (conversations) in parallel and the records of one key in order (see
-// consume.Run); it holds no lock of its own.
+// consume.Run). Its one lock guards the queue of send outcomes waiting to
+// be written (recorder), never held during a write or a wait.
 package channels
 
 import (

@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk-ai/frontdesk/consume"
-	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
@@ -39,16 +38,32 @@ const (
 	MetaResent = "resent_after_crash"
 )
 
-// SenderTx is what the Sender reads and writes in one store transaction.
+// SenderTx is what the Sender writes in one store transaction: the
+// outcomes of the sends it handled at the same time, each with its
+// message.status live event (and, for a failed send, its dead letter), and
+// the rare claim of a send by version (see Sender).
 type SenderTx interface {
-	GetMessage(ctx context.Context, tenantID, id string) (persistence.Message, error)
+	// RecordMessageSent sets the provider's id on the message (pending
+	// becomes sent; a later status is kept) and returns it as stored.
+	RecordMessageSent(ctx context.Context, tenantID, id, providerID string) (persistence.Message, error)
+	// FailMessageSend marks a message that is still pending failed with
+	// reason; changed is false when it was not pending.
+	FailMessageSend(ctx context.Context, tenantID, id, reason string) (_ persistence.Message, changed bool, err error)
 	UpdateMessage(ctx context.Context, m *persistence.Message) error
 	AppendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error
+	AppendLog(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error)
 }
 
-// SenderStore runs the Sender's transactions.
+// SenderStore runs the Sender's transactions, and the two statements it
+// runs on their own (each its own transaction): the read of a message and
+// the claim of a send.
 type SenderStore interface {
 	InTx(ctx context.Context, fn func(tx SenderTx) error) error
+	GetMessage(ctx context.Context, tenantID, id string) (persistence.Message, error)
+	// ClaimMessageSend records the first send attempt on a message that
+	// is pending, has no provider id and no attempt yet (metadata key
+	// attemptKey absent): claimed is false, and nothing written, otherwise.
+	ClaimMessageSend(ctx context.Context, tenantID, id, attemptKey string, at time.Time) (_ persistence.Message, claimed bool, err error)
 }
 
 // SenderLog is what the Sender needs from the event log: its consumer
@@ -128,14 +143,40 @@ func (c *SenderConfig) defaults() {
 }
 
 // Sender delivers the outbound topic through the channels of a Set: for a
-// message.send it loads the message, records the attempt, sends through the
-// named channel (retrying what the channel calls transient), and records
-// sent with the provider id, or failed with the reason plus a dead letter;
-// for a message.mark_read it marks the customer's message read when the
-// channel has read receipts. A message is never sent twice by a
-// redelivery: one that is no longer pending is skipped, and one whose
-// earlier attempt has no recorded outcome is sent again only when no status
-// report named it within OutcomeWait.
+// message.send it claims the send on the message, sends through the named
+// channel (retrying what the channel calls transient), and records sent
+// with the provider id, or failed with the reason plus a dead letter; for a
+// message.mark_read it marks the customer's message read when the channel
+// has read receipts. A message is never sent twice by a redelivery: one
+// that is no longer pending is skipped, and one whose earlier attempt has
+// no recorded outcome is sent again only when no status report named it
+// within OutcomeWait.
+//
+// Store work per message.send, and why each part is needed:
+//
+//   - Before the call, one statement (ClaimMessageSend, its own
+//     transaction): it checks that the message is still pending with no
+//     provider id and no earlier attempt, and records the attempt. The
+//     provider's send has no idempotency key, so the attempt must be
+//     durable before the call: a redelivery after a crash then knows the
+//     customer may have the message and waits for its status report
+//     instead of sending blind. The check and the write are one conditional
+//     UPDATE, so no read comes first and two members handling the same
+//     record cannot both claim it.
+//   - After the call, one transaction (the outcome): the provider id (or
+//     the failure, with its dead letter) and the message.status live event
+//     the dashboard shows, which must commit together. Outcomes of sends
+//     that finish while another outcome transaction runs are written
+//     together in the next one (group commit, see recorder): a handler
+//     returns, and its record's offset may be committed, only once its own
+//     outcome is durable. Nothing waits to fill a batch, so the window in
+//     which a crash leaves a sent message without its outcome stays one
+//     commit long.
+//
+// Only the rare paths read first: a claim that did not take (the message
+// is missing, settled, attempted before, or its channel unknown) reads the
+// message once to learn which, and waiting for an earlier attempt's status
+// report polls it.
 type Sender struct {
 	cfg    SenderConfig
 	chans  *Set
@@ -143,6 +184,7 @@ type Sender struct {
 	log    SenderLog
 	logger zerolog.Logger
 	ops    *prometheus.CounterVec
+	rec    recorder
 }
 
 // NewSender builds a Sender for chans.
@@ -210,66 +252,71 @@ func settled(msg persistence.Message) bool {
 func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.Record, m *events.MessageSend) bool {
 	label := s.label(m.Channel)
 	logger := s.logger.With().Str("tenant_id", env.TenantID).Str("message_id", m.MessageID).Str("channel", m.Channel).Logger()
-	msg, ok := s.load(ctx, env.TenantID, m.MessageID, logger)
-	if !ok {
-		return false
-	}
-	if msg == nil {
-		return s.deadLetter(ctx, rec, fmt.Errorf("message %s: %w", m.MessageID, persistence.ErrNotFound))
-	}
-	if settled(*msg) {
-		// Sent (or failed) before a crash or redelivery: never send twice.
-		s.ops.WithLabelValues(label, "send", "skipped").Inc()
-		return true
-	}
 	ch, known := s.chans.Get(m.Channel)
-	if !known {
-		return s.fail(ctx, rec, *msg, label, fmt.Errorf("channel %q is not configured", m.Channel), logger)
+	var msg persistence.Message
+	claimed := false
+	if known {
+		// The usual case: one statement checks the message is still
+		// pending and records the attempt.
+		ok := s.retry(ctx, "claim send", logger, func() error {
+			var err error
+			msg, claimed, err = s.store.ClaimMessageSend(ctx, env.TenantID, m.MessageID, MetaSendAttemptedAt, s.cfg.Now().UTC())
+			return err
+		})
+		if !ok {
+			return false
+		}
 	}
 	resend := false
-	if at, tried := attemptedAt(*msg); tried {
-		// An earlier attempt has no recorded outcome: it may have reached
-		// the customer. Its status report (carrying the message id as
-		// client key) records the provider id; wait for it before resending.
-		var sent bool
-		if *msg, sent, ok = s.awaitOutcome(ctx, *msg, at, logger); !ok {
+	for !claimed {
+		// Not claimed: read the message to learn why.
+		cur, ok := s.load(ctx, env.TenantID, m.MessageID, logger)
+		if !ok {
 			return false
 		}
-		if sent {
-			s.ops.WithLabelValues(label, "send", "confirmed_after_crash").Inc()
+		if cur == nil {
+			return s.deadLetter(ctx, rec, fmt.Errorf("message %s: %w", m.MessageID, persistence.ErrNotFound))
+		}
+		if settled(*cur) {
+			// Sent (or failed) before a crash or redelivery: never send twice.
+			s.ops.WithLabelValues(label, "send", "skipped").Inc()
 			return true
 		}
-		resend = true
-	}
-	// Record the attempt before calling the provider (which has no
-	// idempotency key), so a redelivery after a crash knows to wait.
-	now := s.cfg.Now().UTC()
-	updated, changed, err := s.update(ctx, *msg, func(m *persistence.Message) bool {
-		if settled(*m) {
+		if !known {
+			return s.fail(ctx, rec, *cur, label, fmt.Errorf("channel %q is not configured", m.Channel), logger)
+		}
+		if at, tried := attemptedAt(*cur); tried {
+			// An earlier attempt has no recorded outcome: it may have
+			// reached the customer. Its status report (carrying the message
+			// id as client key) records the provider id; wait for it before
+			// resending.
+			var sent bool
+			if *cur, sent, ok = s.awaitOutcome(ctx, *cur, at, logger); !ok {
+				return false
+			}
+			if sent {
+				s.ops.WithLabelValues(label, "send", "confirmed_after_crash").Inc()
+				return true
+			}
+			resend = true
+		}
+		// Claim by version: a resend (the attempt key is there already) or
+		// metadata the one-statement claim cannot extend. When the message
+		// changed meanwhile (a status report, another member's claim), look
+		// again.
+		if msg, claimed, ok = s.claimVersion(ctx, *cur, resend, logger); !ok {
 			return false
 		}
-		m.Metadata = withAttempt(m.Metadata, now, resend)
-		return true
-	}, false)
-	if err != nil {
-		if ctx.Err() == nil {
-			logger.Error().Err(err).Msg("record send attempt; will retry")
-		}
-		return false
-	}
-	if !changed {
-		s.ops.WithLabelValues(label, "send", "skipped").Inc()
-		return true
 	}
 	if resend {
 		s.ops.WithLabelValues(label, "send", "resent_after_crash").Inc()
 		logger.Warn().Dur("waited", s.cfg.OutcomeWait).Msg("resending a message whose earlier attempt has no recorded outcome and no status report; the customer may get it twice")
 	}
-	out := Outgoing{Account: m.ChannelAccount, To: m.To, Key: updated.ID, Text: m.Text}
+	out := Outgoing{Account: m.ChannelAccount, To: m.To, Key: msg.ID, Text: m.Text}
 	for attempt := 0; ; attempt++ {
 		id, err := ch.Send(ctx, out)
 		if err == nil {
-			return s.recordSent(ctx, updated, label, id, logger)
+			return s.recordSent(ctx, msg, label, id, logger)
 		}
 		if ctx.Err() != nil {
 			return false
@@ -279,9 +326,8 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 			// The provider may have taken it (a timeout after the request
 			// went out): its status report settles that before any resend.
 			logger.Warn().Err(err).Msg("send outcome unknown; waiting for its status report before sending again")
-			var sent bool
-			var ok bool
-			if updated, sent, ok = s.awaitOutcome(ctx, updated, s.cfg.Now(), logger); !ok {
+			var sent, ok bool
+			if msg, sent, ok = s.awaitOutcome(ctx, msg, s.cfg.Now(), logger); !ok {
 				return false
 			}
 			if sent {
@@ -290,7 +336,7 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 			}
 		}
 		if !retry || attempt+1 >= s.cfg.MaxAttempts {
-			return s.fail(ctx, rec, updated, label, err, logger)
+			return s.fail(ctx, rec, msg, label, err, logger)
 		}
 		s.ops.WithLabelValues(label, "send", "retried").Inc()
 		logger.Warn().Err(err).Int("attempt", attempt+1).Dur("wait", wait).Msg("send failed; retrying")
@@ -300,25 +346,59 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 	}
 }
 
+// retry runs op until it succeeds, retrying store errors every second; it
+// returns false when ctx ended first.
+func (s *Sender) retry(ctx context.Context, what string, logger zerolog.Logger, op func() error) bool {
+	for {
+		err := op()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		logger.Error().Err(err).Msg(what + "; retrying")
+		if !s.cfg.Sleep(ctx, time.Second) {
+			return false
+		}
+	}
+}
+
+// claimVersion records the attempt on cur (read just before) with a
+// version-checked write. claimed is false when the message changed since
+// cur was read; ok is false when ctx ended first.
+func (s *Sender) claimVersion(ctx context.Context, cur persistence.Message, resend bool, logger zerolog.Logger) (_ persistence.Message, claimed, ok bool) {
+	var next persistence.Message
+	ok = s.retry(ctx, "record send attempt", logger, func() error {
+		next = cur
+		next.Metadata = withAttempt(cur.Metadata, s.cfg.Now().UTC(), resend)
+		err := s.store.InTx(ctx, func(tx SenderTx) error { return tx.UpdateMessage(ctx, &next) })
+		if errors.Is(err, persistence.ErrVersionConflict) || errors.Is(err, persistence.ErrNotFound) {
+			return nil // changed or gone: the caller reads it again
+		}
+		claimed = err == nil
+		return err
+	})
+	return next, claimed, ok
+}
+
 // load reads the message, retrying transient store errors until ctx ends
 // (ok false). A missing message yields nil.
 func (s *Sender) load(ctx context.Context, tenantID, id string, logger zerolog.Logger) (*persistence.Message, bool) {
-	for {
-		msg, err := s.get(ctx, tenantID, id)
-		if err == nil {
-			return &msg, true
+	var msg *persistence.Message
+	ok := s.retry(ctx, "load outbound message", logger, func() error {
+		m, err := s.store.GetMessage(ctx, tenantID, id)
+		switch {
+		case err == nil:
+			msg = &m
+		case errors.Is(err, persistence.ErrNotFound):
+			msg = nil
+		default:
+			return err
 		}
-		if errors.Is(err, persistence.ErrNotFound) {
-			return nil, true
-		}
-		if ctx.Err() != nil {
-			return nil, false
-		}
-		logger.Error().Err(err).Msg("load outbound message; retrying")
-		if !s.cfg.Sleep(ctx, time.Second) {
-			return nil, false
-		}
-	}
+		return nil
+	})
+	return msg, ok
 }
 
 // awaitOutcome polls msg until it is settled (sent true) or until
@@ -344,7 +424,7 @@ func (s *Sender) awaitOutcome(ctx context.Context, msg persistence.Message, at t
 		if !s.cfg.Sleep(ctx, min(s.cfg.OutcomePoll, deadline.Sub(now))) {
 			return msg, false, false
 		}
-		fresh, err := s.get(ctx, msg.TenantID, msg.ID)
+		fresh, err := s.store.GetMessage(ctx, msg.TenantID, msg.ID)
 		switch {
 		case err == nil:
 			msg = fresh
@@ -386,74 +466,11 @@ func withAttempt(metadata json.RawMessage, at time.Time, resend bool) json.RawMe
 	return raw
 }
 
-func (s *Sender) get(ctx context.Context, tenantID, id string) (persistence.Message, error) {
-	var msg persistence.Message
-	err := s.store.InTx(ctx, func(tx SenderTx) error {
-		var err error
-		msg, err = tx.GetMessage(ctx, tenantID, id)
-		return err
-	})
-	return msg, err
-}
-
-// update writes change(msg) in one transaction, with a message.status live
-// event when publish is set; change returns false when the message needs
-// no change, and then nothing is written. On a version conflict (a status
-// report recorded meanwhile) it reloads the message and applies change
-// again. It returns the message as stored and whether it changed it.
-func (s *Sender) update(ctx context.Context, msg persistence.Message, change func(m *persistence.Message) bool, publish bool) (persistence.Message, bool, error) {
-	for attempt := 0; ; attempt++ {
-		next := msg
-		changed := false
-		err := s.store.InTx(ctx, func(tx SenderTx) error {
-			if attempt > 0 {
-				fresh, err := tx.GetMessage(ctx, msg.TenantID, msg.ID)
-				if err != nil {
-					return err
-				}
-				next = fresh
-			}
-			if changed = change(&next); !changed {
-				return nil
-			}
-			if err := tx.UpdateMessage(ctx, &next); err != nil {
-				return err
-			}
-			if !publish {
-				return nil
-			}
-			data, err := json.Marshal(liveview.NewMessage(next))
-			if err != nil {
-				return err
-			}
-			return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: next.TenantID, Type: persistence.LiveMessageStatus,
-				ConversationID: next.ConversationID, Data: data})
-		})
-		if err == nil {
-			if changed && publish {
-				s.cfg.Notify(next.TenantID)
-			}
-			return next, changed, nil
-		}
-		if !errors.Is(err, persistence.ErrVersionConflict) || attempt >= 5 {
-			return msg, false, err
-		}
-	}
-}
-
-// recordSent records the provider's id on the message at once: one short
-// transaction, no read before it, so the window in which a crash leaves a
-// sent message without its outcome stays as small as the commit.
+// recordSent records the provider's id on the message in the next outcome
+// transaction and returns once it is durable (or could not be written).
 func (s *Sender) recordSent(ctx context.Context, msg persistence.Message, label, providerID string, logger zerolog.Logger) bool {
 	s.ops.WithLabelValues(label, "send", "sent").Inc()
-	_, _, err := s.update(context.WithoutCancel(ctx), msg, func(m *persistence.Message) bool {
-		m.ChannelMessageID = providerID
-		if m.DeliveryStatus == persistence.DeliveryPending {
-			m.DeliveryStatus = persistence.DeliverySent
-		}
-		return true
-	}, true)
-	if err != nil {
+	if err := s.rec.record(ctx, s.writeOutcomes, &outcome{tenantID: msg.TenantID, messageID: msg.ID, providerID: providerID}); err != nil {
 		// The message went out; only its record is behind. Its status
 		// report will record the id, and a redelivery waits for it.
 		logger.Error().Err(err).Str("provider_id", providerID).Msg("sent, but the message could not be marked sent")
@@ -461,21 +478,19 @@ func (s *Sender) recordSent(ctx context.Context, msg persistence.Message, label,
 	return true
 }
 
+// fail marks the message failed and parks rec on the dead-letter topic, in
+// one outcome transaction; should that fail, the dead letter is appended on
+// its own.
 func (s *Sender) fail(ctx context.Context, rec persistence.Record, msg persistence.Message, label string, cause error, logger zerolog.Logger) bool {
 	s.ops.WithLabelValues(label, "send", "failed").Inc()
 	reason := Reason(cause)
 	logger.Error().Str("reason", reason).Msg("message failed permanently")
-	if _, _, err := s.update(ctx, msg, func(m *persistence.Message) bool {
-		if settled(*m) {
-			return false
-		}
-		m.DeliveryStatus = persistence.DeliveryFailed
-		m.Error = reason
-		return true
-	}, true); err != nil {
+	o := &outcome{tenantID: msg.TenantID, messageID: msg.ID, reason: reason, dead: consume.DeadLetter(rec, errors.New(reason), s.cfg.Now())}
+	if err := s.rec.record(ctx, s.writeOutcomes, o); err != nil {
 		logger.Error().Err(err).Msg("failed message could not be marked failed")
+		return s.deadLetter(ctx, rec, errors.New(reason))
 	}
-	return s.deadLetter(ctx, rec, errors.New(reason))
+	return true
 }
 
 func (s *Sender) markRead(ctx context.Context, env events.Envelope, m *events.MarkRead) bool {

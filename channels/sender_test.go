@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,10 +61,12 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // env is a store with one pending outbound reply, a fake Graph API behind
-// the WhatsApp channel, and a sender on both.
+// the WhatsApp channel, and a sender on both; the sender's store work is
+// counted.
 type env struct {
 	t      *testing.T
 	store  *sqlstore.Store
+	work   *countingStore
 	graph  *whatsapptest.Graph
 	clock  *fakeClock
 	sender *channels.Sender
@@ -71,8 +75,13 @@ type env struct {
 
 func newEnv(t *testing.T, extra ...channels.Channel) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite", extra...)
+}
+
+func newEnvOn(t *testing.T, dialect string, extra ...channels.Channel) *env {
+	t.Helper()
 	ctx := context.Background()
-	store := sqlstoretest.Open(t, "sqlite")
+	store := sqlstoretest.Open(t, dialect)
 	store.SetTxLog(store.Log())
 	tn := &persistence.Tenant{Name: "Shop", Slug: "shop"}
 	if err := store.CreateTenant(ctx, tn); err != nil {
@@ -99,12 +108,105 @@ func newEnv(t *testing.T, extra ...channels.Channel) *env {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	work := &countingStore{SenderStore: sqlstore.For[channels.SenderTx](store)}
 	sender, err := channels.NewSender(channels.SenderConfig{Now: clock.Now, Sleep: clock.Sleep}, set,
-		sqlstore.For[channels.SenderTx](store), store.Log(), zerolog.Nop(), prometheus.NewRegistry())
+		work, store.Log(), zerolog.Nop(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, store: store, graph: graph, clock: clock, sender: sender, conv: conv}
+	return &env{t: t, store: store, work: work, graph: graph, clock: clock, sender: sender, conv: conv}
+}
+
+// countingStore records the sender's store work, one entry per
+// transaction: "claim" and "get" are single statements (each its own
+// transaction), "tx[...]" a transaction with the calls made in it. With
+// failOutcomes > 0 that many outcome transactions fail before they commit,
+// as a crash between the provider's answer and the commit leaves them.
+type countingStore struct {
+	channels.SenderStore
+	mu           sync.Mutex
+	log          []string
+	failOutcomes int
+}
+
+var (
+	_ channels.SenderStore = (*countingStore)(nil)
+	_ channels.SenderTx    = (*countingTx)(nil)
+)
+
+func (c *countingStore) note(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.log = append(c.log, s)
+}
+
+// take returns the work recorded since the last take.
+func (c *countingStore) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.log
+	c.log = nil
+	return out
+}
+
+func (c *countingStore) GetMessage(ctx context.Context, tenantID, id string) (persistence.Message, error) {
+	c.note("get")
+	return c.SenderStore.GetMessage(ctx, tenantID, id)
+}
+
+func (c *countingStore) ClaimMessageSend(ctx context.Context, tenantID, id, key string, at time.Time) (persistence.Message, bool, error) {
+	c.note("claim")
+	return c.SenderStore.ClaimMessageSend(ctx, tenantID, id, key, at)
+}
+
+func (c *countingStore) InTx(ctx context.Context, fn func(tx channels.SenderTx) error) error {
+	tx := &countingTx{}
+	err := c.SenderStore.InTx(ctx, func(inner channels.SenderTx) error {
+		tx.SenderTx, tx.calls = inner, nil
+		if err := fn(tx); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.failOutcomes > 0 && slices.ContainsFunc(tx.calls, func(s string) bool { return s == "sent" || s == "failed" }) {
+			c.failOutcomes--
+			return errors.New("crash before commit")
+		}
+		return nil
+	})
+	c.note("tx[" + strings.Join(tx.calls, " ") + "]")
+	return err
+}
+
+// countingTx records the calls made in one transaction.
+type countingTx struct {
+	channels.SenderTx
+	calls []string
+}
+
+func (t *countingTx) RecordMessageSent(ctx context.Context, tenantID, id, providerID string) (persistence.Message, error) {
+	t.calls = append(t.calls, "sent")
+	return t.SenderTx.RecordMessageSent(ctx, tenantID, id, providerID)
+}
+
+func (t *countingTx) FailMessageSend(ctx context.Context, tenantID, id, reason string) (persistence.Message, bool, error) {
+	t.calls = append(t.calls, "failed")
+	return t.SenderTx.FailMessageSend(ctx, tenantID, id, reason)
+}
+
+func (t *countingTx) UpdateMessage(ctx context.Context, m *persistence.Message) error {
+	t.calls = append(t.calls, "update")
+	return t.SenderTx.UpdateMessage(ctx, m)
+}
+
+func (t *countingTx) AppendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error {
+	t.calls = append(t.calls, "live")
+	return t.SenderTx.AppendLiveEvent(ctx, e)
+}
+
+func (t *countingTx) AppendLog(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error) {
+	t.calls = append(t.calls, fmt.Sprintf("log:%d", len(recs)))
+	return t.SenderTx.AppendLog(ctx, recs...)
 }
 
 // reply stores a pending outbound message with metadata and returns it
@@ -221,6 +323,119 @@ func TestSenderSendsOnceAndRecordsTheWamid(t *testing.T) {
 		}
 		if e.clock.slept != 0 {
 			t.Errorf("slept %s for a settled message", e.clock.slept)
+		}
+	})
+}
+
+// TestSenderStoreWorkPerSend holds the sender to its store work, on both
+// dialects: a send is one statement before the call (it checks the message
+// is still pending and records the attempt) and one transaction after it
+// (the provider id with its live event, or the failure with its dead
+// letter and live event), with no read; a redelivery of a settled message
+// is the claim that does not take plus one read.
+func TestSenderStoreWorkPerSend(t *testing.T) {
+	for _, d := range sqlstoretest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Run("sent, then redelivered", func(t *testing.T) {
+				e := newEnvOn(t, d)
+				msg, rec := e.reply("Your parcel left today.", nil)
+				e.handle(rec)
+				if got, want := e.work.take(), []string{"claim", "tx[sent live]"}; !slices.Equal(got, want) {
+					t.Errorf("store work per send %q, want %q", got, want)
+				}
+				if got := e.message(msg.ID); got.DeliveryStatus != persistence.DeliverySent || got.ChannelMessageID != e.graph.Sent()[0].WAMID {
+					t.Fatalf("row %q %q", got.DeliveryStatus, got.ChannelMessageID)
+				}
+				e.handle(rec)
+				if got, want := e.work.take(), []string{"claim", "get"}; !slices.Equal(got, want) {
+					t.Errorf("store work per redelivery %q, want %q", got, want)
+				}
+				if n := len(e.graph.Requests()); n != 1 {
+					t.Errorf("graph got %d requests, want 1", n)
+				}
+			})
+			t.Run("failed", func(t *testing.T) {
+				e := newEnvOn(t, d)
+				e.graph.FailNext(1, whatsapptest.ReEngagement())
+				msg, rec := e.reply("Late answer.", nil)
+				e.handle(rec)
+				if got, want := e.work.take(), []string{"claim", "tx[failed log:1 live]"}; !slices.Equal(got, want) {
+					t.Errorf("store work per failed send %q, want %q", got, want)
+				}
+				if got := e.message(msg.ID); got.DeliveryStatus != persistence.DeliveryFailed {
+					t.Errorf("row %q", got.DeliveryStatus)
+				}
+				if n := e.deadLetters(); n != 1 {
+					t.Errorf("dead letters %d, want 1", n)
+				}
+				live, err := e.store.LiveEventsOfConversation(context.Background(), e.conv.TenantID, e.conv.ID, persistence.LiveMessageStatus, 0, 10)
+				if err != nil || len(live) != 1 {
+					t.Errorf("message.status live events %d (%v), want 1", len(live), err)
+				}
+			})
+		})
+	}
+}
+
+// TestSenderCrashBetweenSendAndRecord: the provider took the reply, but
+// its outcome never committed (the process died before the commit). The
+// redelivered record finds the attempt, and the reply reaches the customer
+// once: the status report names it while the sender waits; only when none
+// comes within the bound is it sent again, once, and flagged.
+func TestSenderCrashBetweenSendAndRecord(t *testing.T) {
+	crash := func(t *testing.T, text string) (*env, persistence.Message, persistence.Record) {
+		e := newEnv(t)
+		e.work.failOutcomes = 1
+		msg, rec := e.reply(text, nil)
+		e.handle(rec)
+		got := e.message(msg.ID)
+		if _, tried := metadata(t, got)[channels.MetaSendAttemptedAt]; !tried || got.DeliveryStatus != persistence.DeliveryPending || got.ChannelMessageID != "" {
+			t.Fatalf("after the crash: row %q %q %s, want pending with the attempt and no provider id", got.DeliveryStatus, got.ChannelMessageID, got.Metadata)
+		}
+		if n := e.textPosts(text); n != 1 {
+			t.Fatalf("graph got %d sends, want 1", n)
+		}
+		return e, msg, rec
+	}
+	t.Run("the status report comes", func(t *testing.T) {
+		e, msg, rec := crash(t, "Your order shipped.")
+		wamid := e.graph.Sent()[0].WAMID
+		e.clock.onSleep = func(n int) {
+			if n != 2 {
+				return
+			}
+			// The conversation grain records the status whose client key
+			// is the message id.
+			m := e.message(msg.ID)
+			m.ChannelMessageID, m.DeliveryStatus = wamid, persistence.DeliverySent
+			if err := e.store.UpdateMessage(context.Background(), &m); err != nil {
+				t.Error(err)
+			}
+		}
+		e.handle(rec)
+		if n := e.textPosts("Your order shipped."); n != 1 {
+			t.Fatalf("graph got %d sends, want 1", n)
+		}
+		if got := e.message(msg.ID); got.ChannelMessageID != wamid {
+			t.Errorf("row has %q, want %q", got.ChannelMessageID, wamid)
+		}
+	})
+	t.Run("no status report within the bound", func(t *testing.T) {
+		e, msg, rec := crash(t, "Your refund is on its way.")
+		e.handle(rec)
+		if n := e.textPosts("Your refund is on its way."); n != 2 {
+			t.Fatalf("graph got %d sends, want 2 (one resend after the wait)", n)
+		}
+		if e.clock.slept != 20*time.Second {
+			t.Errorf("waited %s before resending, want 20s", e.clock.slept)
+		}
+		got := e.message(msg.ID)
+		if got.ChannelMessageID != e.graph.Sent()[1].WAMID || metadata(t, got)[channels.MetaResent] != true {
+			t.Errorf("row %q %s, want the resend's id and the resent flag", got.ChannelMessageID, got.Metadata)
+		}
+		e.handle(rec)
+		if n := len(e.graph.Requests()); n != 2 {
+			t.Errorf("a redelivery after the resend sent again: %d requests", n)
 		}
 	})
 }
@@ -496,4 +711,99 @@ func TestSenderWaitsForTheStatusAfterATimeout(t *testing.T) {
 			t.Fatalf("waited %s before retrying, want the outcome wait", e.clock.slept)
 		}
 	})
+}
+
+// gate is a channel whose sends all wait until n of them have arrived, so
+// that their outcomes are recorded at the same time.
+type gate struct {
+	n       int
+	mu      sync.Mutex
+	arrived int
+	open    chan struct{}
+}
+
+var _ channels.Channel = (*gate)(nil)
+
+func (g *gate) Name() string                                         { return "gate" }
+func (g *gate) Capabilities() channels.Capabilities                  { return channels.Capabilities{} }
+func (g *gate) Verify(http.Header, []byte) error                     { return nil }
+func (g *gate) Parse([]byte) ([]channels.Item, error)                { return nil, nil }
+func (g *gate) Retry(error, int) (time.Duration, bool)               { return 0, false }
+func (g *gate) Handshake(url.Values) (string, error)                 { return "", channels.ErrForbidden }
+func (g *gate) Typing(context.Context, string, string, string) error { return nil }
+func (g *gate) MarkRead(context.Context, string, string) error       { return nil }
+func (g *gate) Send(ctx context.Context, m channels.Outgoing) (string, error) {
+	g.mu.Lock()
+	g.arrived++
+	if g.arrived == g.n {
+		close(g.open)
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+		return "g-" + m.Key, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// TestSenderRunSendsConversationsAtOnce: replies to several conversations
+// are sent in parallel; each is sent once and recorded, in at most one
+// outcome transaction each (outcomes finishing together share one).
+func TestSenderRunSendsConversationsAtOnce(t *testing.T) {
+	const n = 8
+	g := &gate{n: n, open: make(chan struct{})}
+	e := newEnv(t, g)
+	var ids []string
+	for i := range n {
+		msg, _ := e.reply(fmt.Sprintf("Reply %d.", i), nil)
+		ev, err := events.New(events.TypeMessageSend, events.Version(events.TypeMessageSend), e.conv.TenantID, fmt.Sprintf("thread-%d", i),
+			e.clock.Now(), events.MessageSend{MessageID: msg.ID, ConversationID: e.conv.ID, Channel: "gate", To: "someone", Text: msg.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := ev.Record(persistence.TopicOutbound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Log().Append(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, msg.ID)
+	}
+	e.work.take()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.sender.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, id := range ids {
+		for e.message(id).ChannelMessageID == "" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if got := e.message(id); got.ChannelMessageID != "g-"+id || got.DeliveryStatus != persistence.DeliverySent {
+			t.Errorf("message %s: %q %q", id, got.ChannelMessageID, got.DeliveryStatus)
+		}
+	}
+	claims, outcomeTxs, recorded := 0, 0, 0
+	for _, w := range e.work.take() {
+		switch {
+		case w == "claim":
+			claims++
+		case strings.HasPrefix(w, "tx["):
+			outcomeTxs++
+			recorded += strings.Count(w, "sent")
+		default:
+			t.Errorf("unexpected store work %q", w)
+		}
+	}
+	if claims != n || recorded != n || outcomeTxs < 1 || outcomeTxs > n {
+		t.Errorf("%d claims, %d outcomes in %d transactions; want %d claims, %d outcomes in 1 to %d", claims, recorded, outcomeTxs, n, n, n)
+	}
+	t.Logf("%d sends: %d outcome transactions", n, outcomeTxs)
 }
