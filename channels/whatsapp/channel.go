@@ -117,14 +117,24 @@ func (c *Channel) token(phoneNumberID string) (string, error) {
 	return "", fmt.Errorf("whatsapp: no access token configured for phone_number_id %q", phoneNumberID)
 }
 
-// wait paces a call of phoneNumberID and returns its token.
+// wait paces a message of phoneNumberID and returns its token.
 func (c *Channel) wait(ctx context.Context, phoneNumberID string) (string, error) {
+	return c.paced(ctx, phoneNumberID, (*RateLimiter).Wait)
+}
+
+// waitReceipt paces a read receipt or typing indicator of phoneNumberID,
+// apart from its messages, and returns its token.
+func (c *Channel) waitReceipt(ctx context.Context, phoneNumberID string) (string, error) {
+	return c.paced(ctx, phoneNumberID, (*RateLimiter).WaitReceipt)
+}
+
+func (c *Channel) paced(ctx context.Context, phoneNumberID string, wait func(*RateLimiter, context.Context, string) error) (string, error) {
 	token, err := c.token(phoneNumberID)
 	if err != nil {
 		return "", err
 	}
 	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx, phoneNumberID); err != nil {
+		if err := wait(c.limiter, ctx, phoneNumberID); err != nil {
 			return "", err
 		}
 	}
@@ -171,9 +181,10 @@ func mediaKind(mime string) string {
 	return KindDocument
 }
 
-// MarkRead marks the customer's message wamid read (blue ticks).
+// MarkRead marks the customer's message wamid read (blue ticks). It is
+// paced apart from messages (RateLimiter.WaitReceipt).
 func (c *Channel) MarkRead(ctx context.Context, phoneNumberID, wamid string) error {
-	token, err := c.wait(ctx, phoneNumberID)
+	token, err := c.waitReceipt(ctx, phoneNumberID)
 	if err != nil {
 		return err
 	}
@@ -181,9 +192,10 @@ func (c *Channel) MarkRead(ctx context.Context, phoneNumberID, wamid string) err
 }
 
 // Typing shows the typing indicator, which WhatsApp ties to the customer's
-// message wamid (and marks it read); to is not needed.
+// message wamid (and marks it read); to is not needed. It is paced like a
+// read receipt, apart from messages.
 func (c *Channel) Typing(ctx context.Context, phoneNumberID, _, wamid string) error {
-	token, err := c.wait(ctx, phoneNumberID)
+	token, err := c.waitReceipt(ctx, phoneNumberID)
 	if err != nil {
 		return err
 	}

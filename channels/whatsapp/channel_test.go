@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -189,5 +190,42 @@ func TestChannelRetry(t *testing.T) {
 	}
 	if n := len(g.Requests()); n != 2 {
 		t.Errorf("graph got %d requests, want 2", n)
+	}
+}
+
+// A read receipt or typing indicator is not a message: with the reply rate
+// at R (a burst of R, refilled once an hour), R receipts, R typing
+// indicators and R replies interleaved all reach the Graph API, and reply
+// R+1 is held back by the limiter: the replies had their whole budget
+// while receipts flowed, and no more.
+func TestChannelReceiptsDoNotTakeReplyTokens(t *testing.T) {
+	const r = 5
+	g := whatsapptest.NewGraph(t)
+	g.AcceptTokens(token)
+	limiter, err := whatsapp.NewRateLimiter(whatsapp.RateLimitConfig{PerSecond: 1.0 / 3600, Burst: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := whatsapp.NewChannel(whatsapp.ChannelConfig{AccessTokens: map[string]string{pnid: token}}, newClient(t, g), limiter)
+	// A token the bucket cannot grant before this deadline is refused at
+	// once (x/time/rate), so nothing here waits.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range r {
+		if err := ch.MarkRead(ctx, pnid, fmt.Sprintf("wamid.IN%d", i)); err != nil {
+			t.Fatalf("receipt %d: %v", i, err)
+		}
+		if _, err := ch.Send(ctx, channels.Outgoing{Account: pnid, To: user, Text: fmt.Sprintf("reply %d", i)}); err != nil {
+			t.Fatalf("reply %d after %d receipts: %v", i, i+1, err)
+		}
+	}
+	if _, err := ch.Send(ctx, channels.Outgoing{Account: pnid, To: user, Text: "one too many"}); err == nil {
+		t.Fatal("reply beyond the reply rate was sent")
+	}
+	if n := len(g.Sent()); n != r {
+		t.Errorf("graph sent %d replies, want %d", n, r)
+	}
+	if n := len(g.Requests()); n != 2*r {
+		t.Errorf("graph got %d requests, want %d receipts and %d replies", n, r, r)
 	}
 }

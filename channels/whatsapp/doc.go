@@ -3,7 +3,8 @@
 // and normalizes "messages" webhooks into events.MessageReceived and
 // events.MessageStatus (with the customer's phone and the sender's client
 // key), classifies Graph API errors (retryable or permanent, Retry-After),
-// paces calls with a per-number rate limiter, and sends text, reply
+// paces calls with a per-number rate limiter (messages in one bucket, read
+// receipts and typing indicators in another), and sends text, reply
 // buttons, media, read receipts and typing indicators through the Graph
 // API. It builds signed webhook bodies (Sign, TextWebhook) for the demo and
 // for tests.

@@ -74,11 +74,56 @@ func TestRateLimitConfigValidate(t *testing.T) {
 		{"negative burst", whatsapp.RateLimitConfig{Burst: -1}, false},
 		{"zero override", whatsapp.RateLimitConfig{PerNumber: map[string]float64{"x": 0}}, false},
 		{"override", whatsapp.RateLimitConfig{PerNumber: map[string]float64{"x": 20}}, true},
+		{"negative receipt rate", whatsapp.RateLimitConfig{ReceiptsPerSecond: -1}, false},
+		{"receipt rate", whatsapp.RateLimitConfig{ReceiptsPerSecond: 40}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.cfg.Validate(); (err == nil) != tt.ok {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// Receipts and typing indicators take tokens from their own bucket: a
+// number's messages keep their whole budget, and receipts have theirs at
+// the message rate unless configured.
+func TestRateLimiterReceiptsApart(t *testing.T) {
+	tests := []struct {
+		name               string
+		cfg                whatsapp.RateLimitConfig
+		messages, receipts int
+	}{
+		{"receipts at the message rate", whatsapp.RateLimitConfig{PerSecond: 3.0 / 3600, Burst: 3}, 3, 3},
+		{"receipts configured", whatsapp.RateLimitConfig{PerSecond: 2.0 / 3600, ReceiptsPerSecond: 1.0 / 3600}, 1, 1},
+		{"per-number override", whatsapp.RateLimitConfig{PerSecond: 1e-6, Burst: 2, PerNumber: map[string]float64{"n": 2.0 / 3600}}, 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rl, err := whatsapp.NewRateLimiter(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for i := range max(tt.messages, tt.receipts) {
+				if i < tt.receipts {
+					if err := rl.WaitReceipt(ctx, "n"); err != nil {
+						t.Fatalf("receipt %d: %v", i, err)
+					}
+				}
+				if i < tt.messages {
+					if err := rl.Wait(ctx, "n"); err != nil {
+						t.Fatalf("message %d: %v", i, err)
+					}
+				}
+			}
+			if err := rl.Wait(ctx, "n"); err == nil {
+				t.Error("a message beyond the budget was allowed")
+			}
+			if err := rl.WaitReceipt(ctx, "n"); err == nil {
+				t.Error("a receipt beyond the budget was allowed")
 			}
 		})
 	}
