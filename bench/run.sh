@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/RESULTS.md
 raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+lg=$(mktemp -d)
+trap 'rm -f "$raw"; rm -rf "$lg"' EXIT
 
 export FRONTDESK_TEST_DATABASE_URL="${FRONTDESK_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || unset FRONTDESK_TEST_DATABASE_URL
@@ -33,6 +34,28 @@ fi
 run ./cmd/frontdesk/ 'Replay' 1x
 run ./llmrouter/service/ 'RouterOverhead' 3000x
 run ./dashboard/ 'Fanout' 20x
+# Load benchmarks: the real binary driven from outside by bench/loadgen
+# (fakes in its own process, signed webhooks), about 2.5 minutes per binary;
+# LOADGEN_FLAGS shortens them (e.g. "-duration 10s -heap-conversations 500").
+# The same load runs on the binary built at LOADGEN_BASE (default the commit
+# before issue 11's work) in the same run. A lost, doubled or refused message
+# is a "--- FAIL" line in the results; at HEAD it also fails the run.
+LOADGEN_BASE="${LOADGEN_BASE:-f7b8dff}"
+read -r -a loadgen_flags <<< "${LOADGEN_FLAGS:-}"
+go build -o bin/frontdesk ./cmd/frontdesk
+go build -o "$lg/loadgen" ./bench/loadgen
+load_failed=0
+"$lg/loadgen" -bin bin/frontdesk ${loadgen_flags[@]+"${loadgen_flags[@]}"} | tee -a "$raw" || load_failed=1
+if git cat-file -e "$LOADGEN_BASE^{commit}" 2>/dev/null; then
+  wt=$(mktemp -d)
+  git worktree add --detach -q "$wt" "$LOADGEN_BASE"
+  if (cd "$wt" && go build -o "$lg/frontdesk-base" ./cmd/frontdesk); then
+    "$lg/loadgen" -bin "$lg/frontdesk-base" -name "BenchmarkLoadAt${LOADGEN_BASE}" ${loadgen_flags[@]+"${loadgen_flags[@]}"} | tee -a "$raw" || true
+  else
+    echo "--- FAIL: BenchmarkLoadAt${LOADGEN_BASE}: the binary at ${LOADGEN_BASE} did not build" | tee -a "$raw"
+  fi
+  git worktree remove --force "$wt"
+fi
 if [ -n "${FRONTDESK_TEST_DATABASE_URL:-}" ]; then
   go test -tags cluster -run '^$' -bench 'ClusterEndToEnd' -benchtime 1x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
   go test -tags cluster -run '^$' -bench 'ClusterRecovery' -benchtime 3x -timeout 20m ./cmd/frontdesk/ | tee -a "$raw"
@@ -81,6 +104,24 @@ What each benchmark measures:
   commit before the grains held their state), built and run in the same `make bench`. Both are bounded by
   the WhatsApp per-number rate limiter (80 sends/s, and the read receipt takes a token like the reply), not
   by the turn: compare the turn itself with `Turn/warm|cold`.
+- `Load/single|chat-500|ingest-8|heap-2000` (bench/loadgen): the real binary (`bin/frontdesk serve`, SQLite,
+  embedded log, the WhatsApp send limiter lifted with `FRONTDESK_WHATSAPP_RATE`) as its own process, driven
+  from outside by a load generator with an instant OpenAI-compatible model fake and a Graph API fake in its
+  process, through signed `POST /webhooks/whatsapp`; each scenario starts a fresh frontdesk. `single`: one
+  conversation, 200 messages one after another; p50/p90/p99/max from the webhook to the reply's request at
+  the Graph fake. `chat-500`: 500 conversations at once, each sending its next message when its previous
+  reply reached the Graph fake (closed loop without think time, so mean latency ≈ 500 ÷ turns/s), measured
+  30 s after a 5 s warm-up; turns/s (replies per second), latency p50/p99 and frontdesk's CPU in cores busy
+  (`/proc/<pid>/stat`). `ingest-8`: while 500 conversations chat, 8 clients hit a bare `net/http` handler in
+  the load generator for 10 s, then post signed one-message webhooks (new ids, 1,000 other customers) to
+  frontdesk as fast as they can for 10 s; req/s, p99, `ratio-vs-bare`, and the chat's turns/s while webhooks
+  pour in. `heap-2000`: frontdesk at `GOGC=20` (a GC cannot be forced from outside, so the heap is kept near
+  what is live); the minimum of 3 `/metrics` samples of `go_memstats_heap_inuse_bytes`,
+  `go_memstats_heap_alloc_bytes` and `process_resident_memory_bytes` before and after 2,000 conversations of 5
+  messages × 200 characters, all answered, per conversation, beside the conversation's text (`text-B/conv`).
+  `LoadAt<commit>` is the same load on the binary built at that commit (`LOADGEN_BASE`, default f7b8dff, before
+  issue 11's work). A lost, doubled (sent twice to the Graph API) or refused message fails the run
+  (`--- FAIL` line). The load generator shares the machine's cores with frontdesk (it prints its own CPU use).
 - `Turn/warm|cold`: one customer message answered on a thread whose grains are active (warm: the turn's
   context comes from memory) or were passivated before each message (cold: the context is read from the
   store, as every turn did before); store reads per turn (counted by a wrapper around the grains' store)
@@ -88,7 +129,11 @@ What each benchmark measures:
 
 TXT
   echo '```'
-  grep -E '^(Benchmark|goos|goarch|pkg|cpu)' "$raw"
+  grep -E '^(Benchmark|goos|goarch|pkg|cpu|--- FAIL)' "$raw"
   echo '```'
 } > "$out"
 echo "wrote $out"
+if [ "$load_failed" = 1 ]; then
+  echo "bench/loadgen failed on this tree's binary (see the --- FAIL lines above)" >&2
+  exit 1
+fi
