@@ -119,13 +119,24 @@ func isRead(query string) bool {
 }
 
 // sqliteDB runs statements outside a transaction: reads on the read pool,
-// writes on the writer, both with cached statements.
+// writes on the writer, both with cached statements. A write run with
+// ExecContext joins the next group commit rather than committing alone.
 type sqliteDB struct {
 	w, r   *sql.DB
 	wc, rc *stmtCache
+	group  *groupCommit
 }
 
 func (d *sqliteDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.group != nil {
+		var res sql.Result
+		err := d.group.do(ctx, func(tx *Tx) error {
+			var err error
+			res, err = tx.q.ex.ExecContext(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	if st := d.wc.prepare(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}

@@ -218,6 +218,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	s.log = newLog(s)
 	go checkpointLoop(ckpt, s.ckptStop, s.ckptDone)
 	s.group = newGroupCommit(s)
+	s.q.ex.(*sqliteDB).group = s.group
 	return s, nil
 }
 
