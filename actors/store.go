@@ -15,7 +15,7 @@ type Tx interface {
 	SaveCheckpoint(ctx context.Context, c *persistence.Checkpoint) error
 	Savepoint(ctx context.Context, fn func() error) error
 	AppendLog(ctx context.Context, recs ...persistence.Record) ([]persistence.Record, error)
-	AppendLiveEvent(ctx context.Context, e *persistence.LiveEvent) error
+	AppendLiveEvents(ctx context.Context, es []*persistence.LiveEvent) error
 	CreateAuditEvent(ctx context.Context, m *persistence.AuditEvent) error
 
 	GetCustomerIdentity(ctx context.Context, tenantID, channel, externalID string) (persistence.CustomerIdentity, error)

@@ -96,18 +96,27 @@ func (t *thread) write(ctx context.Context, rt *Runtime, change func(tx Tx, next
 		if err := change(tx, &next); err != nil {
 			return err
 		}
-		for _, e := range next.lives {
-			if err := live(ctx, tx, next.st.TenantID, e.typ, e.conversationID, e.data); err != nil {
-				return err
-			}
-		}
-		next.lives = nil
 		state, err := json.Marshal(next.st)
 		if err != nil {
 			return fmt.Errorf("encode conversation state: %w", err)
 		}
 		next.cp.State = state
-		return tx.SaveCheckpoint(ctx, &next.cp)
+		if err := tx.SaveCheckpoint(ctx, &next.cp); err != nil {
+			return err
+		}
+		// Live events last, in one call: on PostgreSQL the tenant's live
+		// stream row stays locked from here to the commit, and every
+		// conversation of the tenant writes it.
+		lives := make([]*persistence.LiveEvent, 0, len(next.lives))
+		for _, e := range next.lives {
+			raw, err := json.Marshal(e.data)
+			if err != nil {
+				return fmt.Errorf("encode live %s: %w", e.typ, err)
+			}
+			lives = append(lives, &persistence.LiveEvent{TenantID: next.st.TenantID, Type: e.typ, ConversationID: e.conversationID, Data: raw})
+		}
+		next.lives = nil
+		return tx.AppendLiveEvents(ctx, lives)
 	})
 	if err != nil {
 		return err
@@ -124,15 +133,6 @@ func (t *thread) fold(rt *Runtime, e any) { t.st = t.st.apply(e, rt.recentKeep()
 type applyResult struct {
 	duplicate bool
 	message   *persistence.Message
-}
-
-// live appends a live event for the dashboard in tx.
-func live(ctx context.Context, tx Tx, tenantID, typ, conversationID string, data any) error {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("encode live %s: %w", typ, err)
-	}
-	return tx.AppendLiveEvent(ctx, &persistence.LiveEvent{TenantID: tenantID, Type: typ, ConversationID: conversationID, Data: raw})
 }
 
 // appendLogEvent appends one event to topic in tx.

@@ -49,6 +49,38 @@ func TestLiveEvents(t *testing.T) {
 		name string
 		run  func(t *testing.T, s *sqlstore.Store)
 	}{
+		{"several events in one call take consecutive ids", func(t *testing.T, s *sqlstore.Store) {
+			first := appendLive(t, s, "t1", "c0", "")
+			es := []*persistence.LiveEvent{
+				{TenantID: "t1", Type: persistence.LiveMessageCreated, ConversationID: "c1", Data: json.RawMessage(`{"n":1}`)},
+				{TenantID: "t1", Type: persistence.LiveConversationUpdated, ConversationID: "c1"},
+				{TenantID: "t1", Type: persistence.LiveMessageCreated, ConversationID: "c2", Data: json.RawMessage(`{"n":3}`)},
+			}
+			if err := s.InTx(ctx, func(tx *sqlstore.Tx) error { return tx.AppendLiveEvents(ctx, es) }); err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range es {
+				if e.ID != first.ID+1+int64(i) || e.CreatedAt.IsZero() {
+					t.Fatalf("event %d: id %d created %v, want id %d", i, e.ID, e.CreatedAt, first.ID+1+int64(i))
+				}
+			}
+			got, err := s.LiveEventsAfter(ctx, "t1", first.ID, 10)
+			if err != nil || len(got) != 3 || got[0].ConversationID != "c1" || got[1].Type != persistence.LiveConversationUpdated || got[2].ConversationID != "c2" {
+				t.Fatalf("read back %+v (%v), want the 3 events in order", got, err)
+			}
+			if next := appendLive(t, s, "t1", "c3", ""); next.ID != first.ID+4 {
+				t.Fatalf("next event id %d, want %d", next.ID, first.ID+4)
+			}
+			// Outside a transaction, and refused as a whole for a mix of tenants.
+			mixed := []*persistence.LiveEvent{{TenantID: "t1", Type: "x"}, {TenantID: "t2", Type: "x"}}
+			if err := s.AppendLiveEvents(ctx, mixed); err == nil || mixed[0].ID != 0 {
+				t.Fatalf("mixed tenants: err %v, first id %d; want an error and no id", err, mixed[0].ID)
+			}
+			alone := []*persistence.LiveEvent{{TenantID: "t1", Type: "x"}, {TenantID: "t1", Type: "y"}}
+			if err := s.AppendLiveEvents(ctx, alone); err != nil || alone[1].ID != first.ID+6 {
+				t.Fatalf("outside a transaction: err %v, ids %d %d", err, alone[0].ID, alone[1].ID)
+			}
+		}},
 		{"dense ids and round trip", func(t *testing.T, s *sqlstore.Store) {
 			if id, err := s.LatestLiveEventID(ctx, "t1"); err != nil || id != 0 {
 				t.Fatalf("latest of empty stream = %d, %v; want 0, nil", id, err)
