@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -138,7 +139,8 @@ func buildRouter(cfg llmrouterConfig, getenv func(string) string, log zerolog.Lo
 }
 
 // serveLLMRouter serves the router until ctx ends or SIGINT/SIGTERM, then
-// lets requests in flight finish and closes the store.
+// lets requests in flight finish, writes the calls still queued for the
+// store, and closes the store.
 func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string) string, log zerolog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -158,7 +160,13 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 	if err != nil {
 		return err
 	}
-	acct := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log)
+	acct, err := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log, reg)
+	if err != nil {
+		return err
+	}
+	// Deferred after the store's Close, so it runs before it: once the
+	// server has let requests in flight finish, what is queued is written.
+	defer closeAccountant(ctx, acct, log)
 	// The router embeds with its configured embeddings backend; without
 	// one, /v1/embeddings answers 501.
 	svc, err := service.New(service.Config{APIKey: cfg.LLM.RouterAPIKey, Models: models, DefaultTenantID: tenant.ID, Ready: store.Ping},
@@ -180,4 +188,18 @@ func serveLLMRouter(ctx context.Context, cfg llmrouterConfig, getenv func(string
 	}
 	log.Info().Msg("stopped cleanly")
 	return nil
+}
+
+// accountantCloseTimeout bounds writing the LLM calls still queued at
+// shutdown.
+const accountantCloseTimeout = 10 * time.Second
+
+// closeAccountant writes the calls acct still holds, within
+// accountantCloseTimeout, and stops it; run it before the store closes.
+func closeAccountant(ctx context.Context, acct *service.Accountant, log zerolog.Logger) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountantCloseTimeout)
+	defer cancel()
+	if err := acct.Close(cctx); err != nil {
+		log.Error().Err(err).Msg("llm calls still queued at shutdown were not recorded")
+	}
 }

@@ -76,6 +76,17 @@ func llmCalls(t *testing.T, store *sqlstore.Store, tenantID string) []persistenc
 	return cs
 }
 
+// waitLLMCalls returns the recorded LLM calls of tenantID once there are
+// at least n: the router records them in the background, in batches.
+func waitLLMCalls(t *testing.T, store *sqlstore.Store, tenantID string, n int) []persistence.LLMCall {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cs := llmCalls(t, store, tenantID); len(cs) >= n || time.Now().After(deadline) {
+			return cs
+		}
+	}
+}
+
 // TestLLMRouterCommand runs the frontdesk llmrouter binary against the
 // fake model server: both APIs answer with the key (401 without), the model
 // receives the requests with its own key, every call is recorded in the
@@ -147,7 +158,7 @@ func TestLLMRouterCommand(t *testing.T) {
 			}
 
 			store := sqlstoretest.OpenConfig(t, storeCfg)
-			if cs := llmCalls(t, store, "tenant-a"); len(cs) != 1 || cs[0].Outcome != persistence.LLMOutcomeOK ||
+			if cs := waitLLMCalls(t, store, "tenant-a", 1); len(cs) != 1 || cs[0].Outcome != persistence.LLMOutcomeOK ||
 				cs[0].ConversationID != "conv-1" || cs[0].PromptTokens != 7 || cs[0].Model != llmtest.Model {
 				t.Fatalf("infer recorded %+v", cs)
 			}
@@ -155,7 +166,7 @@ func TestLLMRouterCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cs := llmCalls(t, store, def.ID); len(cs) != 1 || cs[0].PromptTokens != 2 {
+			if cs := waitLLMCalls(t, store, def.ID, 1); len(cs) != 1 || cs[0].PromptTokens != 2 {
 				t.Fatalf("facade recorded %+v", cs)
 			}
 

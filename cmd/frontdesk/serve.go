@@ -55,7 +55,7 @@ func openStore(ctx context.Context, cfg config, log zerolog.Logger) (*sqlstore.S
 // work; the dispatcher finishes its batch and commits), drain (grains finish
 // their turns and commit replies), stop the senders (they finish what is in
 // hand and commit), then leave the cluster and stop the actor system, then
-// close the store. Nothing accepted is lost: what was not committed is
+// write the LLM calls the accountant still holds, then close the store. Nothing accepted is lost: what was not committed is
 // redelivered at the next start and deduplicated.
 func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	intake, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -86,9 +86,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err := hub.RegisterMetrics(reg); err != nil {
 		return err
 	}
-	model, err := newModel(cfg, store, log, reg)
+	model, acct, err := newModel(cfg, store, log, reg)
 	if err != nil {
 		return err
+	}
+	if acct != nil {
+		// Deferred here, it runs after the actor system has stopped (no
+		// more model calls) and before the store closes.
+		defer closeAccountant(ctx, acct, log)
 	}
 	toolbox, err := tools.New(sqlstore.For[tools.Tx](store))
 	if err != nil {
@@ -251,16 +256,18 @@ func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog
 // newModel builds what answers turns: a remote frontdesk llmrouter
 // (FRONTDESK_LLMROUTER_URL, which records its own calls), else the
 // in-process router (FRONTDESK_LLMROUTER_CONFIG or FRONTDESK_LLM_*) with
-// every call recorded in the store. Either falls back to the offline
-// responder.
-func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometheus.Registerer) (actors.Completer, error) {
+// every call recorded in the store by the returned Accountant (nil with a
+// remote router), which the caller closes before the store. Either falls
+// back to the offline responder.
+func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometheus.Registerer) (actors.Completer, *service.Accountant, error) {
 	if cfg.LLM.RouterURL != "" {
 		c, err := service.NewClient(service.ClientConfig{URL: cfg.LLM.RouterURL, APIKey: cfg.LLM.RouterAPIKey})
 		if err != nil {
-			return nil, fmt.Errorf("FRONTDESK_LLMROUTER_URL: %w", err)
+			return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_URL: %w", err)
 		}
 		log.Info().Str("url", cfg.LLM.RouterURL).Msg("model: remote llmrouter")
-		return llmrouter.New(llmrouter.Config{Backends: []llmrouter.Backend{c}}, log, reg)
+		r, err := llmrouter.New(llmrouter.Config{Backends: []llmrouter.Backend{c}}, log, reg)
+		return r, nil, err
 	}
 	getenv := cfg.getenv
 	if getenv == nil {
@@ -268,7 +275,11 @@ func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometh
 	}
 	router, _, err := buildRouter(llmrouterConfig{cfg}, getenv, log, reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log), nil
+	acct, err := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acct, acct, nil
 }

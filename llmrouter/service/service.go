@@ -3,13 +3,16 @@
 // (POST /llm/infer) and an OpenAI-compatible facade (/v1/chat/completions,
 // /v1/embeddings, /v1/models) over any Completer, usually an
 // llmrouter.Router wrapped in an Accountant; the Accountant, which records
-// every call in the store; and the Client, which speaks /llm/infer to a
+// every call in the store through a bounded background writer, in batches,
+// never on the request path; and the Client, which speaks /llm/infer to a
 // remote service with the same Complete method as the Router, so callers
 // (FRONTDESK_LLMROUTER_URL) need not know where the router runs. HTTP
 // status codes of the service are chosen here, from one typed error.
 //
-// Concurrency: Service, Accountant and Client hold no mutable state after
-// construction and are safe for concurrent use.
+// Concurrency: Service and Client hold no mutable state after construction.
+// The Accountant owns one writer goroutine fed by a bounded channel; its
+// protocol is written at the top of accountant.go. All three are safe for
+// concurrent use.
 package service
 
 import (

@@ -44,6 +44,7 @@ type fixture struct {
 	llm    *llmtest.Server
 	store  *sqlstore.Store
 	router *llmrouter.Router
+	acct   *service.Accountant
 	svc    *service.Service
 	srv    *httptest.Server
 	agent  persistence.AgentProfile
@@ -73,15 +74,15 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if err := f.store.CreateAgentProfile(context.Background(), &f.agent); err != nil {
 		t.Fatal(err)
 	}
-	acct := service.NewAccountant(service.AccountantConfig{Agents: f.store}, f.router, f.store, log)
 	reg := prometheus.NewRegistry()
+	f.acct = newAccountant(t, service.AccountantConfig{Agents: f.store}, f.router, f.store, reg)
 	if o.cfg.DefaultTenantID == "" {
 		o.cfg.DefaultTenantID = tenant
 	}
 	if o.cfg.Models == nil {
 		o.cfg.Models = []string{llmtest.Model}
 	}
-	if f.svc, err = service.New(o.cfg, acct, o.embedder, log, reg, reg); err != nil {
+	if f.svc, err = service.New(o.cfg, f.acct, o.embedder, log, reg, reg); err != nil {
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(f.svc)
@@ -121,14 +122,44 @@ func (f *fixture) do(method, path string, body any, headers ...string) (*http.Re
 	return resp, raw
 }
 
-// calls returns the tenant's recorded LLM calls, oldest first.
+// calls returns the tenant's recorded LLM calls, oldest first, once the
+// accountant has written every call made so far.
 func (f *fixture) calls(tenantID string) []persistence.LLMCall {
 	f.t.Helper()
-	cs, _, err := f.store.ListLLMCalls(context.Background(), tenantID, persistence.Page{Limit: 500})
+	return recorded(f.t, f.acct, f.store, tenantID)
+}
+
+// recorded flushes acct and returns the tenant's LLM calls in store.
+func recorded(t *testing.T, acct *service.Accountant, store *sqlstore.Store, tenantID string) []persistence.LLMCall {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := acct.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := store.ListLLMCalls(ctx, tenantID, persistence.Page{Limit: 500})
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return cs
+}
+
+// newAccountant returns an Accountant registered with reg (none when nil),
+// closed when the test ends.
+func newAccountant(t *testing.T, cfg service.AccountantConfig, next service.Completer, store service.CallStore, reg prometheus.Registerer) *service.Accountant {
+	t.Helper()
+	acct, err := service.NewAccountant(cfg, next, store, zerolog.New(io.Discard), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := acct.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return acct
 }
 
 // openAIError decodes an OpenAI error body, failing when it is not one.
@@ -414,7 +445,7 @@ func TestStreamingUnsupported(t *testing.T) {
 		c    service.Completer
 	}{
 		{"plain completer", completeOnly{router}},
-		{"accountant around a plain completer", service.NewAccountant(service.AccountantConfig{}, completeOnly{router}, store, zerolog.Nop())},
+		{"accountant around a plain completer", newAccountant(t, service.AccountantConfig{}, completeOnly{router}, store, nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, err := service.New(service.Config{}, tc.c, nil, zerolog.Nop(), nil, nil)
@@ -763,10 +794,11 @@ func TestReadyz(t *testing.T) {
 }
 
 // TestAccountantRecordsFailures: a caller that gives up is still recorded,
-// and a store that cannot record does not fail the call.
+// and a store that cannot record does not fail the call: the record is
+// dropped and counted.
 func TestAccountantRecordsFailures(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
-	acct := service.NewAccountant(service.AccountantConfig{}, f.router, f.store, zerolog.Nop())
+	acct := newAccountant(t, service.AccountantConfig{}, f.router, f.store, nil)
 	f.llm.Script(llmtest.Func(func(llmtest.Request) llmtest.Step {
 		time.Sleep(200 * time.Millisecond)
 		return llmtest.Text("late")
@@ -777,17 +809,25 @@ func TestAccountantRecordsFailures(t *testing.T) {
 	if _, err := acct.Complete(ctx, req); err == nil {
 		t.Fatal("a call past its deadline succeeded")
 	}
-	if calls := f.calls("tenant-9"); len(calls) != 1 || calls[0].Outcome != persistence.LLMOutcomeError || calls[0].Error == "" {
+	if calls := recorded(t, acct, f.store, "tenant-9"); len(calls) != 1 || calls[0].Outcome != persistence.LLMOutcomeError || calls[0].Error == "" {
 		t.Fatalf("recorded %+v", calls)
 	}
 
 	closed := sqlstoretest.Open(t, "sqlite")
 	closed.Close()
-	acct = service.NewAccountant(service.AccountantConfig{}, f.router, closed, zerolog.Nop())
-	f.llm.Script(llmtest.Text("fine"))
+	reg := prometheus.NewRegistry()
+	// (Not the fake model: under load the late step above may still wait
+	// for a request that gave up before it reached the fake.)
+	acct = newAccountant(t, service.AccountantConfig{Retries: 1, RetryBackoff: time.Millisecond}, keylessCompleter{}, closed, reg)
 	resp, err := acct.Complete(context.Background(), req)
-	if err != nil || resp.Message.Content != "fine" {
+	if err != nil || resp.Message.Content != "hello" {
 		t.Fatalf("with a broken store: %+v, %v", resp, err)
+	}
+	if err := acct.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := dropped(t, reg, "store_error"); n != 1 {
+		t.Fatalf("dropped{store_error} = %v, want 1", n)
 	}
 }
 
