@@ -55,8 +55,9 @@ func openStore(ctx context.Context, cfg config, log zerolog.Logger) (*sqlstore.S
 // work; the dispatcher finishes its batch and commits), drain (grains finish
 // their turns and commit replies), stop the senders (they finish what is in
 // hand and commit), then leave the cluster and stop the actor system, then
-// write the LLM calls the accountant still holds, then close the store. Nothing accepted is lost: what was not committed is
-// redelivered at the next start and deduplicated.
+// write the LLM calls the accountant still holds, then close the store.
+// Nothing accepted is lost: what was not committed is redelivered at the
+// next start and deduplicated.
 func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	intake, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
