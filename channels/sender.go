@@ -77,7 +77,9 @@ type SenderLog interface {
 type SenderConfig struct {
 	// Group is the consumer group on the outbound topic (DefaultSenderGroup).
 	Group string
-	// Parallel bounds how many conversations are sent to at once (16).
+	// Parallel bounds how many conversations are sent to at once (256).
+	// Sends wait on the provider and on the store, not on the CPU: the
+	// more run at once, the more outcomes share a transaction.
 	Parallel int
 	// MaxAttempts bounds the calls for one message before it fails (8);
 	// an error the channel calls permanent fails it at once.
@@ -117,7 +119,7 @@ func (c *SenderConfig) defaults() {
 		c.Group = DefaultSenderGroup
 	}
 	if c.Parallel == 0 {
-		c.Parallel = 16
+		c.Parallel = 256
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 8
