@@ -6,9 +6,13 @@
 // implementations) knows nothing of handlers; the dispatcher of inbound
 // events and the channel senders are built on Run.
 //
-// Concurrency: Run's loop owns its subscription; ByKey starts at most
-// Parallel goroutines per batch and waits for them before it returns, so no
-// handler outlives the batch it was given.
+// Concurrency: Run's loop owns its subscription. On a subscription that may
+// be rebalanced (Kafka), ByKey starts at most Parallel goroutines per batch
+// and waits for them before the next poll, so no handler outlives the batch
+// it was given. On an Exclusive subscription (the embedded log) Run polls
+// ahead: Parallel workers take keys as their records arrive, and the done
+// prefix of each partition is committed as it grows (pipeline.go); no
+// handler outlives Run.
 package consume
 
 import (
@@ -33,6 +37,9 @@ type Config struct {
 	// DrainTimeout bounds how long handling of the batch in hand goes on
 	// after ctx ends (default 20 s); what is left is redelivered later.
 	DrainTimeout time.Duration
+	// MaxInFlight bounds the records polled and not yet handled when the
+	// subscription is Exclusive and Run polls ahead (default 4 × Parallel).
+	MaxInFlight int
 	// Joined is called once the group is joined (readiness), Lag after each
 	// batch with the group's lag, and Failed with errors of poll and commit
 	// (the loop retries). Each may be nil.
@@ -70,6 +77,9 @@ func Run(ctx context.Context, sub Subscriber, cfg Config, handle func(ctx contex
 		if n, err := s.Lag(bg); err == nil {
 			cfg.Lag(n)
 		}
+	}
+	if ex, ok := s.(Exclusive); ok && ex.Exclusive() {
+		return runPipelined(ctx, s, cfg, handle, report)
 	}
 	for {
 		report()

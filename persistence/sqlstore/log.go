@@ -678,6 +678,11 @@ func (s *subscription) fetch(ctx context.Context) ([]persistence.Record, error) 
 
 // Commit stores, per partition, the offset after the newest given record as
 // the group's committed offset. A commit never moves an offset backwards.
+// Exclusive reports that the subscription owns every partition of its topic
+// while it is open (no rebalance moves one), so it may be polled again before
+// earlier records are committed.
+func (s *subscription) Exclusive() bool { return true }
+
 func (s *subscription) Commit(ctx context.Context, recs []persistence.Record) error {
 	select {
 	case <-s.closed:
