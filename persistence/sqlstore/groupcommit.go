@@ -50,7 +50,7 @@ const groupMax = 128
 var errStoreClosed = errors.New("store closed")
 
 func newGroupCommit(s *Store) *groupCommit {
-	g := &groupCommit{s: s, reqs: make(chan *groupReq, groupMax), stop: make(chan struct{}), done: make(chan struct{})}
+	g := &groupCommit{s: s, reqs: make(chan *groupReq, 8*groupMax), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.loop()
 	return g
 }

@@ -9,6 +9,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -51,9 +52,13 @@ func (q q) ClaimMessageSend(ctx context.Context, tenantID, id, attemptKey string
 	}
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, " + set +
 		" WHERE tenant_id = ? AND id = ? AND delivery_status = ? AND channel_message_id = '' AND " + guard + returningMessage
-	m, err := scanRow[persistence.Message, *persistence.Message](messages, q.ex.QueryRowContext(ctx, q.d.rebind(query),
-		normTime(time.Now()), keyArg, at.UTC().Format(time.RFC3339Nano),
-		tenantID, id, string(persistence.DeliveryPending), keyArg))
+	var m persistence.Message
+	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), keyArg, at.UTC().Format(time.RFC3339Nano),
+		tenantID, id, string(persistence.DeliveryPending), keyArg},
+		func(row *sql.Row) (err error) {
+			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
+			return err
+		})
 	if err = mapErr(err); errors.Is(err, persistence.ErrNotFound) {
 		return persistence.Message{}, false, nil
 	}
@@ -76,8 +81,12 @@ func (q q) RecordMessageSent(ctx context.Context, tenantID, id, providerID strin
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, channel_message_id = ?," +
 		" delivery_status = CASE WHEN delivery_status = ? THEN ? ELSE delivery_status END" +
 		" WHERE tenant_id = ? AND id = ?" + returningMessage
-	m, err := scanRow[persistence.Message, *persistence.Message](messages, q.ex.QueryRowContext(ctx, q.d.rebind(query),
-		normTime(time.Now()), providerID, string(persistence.DeliveryPending), string(persistence.DeliverySent), tenantID, id))
+	var m persistence.Message
+	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), providerID, string(persistence.DeliveryPending), string(persistence.DeliverySent), tenantID, id},
+		func(row *sql.Row) (err error) {
+			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
+			return err
+		})
 	if err != nil {
 		return persistence.Message{}, fmt.Errorf("record send of message %s: %w", id, mapErr(err))
 	}
@@ -91,8 +100,12 @@ func (q q) RecordMessageSent(ctx context.Context, tenantID, id, providerID strin
 func (q q) FailMessageSend(ctx context.Context, tenantID, id, reason string) (persistence.Message, bool, error) {
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, delivery_status = ?, error = ?" +
 		" WHERE tenant_id = ? AND id = ? AND delivery_status = ? AND channel_message_id = ''" + returningMessage
-	m, err := scanRow[persistence.Message, *persistence.Message](messages, q.ex.QueryRowContext(ctx, q.d.rebind(query),
-		normTime(time.Now()), string(persistence.DeliveryFailed), reason, tenantID, id, string(persistence.DeliveryPending)))
+	var m persistence.Message
+	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), string(persistence.DeliveryFailed), reason, tenantID, id, string(persistence.DeliveryPending)},
+		func(row *sql.Row) (err error) {
+			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
+			return err
+		})
 	if err = mapErr(err); errors.Is(err, persistence.ErrNotFound) {
 		return persistence.Message{}, false, nil
 	}

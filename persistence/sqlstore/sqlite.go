@@ -163,6 +163,17 @@ func (d *sqliteDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, e
 	return d.w.BeginTx(ctx, opts)
 }
 
+// writeRow runs a write that returns one row (UPDATE ... RETURNING) and
+// hands the row to scan. Outside a transaction on SQLite it joins the group
+// commit: run alone on the writer's connection it would queue there ahead of
+// the group writer, which then waits behind every such write.
+func (q q) writeRow(ctx context.Context, query string, args []any, scan func(*sql.Row) error) error {
+	if db, ok := q.ex.(*sqliteDB); ok && db.group != nil {
+		return db.group.do(ctx, func(tx *Tx) error { return scan(tx.q.ex.QueryRowContext(ctx, query, args...)) })
+	}
+	return scan(q.ex.QueryRowContext(ctx, query, args...))
+}
+
 func (d *sqliteDB) handle(query string) (*sql.DB, *stmtCache) {
 	if isRead(query) {
 		return d.r, d.rc
