@@ -28,7 +28,9 @@ type DispatchConfig struct {
 	Group string
 	// Topic is the topic read (default persistence.TopicInbound).
 	Topic string
-	// Parallel bounds how many threads are delivered to at once (default 64).
+	// Parallel bounds how many threads are delivered to at once (default
+	// 256). A delivery waits on its grain's store write, not on the CPU: the
+	// more run at once, the more writes share a group commit.
 	Parallel int
 	// DeliverTimeout bounds one delivery including the grain's retries
 	// (default 30 s); a delivery that times out is tried again.
@@ -56,7 +58,7 @@ func (c *DispatchConfig) defaults() {
 		c.Topic = persistence.TopicInbound
 	}
 	if c.Parallel <= 0 {
-		c.Parallel = 64
+		c.Parallel = 256
 	}
 	if c.DeliverTimeout <= 0 {
 		c.DeliverTimeout = 30 * time.Second

@@ -59,6 +59,10 @@ type Client struct {
 	timeout time.Duration
 }
 
+// maxIdleConnsPerHost is how many idle connections to the Graph API are
+// kept for reuse.
+const maxIdleConnsPerHost = 256
+
 // NewClient returns a Client for cfg.
 func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
@@ -69,7 +73,12 @@ func NewClient(cfg Config) (*Client, error) {
 		c.base = DefaultBaseURL
 	}
 	if c.http == nil {
-		c.http = &http.Client{}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep a connection for every send in flight (the sender runs many
+		// at once, all to one Graph API host): with net/http's default of 2
+		// idle connections per host most sends would dial a new one.
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		c.http = &http.Client{Transport: t}
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
