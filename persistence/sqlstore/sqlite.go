@@ -32,6 +32,11 @@ const (
 	// commit checkpoints by itself: a safety net far above what the
 	// background checkpoint lets the WAL reach.
 	sqliteAutoCheckpointPages = 16384
+	// sqliteWriterCacheKiB and sqliteReaderCacheKiB size the page caches of
+	// the writer and of each reader: the writer touches the hot pages of
+	// every table (log, messages, checkpoints) on each group commit.
+	sqliteWriterCacheKiB = 64 << 10
+	sqliteReaderCacheKiB = 16 << 10
 	// stmtCacheMax bounds the prepared statements kept per handle; queries
 	// built with a variable number of rows can have many shapes.
 	stmtCacheMax = 512
@@ -43,6 +48,8 @@ func sqliteDSN(path string, extra ...string) string {
 	p := []string{
 		"_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)", "_pragma=temp_store(MEMORY)",
+		// Pages are read through a memory map rather than a read() each.
+		"_pragma=mmap_size(268435456)",
 	}
 	return "file:" + path + "?" + strings.Join(append(p, extra...), "&")
 }

@@ -176,7 +176,8 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
 	path := filepath.Join(cfg.DataDir, "frontdesk.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path, "_txlock=immediate", fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", sqliteAutoCheckpointPages)))
+	db, err := sql.Open("sqlite", sqliteDSN(path, "_txlock=immediate", fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", sqliteAutoCheckpointPages),
+		fmt.Sprintf("_pragma=cache_size(-%d)", sqliteWriterCacheKiB)))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -198,7 +199,7 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=query_only(1)"))
+	read, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=query_only(1)", fmt.Sprintf("_pragma=cache_size(-%d)", sqliteReaderCacheKiB)))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
