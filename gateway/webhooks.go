@@ -258,7 +258,9 @@ func (h *Webhooks) accept(ctx context.Context, channel string, items []channels.
 		todo = append(todo, pending{kind: kind, tenantID: tenant, dedupeKey: it.DedupeKey, rec: rec})
 	}
 	outcomes := make([]string, len(todo))
-	err := h.store.InTx(ctx, func(tx WebhookTx) error {
+	// Urgent: the channel waits for this answer; the store runs the intake
+	// ahead of the runtime's queued writes.
+	err := h.store.InTx(persistence.Urgent(ctx), func(tx WebhookTx) error {
 		var recs []persistence.Record
 		for i, p := range todo {
 			fresh, err := tx.ClaimDedupeKey(ctx, p.tenantID, channel, p.kind+":"+p.dedupeKey)

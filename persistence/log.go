@@ -79,3 +79,15 @@ type Subscription interface {
 	// next member of the group.
 	Close() error
 }
+
+// urgentKey marks a context whose transaction acknowledges outside input.
+type urgentKey struct{}
+
+// Urgent returns ctx marked so that a store which queues transactions (the
+// SQLite group commit) runs the caller's before the queued ones: a webhook
+// is answered only once its records are durable, and the channel waiting on
+// it should not wait behind the runtime's own writes.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+// IsUrgent reports whether ctx was marked with Urgent.
+func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
 // groupCommit runs SQLite transactions group-committed: callers of InTx queue
@@ -22,6 +24,9 @@ import (
 type groupCommit struct {
 	s    *Store
 	reqs chan *groupReq
+	// urgent holds transactions of contexts marked persistence.Urgent: each
+	// group takes them before the others.
+	urgent chan *groupReq
 	stop chan struct{}
 	done chan struct{}
 
@@ -50,7 +55,8 @@ const groupMax = 128
 var errStoreClosed = errors.New("store closed")
 
 func newGroupCommit(s *Store) *groupCommit {
-	g := &groupCommit{s: s, reqs: make(chan *groupReq, 8*groupMax), stop: make(chan struct{}), done: make(chan struct{})}
+	g := &groupCommit{s: s, reqs: make(chan *groupReq, 8*groupMax), urgent: make(chan *groupReq, groupMax),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go g.loop()
 	return g
 }
@@ -67,8 +73,12 @@ func (g *groupCommit) do(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", errStoreClosed)
 	}
 	// Sending under mu keeps close from racing with a send; the writer
-	// drains the channel without taking mu, so this never deadlocks.
-	g.reqs <- r
+	// drains the channels without taking mu, so this never deadlocks.
+	if persistence.IsUrgent(ctx) {
+		g.urgent <- r
+	} else {
+		g.reqs <- r
+	}
 	g.mu.Unlock()
 	// The caller waits even when its context ends: once queued, fn may run
 	// and commit, and the caller must learn the outcome.
@@ -102,12 +112,16 @@ func (g *groupCommit) loop() {
 	for {
 		batch = batch[:0]
 		select {
+		case r := <-g.urgent:
+			batch = append(batch, r)
 		case r := <-g.reqs:
 			batch = append(batch, r)
 		case <-g.stop:
 			// Run what is still queued, then stop.
 			for {
 				select {
+				case r := <-g.urgent:
+					g.run([]*groupReq{r})
 				case r := <-g.reqs:
 					g.run([]*groupReq{r})
 				default:
@@ -115,17 +129,26 @@ func (g *groupCommit) loop() {
 				}
 			}
 		}
-	more:
-		for len(batch) < groupMax {
-			select {
-			case r := <-g.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
+		batch = g.take(batch)
 		g.run(batch)
 	}
+}
+
+// take adds to batch what is queued, urgent transactions first, up to
+// groupMax.
+func (g *groupCommit) take(batch []*groupReq) []*groupReq {
+	for _, ch := range []chan *groupReq{g.urgent, g.reqs} {
+		for len(batch) < groupMax {
+			select {
+			case r := <-ch:
+				batch = append(batch, r)
+				continue
+			default:
+			}
+			break
+		}
+	}
+	return batch
 }
 
 // run executes one group and answers its callers.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,5 +297,43 @@ func TestSQLiteGroupCommitPanic(t *testing.T) {
 	}
 	if rows := dedupeRows(t, s); len(rows) != 1 || !rows["next"] {
 		t.Fatalf("rows %v: want only the one after the panic", rows)
+	}
+}
+
+// A transaction of an Urgent context queued behind others runs first in the
+// next group.
+func TestSQLiteGroupCommitRunsUrgentFirst(t *testing.T) {
+	s, _ := openSQLiteForTest(t)
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.InTx(ctx, func(tx *Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	queue := func(name string, ctx context.Context) {
+		n := len(s.group.reqs) + len(s.group.urgent)
+		wg.Go(func() {
+			_ = s.InTx(ctx, func(tx *Tx) error {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+				return nil
+			})
+		})
+		for len(s.group.reqs)+len(s.group.urgent) == n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for i := range 5 {
+		queue(fmt.Sprint("normal", i), ctx)
+	}
+	queue("urgent", persistence.Urgent(ctx))
+	close(release)
+	wg.Wait()
+	if len(order) != 6 || order[0] != "urgent" || order[1] != "normal0" {
+		t.Fatalf("ran in order %v, want the urgent one first, then the others in queue order", order)
 	}
 }
