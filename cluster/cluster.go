@@ -8,6 +8,14 @@
 // identity lookup can ignore the caller's timeout (see shared notes), so
 // Member.Call puts each attempt under its own deadline and retries with
 // exponential backoff and jitter until the caller's context ends.
+//
+// Fail-over. A request already sent to a member that dies is never
+// answered: protoactor-go lets it run to its timeout. Each attempt is
+// therefore tracked with the member it depends on (the address of the
+// cached activation, else the identity's owner by the same rendezvous hash
+// as disthash), and when the membership drops that member its attempts are
+// abandoned at once and retried at the identity's new owner, instead of
+// waiting out AttemptTimeout (see failover.go).
 package cluster
 
 import (
@@ -46,6 +54,14 @@ type Config struct {
 	// FenceAfter is how long a member may see fewer than a quorum of its
 	// peers before it fences itself (default 3 s; see fence.go).
 	FenceAfter time.Duration
+	// PeerLost, when set, is called with the cluster address of each peer
+	// the membership drops while this member still sees a quorum without
+	// it (a member cut off from the others calls it for nobody). Watch
+	// calls it on a goroutine of its own with a deadline of 10 s. serve
+	// evicts the peer from its Kafka consumer groups, so that the peer's
+	// partitions move at once instead of after the group's session
+	// timeout.
+	PeerLost func(ctx context.Context, addr string) error
 }
 
 // Validate reports a configuration that cannot work.
@@ -112,6 +128,8 @@ type Member struct {
 	// fenced is set by the watchdog while the member must take no work; a
 	// member with peers starts fenced until it has seen a quorum.
 	fenced atomic.Bool
+	// calls tracks attempts in flight by the member they wait on.
+	calls *inflight
 }
 
 // Start boots the actor system and joins the cluster with the given kinds.
@@ -157,6 +175,9 @@ func Start(cfg Config, log zerolog.Logger, kinds ...Kind) (*Member, error) {
 	}
 	m := &Member{cfg: cfg, system: system, cluster: c, log: log}
 	m.fenced.Store(m.quorum() > 1)
+	// Subscribed after StartMember, so protoactor's own handlers (its pid
+	// cache, disthash's placement) have seen a topology before ours does.
+	m.calls = watchTopology(c, log)
 	log.Info().Str("address", system.Address()).Int("peers", len(cfg.Peers)).Msg("cluster member started")
 	return m, nil
 }
@@ -217,6 +238,10 @@ func (m *Member) attempt(ctx context.Context, kind, identity string, msg any) (a
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
+	// The member this attempt waits on: when it leaves the cluster the
+	// attempt is abandoned (retried at the identity's new owner).
+	lost, untrack := m.calls.track(m.cluster.PidCache, kind, identity)
+	defer untrack()
 	// protoactor's lookup may block past our deadline (notes/protoactor.md
 	// defect 2); run the attempt aside and stop waiting at the deadline.
 	done := make(chan result, 1)
@@ -235,6 +260,8 @@ func (m *Member) attempt(ctx context.Context, kind, identity string, msg any) (a
 		return r.res, r.err
 	case <-t.C:
 		return nil, fmt.Errorf("attempt timed out after %s", timeout)
+	case addr := <-lost:
+		return nil, fmt.Errorf("member %s left the cluster", addr)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -254,6 +281,7 @@ func backoff(attempt int, base, max time.Duration) time.Duration {
 // and drain work in flight first; grains persist every change as they make
 // it, so stopping them loses nothing.
 func (m *Member) Stop() {
+	m.calls.stop()
 	m.cluster.Shutdown(true)
 	m.log.Info().Msg("cluster member stopped")
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -27,14 +28,16 @@ func (m *Member) Fenced() bool { return m.fenced.Load() }
 // Members returns how many members this member sees, itself included.
 func (m *Member) Members() int { return m.cluster.MemberList.Length() }
 
-// Watch runs the fencing watchdog until ctx ends. A single member is never
-// fenced.
+// Watch runs the fencing watchdog until ctx ends, and reports lost peers
+// to Config.PeerLost. A single member is never fenced.
 func (m *Member) Watch(ctx context.Context) error {
 	if m.quorum() <= 1 {
 		return nil
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	var lost sync.WaitGroup
+	defer lost.Wait()
 	var short time.Time // since when fewer than a quorum were seen
 	for {
 		seen := m.Members()
@@ -54,6 +57,26 @@ func (m *Member) Watch(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case p := <-m.calls.lost:
+			if m.reports(p) {
+				lost.Go(func() { m.peerLost(ctx, p.addr) })
+			}
 		}
+	}
+}
+
+// reports reports whether a lost peer goes to Config.PeerLost: only a
+// member that still sees a quorum without the peer speaks for the cluster;
+// one cut off from the others must not evict them.
+func (m *Member) reports(p peerLoss) bool {
+	return m.cfg.PeerLost != nil && p.members >= m.quorum()
+}
+
+// peerLost hands a peer the membership dropped to Config.PeerLost.
+func (m *Member) peerLost(ctx context.Context, addr string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.cfg.PeerLost(ctx, addr); err != nil {
+		m.log.Warn().Err(err).Str("peer", addr).Msg("lost peer not evicted from the consumer groups; its partitions move when its Kafka session times out")
 	}
 }

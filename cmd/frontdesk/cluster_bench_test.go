@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -101,24 +100,33 @@ func BenchmarkClusterEndToEnd(b *testing.B) {
 
 // BenchmarkClusterRecovery kills one of three members after the first
 // message of every conversation and measures the time from the kill until
-// every conversation has answered its next message; p50 over b.N runs.
+// every conversation has answered its next message (stored), and until
+// each of those answers reached the Graph API; p50 and max over b.N runs.
+// The goal (issue 11) is at most 10 s for both. Each run's phases are
+// logged (the line TestClusterKillOneMember prints in CI).
 func BenchmarkClusterRecovery(b *testing.B) {
-	var rec []time.Duration
+	var rec, del []time.Duration
 	for range b.N {
 		c := startCluster(b)
 		c.send(0)
 		c.waitAnswered("before the kill")
-		victim := c.members[2]
-		_ = victim.cmd.Process.Signal(syscall.SIGKILL)
-		killed := time.Now()
-		victim.alive.Store(false)
-		<-victim.done
+		clock := c.kill(2)
 		c.send(1)
 		c.waitAnswered("after kill -9")
-		rec = append(rec, time.Since(killed))
+		r := clock.report(time.Now())
+		b.Logf("cluster recovery after kill -9: %s", r) // after the result line: stdout would split it
+		rec = append(rec, r.answered)
+		if r.delivered == 0 {
+			b.Fatal("some answers never reached the Graph API")
+		}
+		del = append(del, r.delivered)
 		c.close()
 	}
-	sort.Slice(rec, func(i, j int) bool { return rec[i] < rec[j] })
+	for _, d := range [][]time.Duration{rec, del} {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	}
 	b.ReportMetric(rec[len(rec)/2].Seconds(), "p50-recovery-s")
 	b.ReportMetric(rec[len(rec)-1].Seconds(), "max-recovery-s")
+	b.ReportMetric(del[len(del)/2].Seconds(), "p50-delivered-s")
+	b.ReportMetric(del[len(del)-1].Seconds(), "max-delivered-s")
 }

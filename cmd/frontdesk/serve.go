@@ -106,7 +106,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	member, err := cluster.Start(cfg.Cluster, log, rt.Kinds()...)
+	ccfg := cfg.Cluster
+	if kl, ok := eventLog.(*kafkalog.Log); ok { // a peer the membership drops leaves our consumer groups at once
+		ccfg.PeerLost = func(ctx context.Context, addr string) error { _, err := kl.Evict(ctx, addr); return err }
+	}
+	member, err := cluster.Start(ccfg, log, rt.Kinds()...)
 	if err != nil {
 		return err
 	}
@@ -243,7 +247,9 @@ func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog
 		store.SetTxLog(l)
 		return l, nil, func() {}, nil
 	}
-	kl, err := kafkalog.Open(ctx, cfg.Kafka, log)
+	kcfg := cfg.Kafka
+	kcfg.InstanceID = cfg.Cluster.Addr // static group member, so peers can evict it when it dies
+	kl, err := kafkalog.Open(ctx, kcfg, log)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("FRONTDESK_KAFKA_BROKERS: %w", err)
 	}

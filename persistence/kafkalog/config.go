@@ -36,11 +36,20 @@ type Config struct {
 	ReplicationFactor int16
 	// SessionTimeout is how long the group waits for a silent member before
 	// giving its partitions to another (FRONTDESK_KAFKA_SESSION_TIMEOUT,
-	// default 6s, Kafka's minimum; Kafka's own 45s default would leave a
-	// dead member's conversations unanswered that long).
+	// default 6s, the smallest a Kafka broker accepts unless its
+	// group.min.session.timeout.ms is lowered; Kafka's own 45s default
+	// would leave a dead member's conversations unanswered that long).
+	// With InstanceID set and a peer that calls Evict, a dead member is
+	// removed sooner and this is the fallback. Shorter is not better: a
+	// member whose heartbeats stop for longer (a GC or a CPU-starved
+	// container pause, a slow broker) is dropped and its partitions move,
+	// which redelivers their uncommitted records.
 	SessionTimeout time.Duration
 	// HeartbeatInterval is how often a member tells the group it is alive
-	// (FRONTDESK_KAFKA_HEARTBEAT_INTERVAL, default 1s; below SessionTimeout).
+	// and learns of a rebalance (FRONTDESK_KAFKA_HEARTBEAT_INTERVAL,
+	// default 1s; below SessionTimeout, ideally a third of it or less).
+	// A member that is not polling learns that the partitions of a dead
+	// member are to be shared only at its next heartbeat.
 	HeartbeatInterval time.Duration
 	// RebalanceTimeout bounds how long a rebalance waits for members to
 	// rejoin (FRONTDESK_KAFKA_REBALANCE_TIMEOUT, default 60s). A member
@@ -53,6 +62,16 @@ type Config struct {
 	// MaxPollRecords bounds the records one Poll returns
 	// (FRONTDESK_KAFKA_MAX_POLL_RECORDS, default 500).
 	MaxPollRecords int
+	// InstanceID, when set, makes every subscription of this log a static
+	// member of its group (KIP-345, Kafka 2.4+) under this name, so that a
+	// peer that knows this process is dead can remove it from its groups
+	// at once (Evict) instead of the group waiting out SessionTimeout. It
+	// must be unique per process among a group's members; one subscription
+	// per group at a time. Characters Kafka does not allow in an instance
+	// id (outside a-z, A-Z, 0-9, '.', '_', '-') are replaced by '_', here
+	// and in Evict alike. cmd/frontdesk sets it to the member's cluster
+	// address (FRONTDESK_CLUSTER_ADDR). Empty: dynamic membership.
+	InstanceID string
 	// SASL authenticates to the brokers; zero means no authentication.
 	SASL SASLConfig
 	// TLS encrypts the broker connections.

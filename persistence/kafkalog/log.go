@@ -9,7 +9,10 @@
 //
 // Consumer groups. Every Subscription is one group member with a client of
 // its own (classic group protocol, cooperative-sticky balancer, no
-// auto-commit). Rebalances are blocked from the moment Poll returns records
+// auto-commit); a static member (KIP-345) when Config.InstanceID is set, so
+// that a peer can remove a dead process from its groups at once (Evict;
+// see evict.go) and a closing subscription leaves its group itself.
+// Rebalances are blocked from the moment Poll returns records
 // until the next Poll or Close (kgo.BlockRebalanceOnPoll): a partition is
 // never revoked while its records are being handled, so a member commits
 // only partitions it still owns, and Commit skips partitions revoked
@@ -61,6 +64,7 @@ type Log struct {
 	mu     sync.Mutex
 	topics map[string]int32 // partition counts of known topics
 	subs   map[*subscription]struct{}
+	groups map[string]bool // groups subscribed to so far; true while a subscription is open
 	closed bool
 }
 
@@ -109,6 +113,7 @@ func Open(ctx context.Context, cfg Config, logger zerolog.Logger) (*Log, error) 
 		adm:    kadm.NewClient(cl),
 		topics: make(map[string]int32),
 		subs:   make(map[*subscription]struct{}),
+		groups: make(map[string]bool),
 	}, nil
 }
 

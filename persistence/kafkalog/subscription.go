@@ -35,7 +35,22 @@ func (l *Log) Subscribe(ctx context.Context, group, topic string) (persistence.S
 		stop: stop, cancel: cancel,
 		owned: make(map[int32]bool),
 	}
-	cl, err := kgo.NewClient(append(l.conn,
+	opts := l.conn // full capacity: append copies
+	if l.cfg.InstanceID != "" {
+		s.instance = instanceID(l.cfg.InstanceID)
+		opts = append(opts, kgo.InstanceID(s.instance))
+		l.mu.Lock()
+		busy := l.groups[group]
+		if !busy {
+			l.groups[group] = true // reserved; released on failure below or by Close
+		}
+		l.mu.Unlock()
+		if busy {
+			cancel()
+			return nil, fmt.Errorf("subscribe %s to %s: this log already has a subscription in the group, and its static member id %q allows one", group, topic, s.instance)
+		}
+	}
+	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
@@ -50,11 +65,13 @@ func (l *Log) Subscribe(ctx context.Context, group, topic string) (persistence.S
 		// broker until it returns: keep it short (Java's default) so a
 		// failover is not held up by kgo's 5s.
 		kgo.FetchMaxWait(fetchMaxWait),
-		kgo.OnPartitionsRevoked(s.disown),
-		kgo.OnPartitionsLost(s.disown),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.disown("revoked")),
+		kgo.OnPartitionsLost(s.disown("lost")),
 	)...)
 	if err != nil {
 		cancel()
+		s.release()
 		return nil, fmt.Errorf("subscribe %s to %s: %w", group, topic, err)
 	}
 	s.cl = cl
@@ -63,11 +80,25 @@ func (l *Log) Subscribe(ctx context.Context, group, topic string) (persistence.S
 		l.mu.Unlock()
 		cancel()
 		cl.Close()
+		s.release()
 		return nil, fmt.Errorf("subscribe %s to %s: %w", group, topic, persistence.ErrClosed)
 	}
 	l.subs[s] = struct{}{}
+	if _, ok := l.groups[group]; !ok {
+		l.groups[group] = false
+	}
 	l.mu.Unlock()
 	return s, nil
+}
+
+// release frees the group's static member id for another subscription.
+func (s *subscription) release() {
+	if s.instance == "" {
+		return
+	}
+	s.l.mu.Lock()
+	s.l.groups[s.group] = false
+	s.l.mu.Unlock()
 }
 
 // fetchMaxWait bounds how long a broker holds a fetch with no new records.
@@ -79,11 +110,12 @@ const fetchMaxWait = 500 * time.Millisecond
 // owned, the partitions whose records Poll delivered since they were last
 // revoked.
 type subscription struct {
-	l     *Log
-	group string
-	topic string
-	max   int
-	cl    *kgo.Client
+	l        *Log
+	group    string
+	topic    string
+	instance string // static member id; empty for a dynamic member
+	max      int
+	cl       *kgo.Client
 
 	stop      context.Context // ended by Close
 	cancel    context.CancelFunc
@@ -98,13 +130,27 @@ type subscription struct {
 
 var _ persistence.Subscription = (*subscription)(nil)
 
-// disown forgets revoked or lost partitions. kgo calls it only while no
-// Poll holds the rebalance, i.e. between Polls.
-func (s *subscription) disown(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range lost[s.topic] {
-		delete(s.owned, p)
+// disown returns the callback that forgets revoked or lost partitions.
+// kgo calls it only while no Poll holds the rebalance, i.e. between Polls.
+func (s *subscription) disown(how string) func(context.Context, *kgo.Client, map[string][]int32) {
+	return func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+		if len(lost[s.topic]) == 0 {
+			return
+		}
+		s.mu.Lock()
+		for _, p := range lost[s.topic] {
+			delete(s.owned, p)
+		}
+		s.mu.Unlock()
+		s.l.logger.Info().Str("group", s.group).Str("topic", s.topic).Ints32("partitions", lost[s.topic]).Msg("partitions " + how)
+	}
+}
+
+// assigned logs the partitions a rebalance gave this member: with the
+// revoked and lost ones, the moves of a fail-over.
+func (s *subscription) assigned(_ context.Context, _ *kgo.Client, added map[string][]int32) {
+	if len(added[s.topic]) > 0 {
+		s.l.logger.Info().Str("group", s.group).Str("topic", s.topic).Ints32("partitions", added[s.topic]).Msg("partitions assigned")
 	}
 }
 
@@ -260,7 +306,10 @@ func (s *subscription) lag(ctx context.Context) (int64, error) {
 
 // Close leaves the group: a Poll waiting on the subscription returns
 // persistence.ErrClosed and the member's partitions, with their
-// uncommitted records, go to the group's other members.
+// uncommitted records, go to the group's other members. kgo does not leave
+// for a static member (it expects it back under the same id); Close sends
+// the leave itself, so the partitions move at once rather than after the
+// session timeout.
 func (s *subscription) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
@@ -268,6 +317,17 @@ func (s *subscription) Close() error {
 		s.cl.AllowRebalance()
 		s.cl.Close()
 		s.pollMu.Unlock()
+		if s.instance != "" {
+			// Waiting longer than the session timeout buys nothing: by then
+			// the group has dropped the member anyway.
+			ctx, cancel := context.WithTimeout(context.Background(), s.l.cfg.SessionTimeout)
+			if _, err := s.l.leaveGroup(ctx, s.group, s.instance, "closed"); err != nil {
+				s.l.logger.Warn().Err(err).Str("group", s.group).Str("instance_id", s.instance).
+					Msg("leave group; the group drops this member when its session times out")
+			}
+			cancel()
+		}
+		s.release()
 		s.l.mu.Lock()
 		delete(s.l.subs, s)
 		s.l.mu.Unlock()
