@@ -99,6 +99,17 @@ func (o *Outbox) relayHoldingLock(ctx context.Context, log persistence.Appender,
 			return err
 		}
 		defer c.Close()
+		// A member whose host dies holds the lock until the server notices
+		// its connection is gone: with the server's default keepalive (2 h
+		// idle) no record would reach Kafka for that long. Probe this
+		// session's connection after 5 s idle, every 2 s, 3 times, and give
+		// up unacknowledged writes after 10 s (ignored on Unix sockets).
+		for _, set := range []string{"SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2",
+			"SET tcp_keepalives_count = 3", "SET tcp_user_timeout = 10000"} {
+			if _, err := c.ExecContext(ctx, set); err != nil {
+				return fmt.Errorf("outbox lock: %s: %w", set, err)
+			}
+		}
 		var schema string
 		if err := c.QueryRowContext(ctx, "SELECT COALESCE(current_schema(), 'public')").Scan(&schema); err != nil {
 			return fmt.Errorf("outbox lock: schema: %w", err)
