@@ -27,8 +27,8 @@ type groupCommit struct {
 	// urgent holds transactions of contexts marked persistence.Urgent: each
 	// group takes them before the others.
 	urgent chan *groupReq
-	stop chan struct{}
-	done chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 
 	mu     sync.Mutex
 	closed bool
