@@ -3,11 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
@@ -73,22 +70,11 @@ func (q q) CreateLLMCalls(ctx context.Context, calls []persistence.LLMCall) erro
 func createMany[T any, P record[T]](ctx context.Context, q q, t table[T], ms []T, perInsert int) error {
 	rows := make([][]any, len(ms))
 	for i := range ms {
-		m := P(&ms[i])
-		b := m.BaseFields()
-		if b.ID == "" {
-			b.ID = uuid.NewString()
-		}
-		if b.CreatedAt.IsZero() {
-			b.CreatedAt = time.Now()
-		}
-		b.CreatedAt = normTime(b.CreatedAt)
-		b.UpdatedAt, b.Version = b.CreatedAt, 1
-		args, err := writeArgs(t, m)
+		args, err := createArgs(t, P(&ms[i]))
 		if err != nil {
 			return fmt.Errorf("create %s: row %d: %w", t.name, i, err)
 		}
-		// args starts with metadata; version follows it in baseColumns.
-		rows[i] = slices.Concat([]any{b.ID, b.TenantID, b.CreatedAt, b.UpdatedAt, args[0], b.Version}, args[1:])
+		rows[i] = args
 	}
 	head := "INSERT INTO " + t.name + " (" + baseColumns + ", " + strings.Join(t.cols, ", ") + ") VALUES "
 	for len(rows) > 0 {

@@ -26,6 +26,15 @@ var metaKey = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // returningMessage ends a statement that returns the written message row.
 var returningMessage = " RETURNING " + baseColumns + ", " + strings.Join(messages.cols, ", ")
 
+// writeMessage runs query, a write on messages that returns the row.
+func (q q) writeMessage(ctx context.Context, query string, args []any) (m persistence.Message, err error) {
+	err = q.writeRow(ctx, q.d.rebind(query), args, func(row *sql.Row) (err error) {
+		m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
+		return err
+	})
+	return m, err
+}
+
 // ClaimMessageSend records the first send attempt of the tenant's message id
 // before the channel is called, in one statement: only when the message is
 // still pending, has no provider id, has metadata that is a JSON object and
@@ -52,13 +61,8 @@ func (q q) ClaimMessageSend(ctx context.Context, tenantID, id, attemptKey string
 	}
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, " + set +
 		" WHERE tenant_id = ? AND id = ? AND delivery_status = ? AND channel_message_id = '' AND " + guard + returningMessage
-	var m persistence.Message
-	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), keyArg, at.UTC().Format(time.RFC3339Nano),
-		tenantID, id, string(persistence.DeliveryPending), keyArg},
-		func(row *sql.Row) (err error) {
-			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
-			return err
-		})
+	m, err := q.writeMessage(ctx, query, []any{normTime(time.Now()), keyArg, at.UTC().Format(time.RFC3339Nano),
+		tenantID, id, string(persistence.DeliveryPending), keyArg})
 	if err = mapErr(err); errors.Is(err, persistence.ErrNotFound) {
 		return persistence.Message{}, false, nil
 	}
@@ -81,12 +85,7 @@ func (q q) RecordMessageSent(ctx context.Context, tenantID, id, providerID strin
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, channel_message_id = ?," +
 		" delivery_status = CASE WHEN delivery_status = ? THEN ? ELSE delivery_status END" +
 		" WHERE tenant_id = ? AND id = ?" + returningMessage
-	var m persistence.Message
-	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), providerID, string(persistence.DeliveryPending), string(persistence.DeliverySent), tenantID, id},
-		func(row *sql.Row) (err error) {
-			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
-			return err
-		})
+	m, err := q.writeMessage(ctx, query, []any{normTime(time.Now()), providerID, string(persistence.DeliveryPending), string(persistence.DeliverySent), tenantID, id})
 	if err != nil {
 		return persistence.Message{}, fmt.Errorf("record send of message %s: %w", id, mapErr(err))
 	}
@@ -100,12 +99,7 @@ func (q q) RecordMessageSent(ctx context.Context, tenantID, id, providerID strin
 func (q q) FailMessageSend(ctx context.Context, tenantID, id, reason string) (persistence.Message, bool, error) {
 	query := "UPDATE messages SET updated_at = ?, version = version + 1, delivery_status = ?, error = ?" +
 		" WHERE tenant_id = ? AND id = ? AND delivery_status = ? AND channel_message_id = ''" + returningMessage
-	var m persistence.Message
-	err := q.writeRow(ctx, q.d.rebind(query), []any{normTime(time.Now()), string(persistence.DeliveryFailed), reason, tenantID, id, string(persistence.DeliveryPending)},
-		func(row *sql.Row) (err error) {
-			m, err = scanRow[persistence.Message, *persistence.Message](messages, row)
-			return err
-		})
+	m, err := q.writeMessage(ctx, query, []any{normTime(time.Now()), string(persistence.DeliveryFailed), reason, tenantID, id, string(persistence.DeliveryPending)})
 	if err = mapErr(err); errors.Is(err, persistence.ErrNotFound) {
 		return persistence.Message{}, false, nil
 	}

@@ -48,9 +48,10 @@ func (t table[T]) selectSQL() string {
 	return "SELECT " + baseColumns + ", " + strings.Join(t.cols, ", ") + " FROM " + t.name
 }
 
-// create inserts m, filling its ID (when empty), CreatedAt (when zero),
-// UpdatedAt and Version.
-func create[T any, P record[T]](ctx context.Context, q q, t table[T], m P) error {
+// createArgs fills m's ID (when empty), CreatedAt (when zero), UpdatedAt
+// and Version, and returns the values of its row in the order of
+// baseColumns and t.cols.
+func createArgs[T any, P record[T]](t table[T], m P) ([]any, error) {
 	b := m.BaseFields()
 	if b.ID == "" {
 		b.ID = uuid.NewString()
@@ -62,10 +63,19 @@ func create[T any, P record[T]](ctx context.Context, q q, t table[T], m P) error
 	b.UpdatedAt, b.Version = b.CreatedAt, 1
 	args, err := writeArgs(t, m)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", t.name, err)
+		return nil, err
 	}
 	// args starts with metadata; version follows it in baseColumns.
-	args = slices.Concat([]any{b.ID, b.TenantID, b.CreatedAt, b.UpdatedAt, args[0], b.Version}, args[1:])
+	return slices.Concat([]any{b.ID, b.TenantID, b.CreatedAt, b.UpdatedAt, args[0], b.Version}, args[1:]), nil
+}
+
+// create inserts m, filling its ID (when empty), CreatedAt (when zero),
+// UpdatedAt and Version.
+func create[T any, P record[T]](ctx context.Context, q q, t table[T], m P) error {
+	args, err := createArgs(t, m)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", t.name, err)
+	}
 	query := "INSERT INTO " + t.name + " (" + baseColumns + ", " + strings.Join(t.cols, ", ") +
 		") VALUES (?" + strings.Repeat(", ?", len(args)-1) + ")"
 	if _, err := q.ex.ExecContext(ctx, q.d.rebind(query), args...); err != nil {
