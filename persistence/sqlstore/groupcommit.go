@@ -111,11 +111,13 @@ func (g *groupCommit) loop() {
 	batch := make([]*groupReq, 0, groupMax)
 	for {
 		batch = batch[:0]
+		// Wait for the first transaction; then take what is queued, urgent
+		// first (a select between ready channels picks at random).
+		var first *groupReq // the first of the others, which keep their order
 		select {
 		case r := <-g.urgent:
 			batch = append(batch, r)
-		case r := <-g.reqs:
-			batch = append(batch, r)
+		case first = <-g.reqs:
 		case <-g.stop:
 			// Run what is still queued, then stop.
 			for {
@@ -129,23 +131,23 @@ func (g *groupCommit) loop() {
 				}
 			}
 		}
-		batch = g.take(batch)
+		batch = take(g.urgent, batch)
+		if first != nil {
+			batch = append(batch, first)
+		}
+		batch = take(g.reqs, batch)
 		g.run(batch)
 	}
 }
 
-// take adds to batch what is queued, urgent transactions first, up to
-// groupMax.
-func (g *groupCommit) take(batch []*groupReq) []*groupReq {
-	for _, ch := range []chan *groupReq{g.urgent, g.reqs} {
-		for len(batch) < groupMax {
-			select {
-			case r := <-ch:
-				batch = append(batch, r)
-				continue
-			default:
-			}
-			break
+// take adds to batch what is queued on ch, up to groupMax.
+func take(ch chan *groupReq, batch []*groupReq) []*groupReq {
+	for len(batch) < groupMax {
+		select {
+		case r := <-ch:
+			batch = append(batch, r)
+		default:
+			return batch
 		}
 	}
 	return batch
