@@ -93,7 +93,7 @@ func clusterModel(r llmtest.Request) llmtest.Step {
 func startCluster(t testing.TB) *testCluster { return startMembers(t, 3) }
 
 // startMembers starts a broker and n members.
-func startMembers(t testing.TB, n int) *testCluster {
+func startMembers(t testing.TB, n int, extraEnv ...string) *testCluster {
 	t.Helper()
 	if os.Getenv(sqlstoretest.EnvDatabaseURL) == "" {
 		t.Skip(sqlstoretest.SkipMessage)
@@ -129,7 +129,7 @@ func startMembers(t testing.TB, n int) *testCluster {
 		addrs = append(addrs, freeClusterAddr(t))
 	}
 	for _, a := range addrs {
-		c.envs = append(c.envs, []string{
+		c.envs = append(c.envs, append([]string{
 			"FRONTDESK_DATABASE_URL=" + c.dbURL, "FRONTDESK_KAFKA_BROKERS=" + c.broker, "FRONTDESK_KAFKA_PARTITIONS=" + fmt.Sprint(clusterPartitions),
 			// kfake keeps a member whose session expired in its group until
 			// the rebalance timeout ends (Kafka drops it at once), so with
@@ -141,7 +141,7 @@ func startMembers(t testing.TB, n int) *testCluster {
 			"FRONTDESK_GRAPH_API_URL=" + c.graph.BaseURL(), "FRONTDESK_LLM_BASE_URL=" + c.llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
 			// Members starting together agree on the first admin too.
 			"FRONTDESK_ADMIN_EMAIL=" + adminEmail, "FRONTDESK_ADMIN_PASSWORD=" + adminPass,
-		})
+		}, extraEnv...))
 	}
 	for i := range addrs {
 		c.members = append(c.members, startServer(t, c.envs[i]...))
