@@ -93,17 +93,19 @@ What each benchmark measures:
   client having the frame (p50/p99 over all deliveries), and heap per connection (both ends are in the
   benchmark process, so the client side is counted too).
 - `Replay` / `ReplayKafka`: `frontdesk replay` of 200,000 envelopes from the SQLite log / from Kafka (kfake in process, 12 partitions) to a discarding writer.
-- `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes): 200
-  conversations chatting at once, each sending its next message when the previous one was answered; messages/s
-  and p50/p99 of webhook → reply at the Graph API.
+- `ClusterEndToEnd/members=1|3` (PostgreSQL, kfake broker process, separate member processes, the WhatsApp
+  send limit lifted): 200 conversations chatting at once, each sending its next message when the previous one
+  was answered; messages/s and p50/p99 of webhook → reply at the Graph API. All members share the machine's 2
+  cores with the broker, PostgreSQL and the test process.
 - `ClusterRecovery`: `kill -9` of one of three members; seconds until every conversation answered its next
-  message (p50 and max over the runs).
+  message (p50 and max over the runs), and until those replies reached the Graph API.
 - `TurnOverhead`: the whole `serve` process in-process, webhook → Graph API request of the reply with a
   model that answers instantly (SQLite), one message after another (each from a new customer); p50/p99.
   `TurnOverheadAt<commit>` is the same benchmark on the code at that commit (`BASE`, default the last
   commit before the grains held their state), built and run in the same `make bench`. Both are bounded by
   the WhatsApp per-number rate limiter (80 sends/s, and the read receipt takes a token like the reply), not
-  by the turn: compare the turn itself with `Turn/warm|cold`.
+  by the turn (read receipts have had their own bucket since issue 11): compare the turn itself with
+  `Turn/warm|cold` and `Load/single`.
 - `Load/single|chat-500|ingest-8|heap-2000` (bench/loadgen): the real binary (`bin/frontdesk serve`, SQLite,
   embedded log, the WhatsApp send limiter lifted with `FRONTDESK_WHATSAPP_RATE`) as its own process, driven
   from outside by a load generator with an instant OpenAI-compatible model fake and a Graph API fake in its
