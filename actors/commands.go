@@ -462,7 +462,7 @@ func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *
 		t.fold(rt, evConversationWritten{Conv: *conv})
 		t.fold(rt, evOutbound{Msg: recentOf(*msg)})
 	}
-	return appendLogEvent(ctx, tx, persistence.TopicOutbound, events.TypeMessageSend, t.st.TenantID, t.identity, rt.clock.Now(), events.MessageSend{
+	return t.appendLog(persistence.TopicOutbound, events.TypeMessageSend, rt.clock.Now(), events.MessageSend{
 		MessageID: msg.ID, ConversationID: conv.ID, Channel: conv.Channel, ChannelAccount: conv.ChannelAccount,
 		To: t.st.ExternalUserID, Text: msg.Text,
 	})

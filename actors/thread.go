@@ -18,10 +18,12 @@ type thread struct {
 	identity string
 	cp       persistence.Checkpoint
 	st       threadState
-	// lives are the live events of the write in progress, appended when
-	// its effects are written: the tenant's live stream is the last lock a
-	// grain transaction takes (before the checkpoint), whatever the order
-	// in which the write's steps publish.
+	// logs and lives are the log records and live events of the write in
+	// progress, appended at its end, after the checkpoint (logs, then
+	// lives): the log's partition rows and the tenant's live stream are
+	// shared by many grains, and on PostgreSQL a row stays locked from the
+	// statement that writes it to the commit.
+	logs  []persistence.Record
 	lives []liveEvent
 }
 
@@ -39,7 +41,7 @@ func (t *thread) publish(typ, conversationID string, data any) {
 func (t thread) clone() thread {
 	t.st = t.st.clone()
 	t.cp.State = nil
-	t.lives = nil
+	t.logs, t.lives = nil, nil
 	return t
 }
 
@@ -92,21 +94,10 @@ func loadThread(ctx context.Context, rt *Runtime, identity string) (thread, erro
 func (t *thread) write(ctx context.Context, rt *Runtime, change func(tx Tx, next *thread) error) error {
 	next := t.clone()
 	err := rt.store.InTx(ctx, func(tx Tx) error {
-		next.lives = nil
+		next.lives, next.logs = nil, nil
 		if err := change(tx, &next); err != nil {
 			return err
 		}
-		state, err := json.Marshal(next.st)
-		if err != nil {
-			return fmt.Errorf("encode conversation state: %w", err)
-		}
-		next.cp.State = state
-		if err := tx.SaveCheckpoint(ctx, &next.cp); err != nil {
-			return err
-		}
-		// Live events last, in one call: on PostgreSQL the tenant's live
-		// stream row stays locked from here to the commit, and every
-		// conversation of the tenant writes it.
 		lives := make([]*persistence.LiveEvent, 0, len(next.lives))
 		for _, e := range next.lives {
 			raw, err := json.Marshal(e.data)
@@ -116,6 +107,22 @@ func (t *thread) write(ctx context.Context, rt *Runtime, change func(tx Tx, next
 			lives = append(lives, &persistence.LiveEvent{TenantID: next.st.TenantID, Type: e.typ, ConversationID: e.conversationID, Data: raw})
 		}
 		next.lives = nil
+		state, err := json.Marshal(next.st)
+		if err != nil {
+			return fmt.Errorf("encode conversation state: %w", err)
+		}
+		next.cp.State = state
+		if err := tx.SaveCheckpoint(ctx, &next.cp); err != nil {
+			return err
+		}
+		// The rows many grains share come last: the log's partitions, then
+		// the tenant's live stream.
+		if len(next.logs) > 0 {
+			if _, err := tx.AppendLog(ctx, next.logs...); err != nil {
+				return err
+			}
+			next.logs = nil
+		}
 		return tx.AppendLiveEvents(ctx, lives)
 	})
 	if err != nil {
@@ -135,9 +142,10 @@ type applyResult struct {
 	message   *persistence.Message
 }
 
-// appendLogEvent appends one event to topic in tx.
-func appendLogEvent(ctx context.Context, tx Tx, topic, typ, tenantID, key string, at time.Time, payload any) error {
-	env, err := events.New(typ, events.Version(typ), tenantID, key, at, payload)
+// appendLog queues one event of the thread on topic, appended at the end
+// of the write in progress.
+func (t *thread) appendLog(topic, typ string, at time.Time, payload any) error {
+	env, err := events.New(typ, events.Version(typ), t.st.TenantID, t.identity, at, payload)
 	if err != nil {
 		return err
 	}
@@ -145,8 +153,8 @@ func appendLogEvent(ctx context.Context, tx Tx, topic, typ, tenantID, key string
 	if err != nil {
 		return err
 	}
-	_, err = tx.AppendLog(ctx, rec)
-	return err
+	t.logs = append(t.logs, rec)
+	return nil
 }
 
 // errPermanent marks an event that can never be applied (retrying will not
@@ -276,7 +284,7 @@ func (t *thread) applyReceived(ctx context.Context, tx Tx, rt *Runtime, p *event
 	if p.ChannelAccount != "" {
 		// Read receipts: the channel's sender marks it read where the
 		// channel has them (and skips it where not).
-		if err := appendLogEvent(ctx, tx, persistence.TopicOutbound, events.TypeMarkRead, t.st.TenantID, t.identity, rt.clock.Now(),
+		if err := t.appendLog(persistence.TopicOutbound, events.TypeMarkRead, rt.clock.Now(),
 			events.MarkRead{Channel: p.Channel, ChannelAccount: p.ChannelAccount, ChannelMessageID: p.ChannelMessageID}); err != nil {
 			return applyResult{}, err
 		}
