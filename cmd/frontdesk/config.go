@@ -44,7 +44,7 @@ type config struct {
 type whatsAppConfig struct {
 	VerifyToken, AppSecret, AccessToken, PhoneNumberID string
 	GraphAPIURL                                        string
-	RatePerSecond                                      float64
+	RatePerSecond, ReceiptsPerSecond                   float64
 }
 
 // enabled reports whether the channel is configured at all.
@@ -180,6 +180,15 @@ var settings = []setting{
 				return fmt.Errorf("want a positive number, got %q", v)
 			}
 			c.WhatsApp.RatePerSecond = f
+			return nil
+		}},
+	{"FRONTDESK_WHATSAPP_RECEIPT_RATE", "whatsapp-receipt-rate", "0", "read receipts and typing indicators per second per business number, paced apart from messages (0: the message rate)",
+		func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("want a number ≥ 0, got %q", v)
+			}
+			c.WhatsApp.ReceiptsPerSecond = f
 			return nil
 		}},
 	{"FRONTDESK_GRAPH_API_URL", "graph-api-url", "https://graph.facebook.com/v21.0", "Meta Graph API base URL",

@@ -25,11 +25,13 @@ func TestConfigDefaultsAndFlags(t *testing.T) {
 	}
 	cfg, err = parseConfig("serve", []string{"-http-addr", "127.0.0.1:9999"}, envOf(map[string]string{
 		"FRONTDESK_HTTP_ADDR": ":7000", "FRONTDESK_DATA_DIR": "/var/lib/fd", "FRONTDESK_GRAIN_IDLE_TIMEOUT": "90s",
+		"FRONTDESK_MAX_HOT_CONVERSATIONS": "1000", "FRONTDESK_WHATSAPP_RECEIPT_RATE": "5",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.Store.DataDir != "/var/lib/fd" || cfg.Actors.IdleTimeout.Seconds() != 90 {
+	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.Store.DataDir != "/var/lib/fd" || cfg.Actors.IdleTimeout.Seconds() != 90 ||
+		cfg.Actors.MaxHotConversations != 1000 || cfg.WhatsApp.ReceiptsPerSecond != 5 {
 		t.Fatalf("env + flag = %+v", cfg)
 	}
 	// Every Kafka client setting kafkalog.Config documents is read.
@@ -59,6 +61,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"idle timeout", map[string]string{"FRONTDESK_GRAIN_IDLE_TIMEOUT": "soon"}, "FRONTDESK_GRAIN_IDLE_TIMEOUT: want a duration"},
 		{"partitions", map[string]string{"FRONTDESK_LOG_PARTITIONS": "0"}, "FRONTDESK_LOG_PARTITIONS: want a positive integer"},
 		{"hot conversations", map[string]string{"FRONTDESK_MAX_HOT_CONVERSATIONS": "-1"}, "FRONTDESK_MAX_HOT_CONVERSATIONS: want a whole number"},
+		{"receipt rate", map[string]string{"FRONTDESK_WHATSAPP_RECEIPT_RATE": "fast"}, "FRONTDESK_WHATSAPP_RECEIPT_RATE: want a number"},
 		{"log level", map[string]string{"FRONTDESK_LOG_LEVEL": "loud"}, "FRONTDESK_LOG_LEVEL"},
 		{"cluster addr", map[string]string{"FRONTDESK_CLUSTER_ADDR": "nohost"}, "FRONTDESK_CLUSTER_ADDR"},
 		{"peers without addr", map[string]string{"FRONTDESK_CLUSTER_PEERS": "a:1,b:2"}, "FRONTDESK_CLUSTER_ADDR is empty"},

@@ -156,9 +156,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("FRONTDESK_GRAPH_API_URL: %w", err)
 		}
-		limiter, err := whatsapp.NewRateLimiter(whatsapp.RateLimitConfig{PerSecond: w.RatePerSecond})
+		limiter, err := whatsapp.NewRateLimiter(whatsapp.RateLimitConfig{PerSecond: w.RatePerSecond, ReceiptsPerSecond: w.ReceiptsPerSecond})
 		if err != nil {
-			return fmt.Errorf("FRONTDESK_WHATSAPP_RATE: %w", err)
+			return fmt.Errorf("FRONTDESK_WHATSAPP_RATE / _RECEIPT_RATE: %w", err)
 		}
 		chans = append(chans, whatsapp.NewChannel(whatsapp.ChannelConfig{VerifyToken: w.VerifyToken, AppSecret: w.AppSecret,
 			AccessTokens: map[string]string{w.PhoneNumberID: w.AccessToken}}, client, limiter))
