@@ -125,9 +125,10 @@ func isRead(query string) bool {
 		!strings.Contains(u, "UPDATE ") && !strings.Contains(u, "DELETE ")
 }
 
-// sqliteDB runs statements outside a transaction: reads on the read pool,
-// writes on the writer, both with cached statements. A write run with
-// ExecContext joins the next group commit rather than committing alone.
+// sqliteDB runs statements outside a transaction, with cached statements:
+// reads on the read pool; writes in the next group commit (ExecContext, and
+// writeRow for a write that returns its row) rather than alone on the
+// writer's connection.
 type sqliteDB struct {
 	w, r   *sql.DB
 	wc, rc *stmtCache
@@ -135,19 +136,13 @@ type sqliteDB struct {
 }
 
 func (d *sqliteDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if d.group != nil {
-		var res sql.Result
-		err := d.group.do(ctx, func(tx *Tx) error {
-			var err error
-			res, err = tx.q.ex.ExecContext(ctx, query, args...)
-			return err
-		})
-		return res, err
-	}
-	if st := d.wc.prepare(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return d.w.ExecContext(ctx, query, args...)
+	var res sql.Result
+	err := d.group.do(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.q.ex.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 func (d *sqliteDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -166,16 +161,12 @@ func (d *sqliteDB) QueryRowContext(ctx context.Context, query string, args ...an
 	return db.QueryRowContext(ctx, query, args...)
 }
 
-func (d *sqliteDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
-	return d.w.BeginTx(ctx, opts)
-}
-
 // writeRow runs a write that returns one row (UPDATE ... RETURNING) and
 // hands the row to scan. Outside a transaction on SQLite it joins the group
 // commit: run alone on the writer's connection it would queue there ahead of
 // the group writer, which then waits behind every such write.
 func (q q) writeRow(ctx context.Context, query string, args []any, scan func(*sql.Row) error) error {
-	if db, ok := q.ex.(*sqliteDB); ok && db.group != nil {
+	if db, ok := q.ex.(*sqliteDB); ok {
 		return db.group.do(ctx, func(tx *Tx) error { return scan(tx.q.ex.QueryRowContext(ctx, query, args...)) })
 	}
 	return scan(q.ex.QueryRowContext(ctx, query, args...))

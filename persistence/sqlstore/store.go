@@ -215,11 +215,10 @@ func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
 	ckpt.SetMaxOpenConns(1)
 	s := &Store{db: db, read: read, ckpt: ckpt, wstmts: newStmtCache(db), rstmts: newStmtCache(read),
 		ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
-	s.q = q{ex: &sqliteDB{w: db, r: read, wc: s.wstmts, rc: s.rstmts}, d: sqliteDialect}
+	s.group = newGroupCommit(s)
+	s.q = q{ex: &sqliteDB{w: db, r: read, wc: s.wstmts, rc: s.rstmts, group: s.group}, d: sqliteDialect}
 	s.log = newLog(s)
 	go checkpointLoop(ckpt, s.ckptStop, s.ckptDone)
-	s.group = newGroupCommit(s)
-	s.q.ex.(*sqliteDB).group = s.group
 	return s, nil
 }
 
