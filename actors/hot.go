@@ -79,11 +79,3 @@ func (h *hotSet) gone(identity string, pid *actor.PID) {
 		delete(h.by, identity)
 	}
 }
-
-// has reports whether the grain identity is tracked as active.
-func (h *hotSet) has(identity string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.by[identity]
-	return ok
-}

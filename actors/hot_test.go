@@ -44,3 +44,11 @@ func TestHotBudgetPassivatesTheLeastRecentlyUsed(t *testing.T) {
 		t.Fatalf("state after re-activation: %d messages applied, want 2", st.MessagesApplied)
 	}
 }
+
+// has reports whether the grain identity is tracked as active.
+func (h *hotSet) has(identity string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.by[identity]
+	return ok
+}

@@ -234,7 +234,3 @@ func (r *groupReq) run() (err error) {
 	}()
 	return r.fn(r.tx)
 }
-
-// groupStats reports the group commits so far and the transactions they
-// held (tests and benchmarks).
-func (g *groupCommit) stats() (commits, txs int64) { return g.commits.Load(), g.txs.Load() }

@@ -337,3 +337,6 @@ func TestSQLiteGroupCommitRunsUrgentFirst(t *testing.T) {
 		t.Fatalf("ran in order %v, want the urgent one first, then the others in queue order", order)
 	}
 }
+
+// stats reports the group commits so far and the transactions they held.
+func (g *groupCommit) stats() (commits, txs int64) { return g.commits.Load(), g.txs.Load() }
