@@ -3,6 +3,7 @@ package persistence
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -333,21 +334,84 @@ type PromptVersion struct {
 	AuthorID string
 }
 
-// Order is a commerce order, imported from a shop (Source) or created here.
+// Order is a commerce order, imported from a shop (Source, Shop) or created
+// here. Money is in minor units of Currency.
 type Order struct {
 	Base
 
 	CustomerID string
-	// Source names the shop system, e.g. "shopify".
+	// Source names the shop system ("shopify", "magento"); Shop the shop
+	// (its domain).
 	Source string
+	Shop   string
 	// ExternalID is the shop's id, unique per tenant and source when set.
 	ExternalID string
-	Status     string
-	TotalCents int64
-	Currency   string
-	PlacedAt   *time.Time
+	// Number is what the customer knows the order by, without "#".
+	Number string
+	// Email and Phone are the order's contact (Phone in E.164).
+	Email string
+	Phone string
+	// Status is "open" or "cancelled".
+	Status            string
+	FinancialStatus   string
+	FulfillmentStatus string
+	TotalMinor        int64
+	RefundedMinor     int64
+	Currency          string
+	PlacedAt          *time.Time
+	CancelledAt       *time.Time
+	// SourceUpdatedAt is the shop's time of the version stored: an older
+	// delivery changes nothing.
+	SourceUpdatedAt *time.Time
 	// Items is a JSON array of line items; nil is stored as [].
 	Items json.RawMessage
+	// Tracking is a JSON array of shipments' tracking; nil is stored as [].
+	Tracking json.RawMessage
+	// AdminURL is the order's page in the shop's admin.
+	AdminURL string
+}
+
+// ShopStatus tells whether a shop still sends events.
+type ShopStatus string
+
+// Shop statuses.
+const (
+	ShopConnected   ShopStatus = "connected"
+	ShopUninstalled ShopStatus = "uninstalled"
+)
+
+// Valid reports whether s is a known shop status.
+func (s ShopStatus) Valid() bool { return s == ShopConnected || s == ShopUninstalled }
+
+// Shop is a connected shop (one tenant per Source and Domain) and what
+// arrived from it.
+type Shop struct {
+	Base
+
+	Source string
+	Domain string
+	// Status defaults to ShopConnected.
+	Status         ShopStatus
+	LastEventAt    *time.Time
+	LastEventTopic string
+	EventsTotal    int64
+	FailuresTotal  int64
+	LastFailure    string
+	LastFailureAt  *time.Time
+}
+
+// CustomerMerge records that MergedCustomerID was found to be the same
+// person as KeptCustomerID, and what moved from one to the other (Moved: a
+// JSON object of id lists by kind), so that an admin can undo it.
+type CustomerMerge struct {
+	Base
+
+	KeptCustomerID   string
+	MergedCustomerID string
+	Reason           string
+	Moved            json.RawMessage
+	UndoneAt         *time.Time
+	UndoneBy         string
 }
 
 // Ticket is a support case opened for a customer.
@@ -473,4 +537,25 @@ type ChannelAccount struct {
 	ExternalID string
 	Name       string
 	Config     json.RawMessage
+}
+
+// MovedRecords lists, by kind, the ids of the records a customer merge moved
+// from one customer to the other.
+type MovedRecords struct {
+	Identities    []string `json:"identities,omitempty"`
+	Orders        []string `json:"orders,omitempty"`
+	Conversations []string `json:"conversations,omitempty"`
+	Tickets       []string `json:"tickets,omitempty"`
+}
+
+// Records decodes m.Moved.
+func (m CustomerMerge) Records() (MovedRecords, error) {
+	var moved MovedRecords
+	if len(m.Moved) == 0 {
+		return moved, nil
+	}
+	if err := json.Unmarshal(m.Moved, &moved); err != nil {
+		return moved, fmt.Errorf("merge %s: moved: %w", m.ID, ErrInvalid)
+	}
+	return moved, nil
 }

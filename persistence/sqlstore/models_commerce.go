@@ -10,13 +10,20 @@ import (
 
 var orders = table[persistence.Order]{
 	name: "orders",
-	cols: []string{"customer_id", "source", "external_id", "status", "total_cents", "currency", "placed_at", "items"},
+	cols: []string{"customer_id", "source", "shop", "external_id", "number", "email", "phone", "status",
+		"financial_status", "fulfillment_status", "total_minor", "refunded_minor", "currency",
+		"placed_at", "cancelled_at", "source_updated_at", "items", "tracking", "admin_url"},
 	fields: func(m *persistence.Order) []any {
-		return []any{&m.CustomerID, &m.Source, &m.ExternalID, &m.Status, &m.TotalCents, &m.Currency, &m.PlacedAt, &m.Items}
+		return []any{&m.CustomerID, &m.Source, &m.Shop, &m.ExternalID, &m.Number, &m.Email, &m.Phone, &m.Status,
+			&m.FinancialStatus, &m.FulfillmentStatus, &m.TotalMinor, &m.RefundedMinor, &m.Currency,
+			&m.PlacedAt, &m.CancelledAt, &m.SourceUpdatedAt, &m.Items, &m.Tracking, &m.AdminURL}
 	},
 	check: func(m *persistence.Order) error {
 		if len(m.Items) == 0 {
 			m.Items = json.RawMessage("[]")
+		}
+		if len(m.Tracking) == 0 {
+			m.Tracking = json.RawMessage("[]")
 		}
 		return nil
 	},
@@ -42,6 +49,17 @@ func (q q) GetOrderByExternalID(ctx context.Context, tenantID, source, externalI
 	return first(ctx, q, orders, "tenant_id = ? AND source = ? AND external_id = ?", tenantID, source, externalID)
 }
 
+// GetCustomerOrderByNumber returns the order the tenant's customer knows as
+// number (without "#"), the newest if shops share numbers, or
+// persistence.ErrNotFound: another customer's order is not found.
+func (q q) GetCustomerOrderByNumber(ctx context.Context, tenantID, customerID, number string) (persistence.Order, error) {
+	if number == "" {
+		return persistence.Order{}, fmt.Errorf("get orders: empty number: %w", persistence.ErrNotFound)
+	}
+	return first(ctx, q, orders, "tenant_id = ? AND customer_id = ? AND number = ? ORDER BY created_at DESC, id DESC",
+		tenantID, customerID, number)
+}
+
 // UpdateOrder writes m if m.Version is still the stored version (else
 // persistence.ErrVersionConflict) and bumps m's Version and UpdatedAt.
 func (q q) UpdateOrder(ctx context.Context, m *persistence.Order) error {
@@ -52,6 +70,13 @@ func (q q) UpdateOrder(ctx context.Context, m *persistence.Order) error {
 // next cursor ("" on the last page).
 func (q q) ListOrders(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.Order, string, error) {
 	return list(ctx, q, orders, p, "tenant_id = ?", tenantID)
+}
+
+// ListCustomerOrders returns one page of the tenant's customer's orders,
+// newest placed first (an imported order's CreatedAt is when it was
+// placed), and the next cursor ("" on the last page).
+func (q q) ListCustomerOrders(ctx context.Context, tenantID, customerID string, p persistence.Page) ([]persistence.Order, string, error) {
+	return listNewest(ctx, q, orders, p, "tenant_id = ? AND customer_id = ?", tenantID, customerID)
 }
 
 // ListOrdersByCustomer returns up to limit (bounded like Page.Limit) orders

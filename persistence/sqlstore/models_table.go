@@ -193,6 +193,15 @@ func all[T any, P record[T]](ctx context.Context, q q, t table[T], rest string, 
 // list returns one page of the rows matching where (may be empty), ordered
 // by (created_at, id), and the cursor of the next page ("" on the last).
 func list[T any, P record[T]](ctx context.Context, q q, t table[T], p persistence.Page, where string, args ...any) ([]T, string, error) {
+	return listOrdered[T, P](ctx, q, t, p, false, where, args...)
+}
+
+// listNewest is list, newest first.
+func listNewest[T any, P record[T]](ctx context.Context, q q, t table[T], p persistence.Page, where string, args ...any) ([]T, string, error) {
+	return listOrdered[T, P](ctx, q, t, p, true, where, args...)
+}
+
+func listOrdered[T any, P record[T]](ctx context.Context, q q, t table[T], p persistence.Page, desc bool, where string, args ...any) ([]T, string, error) {
 	var conds []string
 	if where != "" {
 		conds = append(conds, where)
@@ -203,10 +212,17 @@ func list[T any, P record[T]](ctx context.Context, q q, t table[T], p persistenc
 		if err != nil {
 			return nil, "", fmt.Errorf("list %s: %w", t.name, err)
 		}
-		conds = append(conds, "(created_at > ? OR (created_at = ? AND id > ?))")
+		cmp := ">"
+		if desc {
+			cmp = "<"
+		}
+		conds = append(conds, "(created_at "+cmp+" ? OR (created_at = ? AND id "+cmp+" ?))")
 		args = append(args, at, at, id)
 	}
 	rest := "ORDER BY created_at, id LIMIT ?"
+	if desc {
+		rest = "ORDER BY created_at DESC, id DESC LIMIT ?"
+	}
 	if len(conds) > 0 {
 		rest = "WHERE " + strings.Join(conds, " AND ") + " " + rest
 	}

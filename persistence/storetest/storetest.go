@@ -295,7 +295,7 @@ func testModels(t *testing.T, s *sqlstore.Store) {
 			name: "Order",
 			build: func(t *testing.T, s *sqlstore.Store, tenantID string) persistence.Order {
 				return persistence.Order{Base: persistence.Base{TenantID: tenantID}, CustomerID: newCustomer(t, s, tenantID).ID,
-					Source: "shopify", ExternalID: uniq("1001"), Status: "paid", TotalCents: 4599, Currency: "EUR",
+					Source: "shopify", ExternalID: uniq("1001"), Status: "paid", TotalMinor: 4599, Currency: "EUR",
 					PlacedAt: &soon, Items: json.RawMessage(`[{"sku": "TEE-M", "qty": 2}]`)}
 			},
 			create: (*sqlstore.Store).CreateOrder, get: (*sqlstore.Store).GetOrder,
