@@ -269,7 +269,7 @@ func (rt *Runtime) bundle(ctx context.Context, st threadState, cc CustomerContex
 	}
 	for _, o := range cc.RecentOrders {
 		b.RecentOrders = append(b.RecentOrders, map[string]any{"order_id": o.ExternalID, "status": o.Status,
-			"total": fmt.Sprintf("%d.%02d %s", o.TotalCents/100, o.TotalCents%100, o.Currency)})
+			"total": fmt.Sprintf("%d.%02d %s", o.TotalMinor/100, o.TotalMinor%100, o.Currency)})
 	}
 	var meta struct {
 		Note string `json:"handback_note"`

@@ -129,7 +129,7 @@ type orderItem struct {
 	timelineItem
 	Source     string `json:"source"`
 	ExternalID string `json:"external_id"`
-	TotalCents int64  `json:"total_cents"`
+	TotalMinor int64  `json:"total_cents"`
 	Currency   string `json:"currency"`
 }
 
@@ -208,7 +208,7 @@ func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request, p Princip
 			ref = o.ID
 		}
 		base := timelineItem{Kind: timelineOrder, ID: o.ID, At: orTime(o.PlacedAt, o.CreatedAt), Title: "Order #" + ref, Status: o.Status}
-		add(base, orderItem{timelineItem: base, Source: o.Source, ExternalID: o.ExternalID, TotalCents: o.TotalCents, Currency: o.Currency})
+		add(base, orderItem{timelineItem: base, Source: o.Source, ExternalID: o.ExternalID, TotalMinor: o.TotalMinor, Currency: o.Currency})
 	}
 	for _, t := range tickets {
 		title := t.Subject

@@ -247,7 +247,7 @@ func TestCustomerTimeline(t *testing.T) {
 				ThreadKey: tn + "/messenger/t-ms", Status: persistence.ConversationClosed}
 			mustCreate(f.store.CreateConversation(ctx, &ms))
 			shop := persistence.Order{Base: persistence.Base{TenantID: tn, CreatedAt: ago(20)}, CustomerID: cust.ID, Source: "shopify",
-				ExternalID: "1001", Status: "paid", TotalCents: 4599, Currency: "EUR", PlacedAt: ptrTime(ago(3))}
+				ExternalID: "1001", Status: "paid", TotalMinor: 4599, Currency: "EUR", PlacedAt: ptrTime(ago(3))}
 			mustCreate(f.store.CreateOrder(ctx, &shop))
 			manual := persistence.Order{Base: persistence.Base{TenantID: tn, CreatedAt: ago(9)}, CustomerID: cust.ID, Source: "manual", Status: "open"}
 			mustCreate(f.store.CreateOrder(ctx, &manual))
@@ -717,7 +717,7 @@ func TestOpenAPICustomerResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, err := range []error{
-		f.store.CreateOrder(ctx, &persistence.Order{Base: persistence.Base{TenantID: tn}, CustomerID: cust.ID, Source: "shopify", ExternalID: "1", TotalCents: 100, Currency: "EUR"}),
+		f.store.CreateOrder(ctx, &persistence.Order{Base: persistence.Base{TenantID: tn}, CustomerID: cust.ID, Source: "shopify", ExternalID: "1", TotalMinor: 100, Currency: "EUR"}),
 		f.store.CreateTicket(ctx, &persistence.Ticket{Base: persistence.Base{TenantID: tn}, CustomerID: cust.ID, Subject: "s"}),
 		f.store.CreatePaymentIntent(ctx, &persistence.PaymentIntent{Base: persistence.Base{TenantID: tn}, CustomerID: cust.ID, AmountCents: 5, Currency: "EUR"}),
 	} {

@@ -96,7 +96,7 @@ func runGetCustomerProfile(ctx context.Context, tx Tx, s Scope, _ map[string]any
 	out["open_tickets"] = ts
 	os := make([]map[string]any, 0, len(orders))
 	for _, o := range orders {
-		v := map[string]any{"order_id": o.ExternalID, "source": o.Source, "status": o.Status, "total": fmt.Sprintf("%d.%02d %s", o.TotalCents/100, o.TotalCents%100, o.Currency)}
+		v := map[string]any{"order_id": o.ExternalID, "source": o.Source, "status": o.Status, "total": fmt.Sprintf("%d.%02d %s", o.TotalMinor/100, o.TotalMinor%100, o.Currency)}
 		if o.PlacedAt != nil {
 			v["placed_at"] = o.PlacedAt.Format(time.RFC3339)
 		}

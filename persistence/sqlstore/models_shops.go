@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 	"strings"
 	"time"

@@ -4,6 +4,7 @@ import { Inbox } from './Inbox';
 import { Agents } from './Agents';
 import { Customers } from './Customers';
 import { Team } from './Team';
+import { Shops } from './Shops';
 import { customerHref, customerIdFromPath } from './timeline';
 import { can } from './roles';
 
@@ -31,7 +32,7 @@ export function App() {
         onLogin={(s) => {
           saveSession(s);
           setSession(s);
-          if (!['/inbox', '/agents', '/customers', '/team'].some((p) => path.startsWith(p))) go('/inbox');
+          if (!['/inbox', '/agents', '/customers', '/team', '/settings/shops'].some((p) => path.startsWith(p))) go('/inbox');
         }}
       />
     );
@@ -47,11 +48,12 @@ export function App() {
   const onAgents = path.startsWith('/agents');
   const onCustomers = path === '/customers' || path.startsWith('/customers/');
   const onTeam = path === '/team';
+  const onShops = path === '/settings/shops';
   return (
     <div className="app">
       <nav className="nav">
         <strong className="brand">frontdesk</strong>
-        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam && !onShops ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
           Inbox
         </a>
         <a href="/customers" data-testid="nav-customers" className={onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/customers'))}>
@@ -67,13 +69,20 @@ export function App() {
             Team
           </a>
         )}
+        {can.viewShops(role) && (
+          <a href="/settings/shops" data-testid="nav-shops" className={onShops ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/settings/shops'))}>
+            Shops
+          </a>
+        )}
         <span className="spacer" />
         <span className="me" data-testid="me">
           {session.user.name} · {role}
         </span>
         <button onClick={signOut}>Sign out</button>
       </nav>
-      {onTeam ? (
+      {onShops ? (
+        <Shops api={api} role={role} onUnauthorized={signOut} />
+      ) : onTeam ? (
         <Team api={api} role={role} />
       ) : onAgents ? (
         <Agents api={api} role={role} />

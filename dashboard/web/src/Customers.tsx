@@ -1,6 +1,7 @@
-// Customer 360: search customers, see one's profile and a timeline of their
-// conversations, orders, tickets and payments, and (roles that may write)
-// open a ticket or a conversation. The logic lives in timeline.ts.
+// Customer 360: search customers, see one's profile, their shop orders
+// (Orders.tsx) and a timeline of their conversations, orders, tickets and
+// payments, and (roles that may write) open a ticket or a conversation. The
+// logic lives in timeline.ts and commerce.ts.
 
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError, type Api } from './api';
@@ -27,6 +28,8 @@ import {
   statusLabel,
   statusTone,
 } from './timeline';
+import { Badge, When } from './ui';
+import { OrdersSection } from './Orders';
 import type { Customer, CustomerTimeline, TicketPriority, TimelineItem, TimelineKind, TimelineTicket, User } from './types';
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -352,6 +355,8 @@ function CustomerView({ api, me, data, reloading, reloadError, onReload, onTicke
           }}
         />
       )}
+      <OrdersSection api={api} customerId={c.id} isAuthError={isAuthError} />
+      <h3 className="section-title">Timeline</h3>
       <div className="tl-filters" role="group" aria-label="Show">
         {KINDS.map((k) => (
           <label key={k} className={'chip toggle' + (kinds.includes(k) ? ' on' : '')}>
@@ -376,24 +381,6 @@ function CustomerView({ api, me, data, reloading, reloadError, onReload, onTicke
         ))}
       </div>
     </section>
-  );
-}
-
-function When({ at }: { at: string }) {
-  const d = new Date(at);
-  if (Number.isNaN(d.getTime())) return <span className="muted">—</span>;
-  return (
-    <time dateTime={at} title={d.toISOString()}>
-      {d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
-    </time>
-  );
-}
-
-function Badge({ tone, children, testid }: { tone: string; children: ReactNode; testid?: string }) {
-  return (
-    <span className={'pill tone-' + tone} data-testid={testid}>
-      {children}
-    </span>
   );
 }
 

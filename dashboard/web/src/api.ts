@@ -9,9 +9,12 @@ import type {
   Message,
   NewTicket,
   Note,
+  Order,
+  OrdersPage,
   PromptDiff,
   PromptList,
   PromptVersion,
+  Shop,
   Ticket,
   ToolCall,
   User,
@@ -163,6 +166,20 @@ export class Api {
   /** The customer's open conversation, or a new one assigned to the caller (409 no_channel when they never wrote). */
   openCustomerConversation(customerId: string, channel?: string): Promise<Conversation> {
     return call('POST', `/api/v1/customers/${encodeURIComponent(customerId)}/conversations`, this.token, channel ? { channel } : {});
+  }
+  /** One page of the customer's shop orders, newest first; next_cursor is "" on the last page. */
+  customerOrders(customerId: string, limit = 20, cursor = ''): Promise<OrdersPage> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return call('GET', `/api/v1/customers/${encodeURIComponent(customerId)}/orders?${q}`, this.token);
+  }
+  /** One order (404 when there is none). */
+  order(id: string): Promise<Order> {
+    return call('GET', `/api/v1/orders/${encodeURIComponent(id)}`, this.token);
+  }
+  /** The connected shops and their webhook health (admins and supervisors; 403 for others). */
+  async shops(): Promise<Shop[]> {
+    return (await call<{ shops: Shop[] | null }>('GET', '/api/v1/commerce/shops', this.token)).shops ?? [];
   }
   /** The tool names an agent may be allowed (the registry's). */
   tools(): Promise<{ tools: string[] }> {

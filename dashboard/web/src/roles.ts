@@ -10,6 +10,8 @@ export const can = {
   editAgents: (r: Role) => r === 'admin' || r === 'supervisor',
   /** see the team page (users and roles) */
   viewTeam: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** see the shops settings page (connected shops, webhook URLs and failures) */
+  viewShops: (r: Role) => r === 'admin' || r === 'supervisor',
   /** add users */
   createUsers: (r: Role) => r === 'admin',
 };

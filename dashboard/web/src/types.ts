@@ -220,3 +220,74 @@ export interface NewTicket {
   priority?: TicketPriority;
   conversation_id?: string;
 }
+
+// Commerce (gateway: /customers/{id}/orders, /orders/{id}, /commerce/shops).
+
+export type OrderSource = 'shopify' | 'magento';
+
+export interface OrderLineItem {
+  external_id?: string;
+  title: string;
+  sku?: string;
+  quantity: number;
+  /** unit price in minor units of the order's currency */
+  price_minor: number;
+}
+
+export interface OrderTracking {
+  company?: string;
+  number?: string;
+  url?: string;
+  status?: string;
+}
+
+/** A shop's order (Shopify or Magento); money in minor units of currency. */
+export interface Order {
+  id: string;
+  customer_id: string;
+  source: OrderSource | string;
+  /** the shop's domain, e.g. "acme.myshopify.com" */
+  shop: string;
+  external_id: string;
+  /** what the customer sees, without "#": "1001" */
+  number: string;
+  /** "open" or "cancelled" */
+  status: string;
+  /** paid, pending, authorized, partially_paid, partially_refunded, refunded, voided, … */
+  financial_status: string;
+  /** unfulfilled, partial, fulfilled, … ("" or null when nothing shipped) */
+  fulfillment_status: string | null;
+  total_minor: number;
+  refunded_minor: number;
+  /** ISO 4217 code */
+  currency: string;
+  line_items: OrderLineItem[] | null;
+  tracking: OrderTracking[] | null;
+  /** the order's page in the shop's admin ("" when unknown) */
+  admin_url?: string;
+  created_at: string;
+  updated_at: string;
+  cancelled_at: string | null;
+}
+
+export interface OrdersPage {
+  orders: Order[];
+  next_cursor?: string;
+}
+
+/** A connected shop and the health of its webhooks. */
+export interface Shop {
+  id: string;
+  source: OrderSource | string;
+  domain: string;
+  status: 'connected' | 'uninstalled' | string;
+  /** where the shop must send its webhooks */
+  webhook_url: string;
+  last_event_at: string | null;
+  last_event_topic: string;
+  events_total: number;
+  failures_total: number;
+  /** the last refused delivery's reason ("" when none) */
+  last_failure: string;
+  last_failure_at: string | null;
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Api } from '../src/api';
+import { Api, ApiError } from '../src/api';
 
 // pages answers GETs from a list of JSON pages, in order, and records the URLs asked for.
 function pages(...bodies: object[]) {
@@ -55,5 +55,40 @@ describe('Api cursor pagination', () => {
     ({ urls } = pages({ notes: [{ id: 'n' }], next_cursor: 'more' }));
     expect(await new Api('t').notes('c1')).toHaveLength(20);
     expect(urls).toHaveLength(20);
+  });
+});
+
+describe('Api commerce', () => {
+  it('asks for a page of a customer\'s orders, with the cursor of the next', async () => {
+    const { urls } = pages({ orders: [{ id: 'o1' }], next_cursor: 'c/2' });
+    const api = new Api('t');
+    const page = await api.customerOrders('cus 1');
+    expect(page.orders.map((o) => o.id)).toEqual(['o1']);
+    expect(page.next_cursor).toBe('c/2');
+    await api.customerOrders('cus 1', 20, 'c/2');
+    expect(urls).toEqual(['/api/v1/customers/cus%201/orders?limit=20', '/api/v1/customers/cus%201/orders?limit=20&cursor=c%2F2']);
+  });
+
+  it('reads one order and the shops', async () => {
+    let { urls } = pages({ id: 'o/1', number: '1001' });
+    expect((await new Api('t').order('o/1')).number).toBe('1001');
+    expect(urls).toEqual(['/api/v1/orders/o%2F1']);
+    ({ urls } = pages({ shops: [{ id: 's1', domain: 'acme.myshopify.com' }] }));
+    expect((await new Api('t').shops()).map((s) => s.domain)).toEqual(['acme.myshopify.com']);
+    expect(urls).toEqual(['/api/v1/commerce/shops']);
+    pages({ shops: null });
+    expect(await new Api('t').shops()).toEqual([]);
+  });
+
+  it('turns a 403 into an ApiError with the code and message of the body', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ error: { code: 'forbidden', message: 'admins and supervisors only' } }), { status: 403 })),
+    );
+    const err = await new Api('t').shops().catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(403);
+    expect(err.code).toBe('forbidden');
+    expect(err.message).toBe('admins and supervisors only');
   });
 });

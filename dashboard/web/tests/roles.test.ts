@@ -11,4 +11,8 @@ it('gates writing and agent edits by role', () => {
   expect(can.viewTeam('supervisor')).toBe(true);
   expect(can.createUsers('supervisor')).toBe(false);
   expect(can.createUsers('admin')).toBe(true);
+  expect(can.viewShops('admin')).toBe(true);
+  expect(can.viewShops('supervisor')).toBe(true);
+  expect(can.viewShops('agent')).toBe(false);
+  expect(can.viewShops('analyst')).toBe(false);
 });
