@@ -13,5 +13,6 @@ export default defineConfig({
       '/ws': { target: 'ws://127.0.0.1:8080', ws: true },
     },
   },
-  test: { include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'], environment: 'node' },
+  // css: tests read style.css as text (?raw), which Vitest empties unless CSS is processed.
+  test: { include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'], environment: 'node', css: { include: [/style\.css/] } },
 });
