@@ -190,7 +190,7 @@ function ConnectHelp({ origin }: { origin: string }) {
           URL), then point its webhooks at <code>{origin}/webhooks/magento</code>.
         </li>
       </ul>
-      <p className="muted small">Once the shop sends its first event, it is listed here with its webhook URL, its last event and any refused deliveries.</p>
+      <p className="muted small">Once a shop is set, it is listed here with its webhook URL, its last event and any refused deliveries.</p>
     </div>
   );
 }
