@@ -321,7 +321,9 @@ func window(vars map[string]any, n int) (from, to int, err error) {
 	return from, min(from+int(first), n), nil
 }
 
-func cursor(offset int) string { return base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset))) }
+func cursor(offset int) string {
+	return base64.StdEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
+}
 
 // page is a connection over nodes[from:to] of n.
 func page(nodes []any, from, to, n int) map[string]any {
