@@ -290,6 +290,35 @@ export function signWebhook(secret, body) {
   return 'sha256=' + crypto.createHmac('sha256', secret).update(body).digest('hex');
 }
 
+/** signShopify returns X-Shopify-Hmac-Sha256 of body for secret: the base64 HMAC-SHA256 of the raw body. */
+export function signShopify(secret, body) {
+  return crypto.createHmac('sha256', secret).update(body).digest('base64');
+}
+
+/**
+ * postShopifyWebhook POSTs body (raw JSON text) to /webhooks/shopify of the
+ * server at api with the headers Shopify sends (topic, shop domain, event and
+ * webhook ids, trigger time, API version 2025-01), signed with secret unless
+ * hmac is given; it answers { status, text }.
+ */
+export async function postShopifyWebhook(api, secret, { topic, shop, body, hmac, eventId = crypto.randomUUID() }) {
+  const r = await fetch(`${api}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Shopify-Topic': topic,
+      'X-Shopify-Shop-Domain': shop,
+      'X-Shopify-Event-Id': eventId,
+      'X-Shopify-Webhook-Id': crypto.randomUUID(),
+      'X-Shopify-Triggered-At': new Date().toISOString(),
+      'X-Shopify-API-Version': '2025-01',
+      'X-Shopify-Hmac-Sha256': hmac ?? signShopify(secret, body),
+    },
+    body,
+  });
+  return { status: r.status, text: await r.text() };
+}
+
 /** textWebhook is the Cloud API "messages" webhook body of one text from waID (see whatsapptest.TextWebhook). */
 export function textWebhook(phoneNumberId, waID, name, wamid, text, ts = new Date()) {
   return JSON.stringify({
@@ -366,13 +395,14 @@ const FAKE_MODEL = 'e2e-model';
 /**
  * serveWithFakes starts a fake Graph API and a fake model (fakeGraph,
  * fakeModel), then `bin serve` out of demo mode (serve) with admin as its
- * first admin, WhatsApp set up for the phone number id pnid, and both
- * pointed at the fakes. All three are closed by s's cleanups. Answers { srv,
+ * first admin, WhatsApp set up for the phone number id pnid, both pointed at
+ * the fakes, and env's variables on top (a shop's secret, say). All three
+ * are closed by s's cleanups. Answers { srv,
  * graph, model, api (the server's http://host:port), customerWrites(waID,
  * name, wamid, text) } where customerWrites posts the customer's text as a
  * signed webhook (postWebhook).
  */
-export async function serveWithFakes(s, bin, { pnid, admin = ADMIN }) {
+export async function serveWithFakes(s, bin, { pnid, admin = ADMIN, env = {} }) {
   const graph = await fakeGraph(FAKE_ACCESS);
   s.cleanups.push(() => graph.close());
   const model = await fakeModel(FAKE_MODEL);
@@ -386,6 +416,7 @@ export async function serveWithFakes(s, bin, { pnid, admin = ADMIN }) {
     FRONTDESK_GRAPH_API_URL: graph.baseURL,
     FRONTDESK_LLM_BASE_URL: model.baseURL,
     FRONTDESK_LLM_MODEL: FAKE_MODEL,
+    ...env,
   });
   const api = `http://${srv.addr}`;
   const customerWrites = (waID, name, wamid, text) => postWebhook(api, FAKE_SECRET, textWebhook(pnid, waID, name, wamid, text));
