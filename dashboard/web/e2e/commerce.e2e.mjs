@@ -15,7 +15,8 @@
 // $49.98, a "paid" and an "unfulfilled" badge, the line item, the tracking
 // link and "Open in Shopify admin" to the order's admin page. The Shops page
 // lists e2e-shop.myshopify.com as connected, its last event orders/create,
-// its webhook URL and the counts the API reports. An agent reads the orders
+// its webhook URL, the events and the two refused deliveries with the last
+// one's reason, as the API reports them. An agent reads the orders
 // (200) but gets 403 for the shops and has no Shops entry in the nav.
 // Orders are applied by a consumer after the webhook's 200: the test polls
 // for effects, never sleeps a fixed time.
@@ -188,6 +189,11 @@ scenario(log, async (s) => {
   await page.waitForURL((u) => new URL(u).pathname === `/customers/${encodeURIComponent(customer.id)}`);
   await page.locator(`[data-testid="customer-profile"][data-customer-id="${customer.id}"]`).waitFor();
   await page.getByTestId('customer-identity').filter({ hasText: WA }).waitFor();
+  // a shop account is no channel to open a conversation on
+  if (await page.getByTestId('conversation-channel').count()) {
+    const opts = await page.getByTestId('conversation-channel').locator('option').allTextContents();
+    if (opts.some((o) => /shopify|magento/i.test(o))) throw new Error(`the channel choice offers a shop: ${opts.join(', ')}`);
+  }
 
   // 5. The Orders section shows #1001 with its total, badges, line, tracking and admin link.
   const card = page.locator(`[data-testid="order"][data-order-id="${order.id}"]`);
@@ -256,7 +262,11 @@ scenario(log, async (s) => {
   }
   // the counts may have moved since the API call above; the page shows at least what the API said then
   if (Number(shopShown.events) < shopAPI.events_total || shopAPI.events_total < 1) throw new Error(`events shown ${shopShown.events}, API ${shopAPI.events_total}`);
+  // the forged and the unsigned delivery are refused deliveries of this shop
+  if (shopAPI.failures_total < 2 || !shopAPI.last_failure || !shopAPI.last_failure_at) throw new Error(`the shop's failures after 2 refused deliveries: ${JSON.stringify(shopAPI)}`);
   if (Number.parseInt(shopShown.failures, 10) < shopAPI.failures_total) throw new Error(`failures shown ${shopShown.failures}, API ${shopAPI.failures_total}`);
+  const lastFailure = (await cell('shop-last-failure')).replace(/\u00a0/g, ' ');
+  if (!lastFailure.startsWith(`last: ${shopAPI.last_failure}`)) throw new Error(`last failure shown ${JSON.stringify(lastFailure)}, API ${JSON.stringify(shopAPI.last_failure)}`);
   await row.getByTestId('shop-webhook-copy').click();
   await page.waitForFunction(
     (d) => document.querySelector(`[data-testid="shop-row"][data-domain="${d}"] [data-testid="shop-webhook-copy"]`)?.getAttribute('data-state') !== 'idle',

@@ -224,9 +224,12 @@ export function channelIds(c: Pick<Customer, 'identities'>): string[] {
   return (c.identities ?? []).map((i) => `${i.channel}: ${i.external_id}`);
 }
 
-/** channelsOf lists the distinct channels a customer wrote on, in identity order. */
+/** SHOP_SOURCES are identities of a shop's customer: no channel a conversation can be opened on. */
+const SHOP_SOURCES = new Set(['shopify', 'magento']);
+
+/** channelsOf lists the distinct channels a customer wrote on, in identity order (shop accounts are none). */
 export function channelsOf(c: Pick<Customer, 'identities'>): string[] {
-  return [...new Set((c.identities ?? []).map((i) => i.channel).filter(Boolean))];
+  return [...new Set((c.identities ?? []).map((i) => i.channel).filter((ch) => ch && !SHOP_SOURCES.has(ch)))];
 }
 
 /** newIdempotencyKey returns a random key for one submission of a form. */

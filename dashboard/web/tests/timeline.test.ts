@@ -219,6 +219,12 @@ describe('customers', () => {
     expect(channelsOf(ada)).toEqual(['whatsapp', 'telegram']);
     expect(channelsOf({ identities: [] })).toEqual([]);
   });
+  it('does not offer a shop account as a channel to open a conversation on', () => {
+    const shop = { id: 'id_4', channel: 'shopify', external_id: 'acme.myshopify.com/207119551', display_name: '', created_at: '2025-03-01T09:00:00Z' };
+    const magento = { ...shop, id: 'id_5', channel: 'magento', external_id: 'shop.example.com/7' };
+    expect(channelsOf({ identities: [shop, ...ada.identities, magento] })).toEqual(['whatsapp', 'telegram']);
+    expect(channelsOf({ identities: [shop] })).toEqual([]);
+  });
   it('makes a fresh idempotency key each time', () => {
     const a = newIdempotencyKey();
     const b = newIdempotencyKey();
