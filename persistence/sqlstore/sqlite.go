@@ -51,8 +51,12 @@ func sqliteDSN(path string, extra ...string) string {
 		// Pages are read through a memory map rather than a read() each.
 		"_pragma=mmap_size(268435456)",
 	}
-	return "file:" + path + "?" + strings.Join(append(p, extra...), "&")
+	return "file:" + uriPath.Replace(path) + "?" + strings.Join(append(p, extra...), "&")
 }
+
+// uriPath escapes what would end or change the path in a URI filename: a
+// data dir may hold "#", "?" or "%".
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")
 
 // stmtCache keeps one prepared statement per query text on a handle. A
 // statement prepared on the handle is prepared again by database/sql on each
