@@ -21,8 +21,16 @@ const (
 	DefaultMaxRetries = 5
 )
 
-// pageSize is how many orders or customers one backfill request asks for.
-const pageSize = 50
+// Page sizes. Shopify refuses a query whose requested cost (2 + first ×
+// the cost of a node, per connection) exceeds 1000 points, before running
+// it: ten orders with fifteen line items each cost about 870. An order with
+// more lines has the rest read by lineItemsQuery, a hundred at a time.
+const (
+	ordersPageSize    = 10
+	orderLines        = 15
+	moreLines         = 100
+	customersPageSize = 50
+)
 
 // ErrUnauthorized means the shop refused the Admin API access token (HTTP
 // 401 or 403): retrying will not help.
@@ -150,12 +158,12 @@ func (c *Client) Backfill(ctx context.Context, since time.Time, fn func(commerce
 	if !since.IsZero() {
 		filter = "updated_at:>='" + since.UTC().Format(time.RFC3339) + "'"
 	}
-	err := paginate(ctx, c, "backfill orders", ordersQuery, "orders", filter, func(nodes []gqlOrder) error {
+	err := paginate(ctx, c, "backfill orders", ordersQuery, "orders", filter, ordersPageSize, func(nodes []gqlOrder) error {
 		page := commerce.Page{Orders: make([]commerce.Order, 0, len(nodes))}
 		for _, n := range nodes {
-			o, err := n.normalize(c.shop)
+			o, err := c.order(ctx, "backfill orders", n)
 			if err != nil {
-				return fmt.Errorf("shopify backfill orders: order %s: %w", n.LegacyResourceID, err)
+				return err
 			}
 			page.Orders = append(page.Orders, o)
 		}
@@ -164,7 +172,7 @@ func (c *Client) Backfill(ctx context.Context, since time.Time, fn func(commerce
 	if err != nil {
 		return err
 	}
-	return paginate(ctx, c, "backfill customers", customersQuery, "customers", filter, func(nodes []gqlCustomer) error {
+	return paginate(ctx, c, "backfill customers", customersQuery, "customers", filter, customersPageSize, func(nodes []gqlCustomer) error {
 		page := commerce.Page{Customers: make([]commerce.Customer, 0, len(nodes))}
 		for _, n := range nodes {
 			if n.LegacyResourceID == "" {
@@ -202,12 +210,37 @@ func (c *Client) OrderByNumber(ctx context.Context, number string) (commerce.Ord
 	}
 	for _, node := range data.Orders.Nodes {
 		if orderNumber(node.Name) == n {
-			o, err := node.normalize(c.shop)
-			if err != nil {
-				return commerce.Order{}, fmt.Errorf("shopify order %s: %w", n, err)
-			}
-			return o, nil
+			return c.order(ctx, "order by number", node)
 		}
 	}
 	return commerce.Order{}, fmt.Errorf("shopify order #%s: %w", n, commerce.ErrNotFound)
+}
+
+// order reads the rest of n's line items when it has more than the page
+// of them its query asked for, and normalizes it.
+func (c *Client) order(ctx context.Context, op string, n gqlOrder) (commerce.Order, error) {
+	for page := n.LineItems; page.PageInfo.HasNextPage; {
+		if page.PageInfo.EndCursor == "" || n.ID == "" {
+			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, malformed("more line items without a cursor or order id"))
+		}
+		var data struct {
+			Order *struct {
+				LineItems connection[gqlLineItem] `json:"lineItems"`
+			} `json:"order"`
+		}
+		vars := map[string]any{"id": n.ID, "first": moreLines, "after": page.PageInfo.EndCursor}
+		if err := c.do(ctx, op+" line items", lineItemsQuery, vars, &data); err != nil {
+			return commerce.Order{}, err
+		}
+		if data.Order == nil || data.Order.LineItems.PageInfo.EndCursor == page.PageInfo.EndCursor {
+			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, malformed("no further line items"))
+		}
+		page = data.Order.LineItems
+		n.LineItems.Nodes = append(n.LineItems.Nodes, page.Nodes...)
+	}
+	o, err := n.normalize(c.shop)
+	if err != nil {
+		return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, err)
+	}
+	return o, nil
 }

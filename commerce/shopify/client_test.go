@@ -106,7 +106,7 @@ func TestBackfillPages(t *testing.T) {
 		orders = append(orders, p.Orders...)
 		customers = append(customers, p.Customers...)
 	}
-	if got := strings.Join(sizes, " "); got != "50/0 50/0 11/0 0/50 0/9" {
+	if got := strings.Join(sizes, " "); got != strings.Repeat("10/0 ", 11)+"1/0 0/50 0/9" {
 		t.Errorf("pages (orders/customers) = %s", got)
 	}
 	if len(orders) != 111 || orders[0].ExternalID != "5010" || orders[110].ExternalID != "5120" {
@@ -121,19 +121,23 @@ func TestBackfillPages(t *testing.T) {
 		t.Fatalf("%d customers, first %+v", len(customers), customers)
 	}
 	qs := admin.Queries()
-	if len(qs) != 5 {
-		t.Fatalf("%d requests, want 5", len(qs))
+	if len(qs) != 14 {
+		t.Fatalf("%d requests, want 14", len(qs))
 	}
 	for i, q := range qs {
-		if q.Token != token || q.Variables["first"] != float64(50) || q.Variables["query"] != "updated_at:>='2024-06-01T12:10:00Z'" {
+		first := float64(10) // orders: ten a page keeps the query under 1000 points
+		if i >= 12 {
+			first = 50
+		}
+		if q.Token != token || q.Variables["first"] != first || q.Variables["query"] != "updated_at:>='2024-06-01T12:10:00Z'" {
 			t.Errorf("request %d: token %q, variables %v", i, q.Token, q.Variables)
 		}
-		if (i == 0 || i == 3) != (q.Variables["after"] == nil) {
+		if (i == 0 || i == 12) != (q.Variables["after"] == nil) {
 			t.Errorf("request %d: after = %v (a connection's first page has none)", i, q.Variables["after"])
 		}
 	}
-	if qs[0].Operation != "orders" || qs[3].Operation != "customers" || !strings.Contains(qs[0].Query, "sortKey: UPDATED_AT") {
-		t.Errorf("operations %s, %s; query %s", qs[0].Operation, qs[3].Operation, qs[0].Query)
+	if qs[0].Operation != "orders" || qs[12].Operation != "customers" || !strings.Contains(qs[0].Query, "sortKey: UPDATED_AT") {
+		t.Errorf("operations %s, %s; query %s", qs[0].Operation, qs[12].Operation, qs[0].Query)
 	}
 }
 
@@ -179,6 +183,9 @@ func TestBackfillMatchesWebhook(t *testing.T) {
 		Refunds:   []shopifytest.RefundSpec{{ID: 1, Transactions: []shopifytest.TransactionSpec{{Amount: "10.00", Currency: "USD"}, {Amount: "5.00", Currency: "USD", Status: "failure"}}}},
 		CreatedAt: time.Date(2024, 6, 1, 8, 0, 0, 0, est), UpdatedAt: time.Date(2024, 6, 3, 9, 0, 0, 0, est), CancelledAt: &cancelled,
 	}
+	for i := range 135 { // more lines than one query reads: 15, then 100, then 22
+		spec.LineItems = append(spec.LineItems, shopifytest.LineItemSpec{ID: int64(7000 + i), Title: fmt.Sprintf("Sticker %d", i), Quantity: 1, Price: "0.50"})
+	}
 	ev, err := shopify.Parse(shopify.TopicOrdersUpdated, shop, shopifytest.OrderPayload(spec))
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +200,15 @@ func TestBackfillMatchesWebhook(t *testing.T) {
 	if len(got) != 1 || !reflect.DeepEqual(got[0], *ev.Order) {
 		t.Fatalf("backfill\n%+v\nwebhook\n%+v", got, *ev.Order)
 	}
-	if o := got[0]; o.RefundedMinor != 1000 || len(o.Tracking) != 3 || o.Tracking[2].Status != "" || o.Phone != "+15550002222" {
+	if o := got[0]; o.RefundedMinor != 1000 || len(o.Tracking) != 3 || o.Tracking[2].Status != "" || o.Phone != "+15550002222" || len(o.LineItems) != 137 {
 		t.Errorf("order %+v", o)
+	}
+	var ops []string
+	for _, q := range admin.Queries() {
+		ops = append(ops, fmt.Sprintf("%s:%v", q.Operation, q.Variables["first"]))
+	}
+	if got := strings.Join(ops, " "); got != "orders:10 order:100 order:100 customers:50" {
+		t.Errorf("requests %s", got)
 	}
 }
 
@@ -207,8 +221,9 @@ func TestThrottledIsRetriedAfterTheBucketRefills(t *testing.T) {
 	if err := c.Backfill(context.Background(), time.Time{}, func(p commerce.Page) error { n += len(p.Orders); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	// The fake asks 2+3*50 = 152 points with none available, restoring 50/s.
-	want := []time.Duration{3040 * time.Millisecond, 3040 * time.Millisecond}
+	// The page of ten orders costs 2 + 10 × (12 + 15 × 5) = 872 points, none
+	// available, 50 restored a second.
+	want := []time.Duration{17440 * time.Millisecond, 17440 * time.Millisecond}
 	if n != 1 || !reflect.DeepEqual(s.recorded(), want) || admin.Requests() != 4 {
 		t.Fatalf("%d orders, waits %v, %d requests; want 1, %v, 4", n, s.recorded(), admin.Requests(), want)
 	}

@@ -8,8 +8,20 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
-// orderFields is what frontdesk reads of an Order (Admin GraphQL API).
+// lineItemFields is what frontdesk reads of a LineItem.
+const lineItemFields = `
+          id
+          title
+          sku
+          quantity
+          originalUnitPriceSet { shopMoney { amount currencyCode } }
+          variant { legacyResourceId }
+          product { legacyResourceId }`
+
+// orderFields is what frontdesk reads of an Order (Admin GraphQL API): its
+// first orderLines (15) line items, the rest by lineItemsQuery.
 const orderFields = `
+      id
       legacyResourceId
       name
       email
@@ -24,15 +36,9 @@ const orderFields = `
       customer { legacyResourceId email phone firstName lastName updatedAt }
       shippingAddress { phone countryCodeV2 }
       billingAddress { phone countryCodeV2 }
-      lineItems(first: 100) {
-        nodes {
-          id
-          title
-          sku
-          quantity
-          originalUnitPriceSet { shopMoney { amount currencyCode } }
-          variant { legacyResourceId }
-          product { legacyResourceId }
+      lineItems(first: 15) {
+        pageInfo { hasNextPage endCursor }
+        nodes {` + lineItemFields + `
         }
       }
       fulfillments { status displayStatus trackingInfo { company number url } }`
@@ -43,6 +49,17 @@ const ordersQuery = `query Orders($first: Int!, $after: String, $query: String) 
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {` + orderFields + `
+    }
+  }
+}`
+
+// lineItemsQuery reads an order's line items after a cursor.
+const lineItemsQuery = `query OrderLineItems($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {` + lineItemFields + `
+      }
     }
   }
 }`
@@ -65,13 +82,13 @@ type connection[T any] struct {
 	Nodes []T `json:"nodes"`
 }
 
-// paginate runs query with filter page after page, calling page with each
-// page's nodes of the connection named root, until the last page or
-// page's first error.
-func paginate[T any](ctx context.Context, c *Client, op, query, root, filter string, page func([]T) error) error {
+// paginate runs query with filter page after page of size nodes, calling
+// page with each page's nodes of the connection named root, until the
+// last page or page's first error.
+func paginate[T any](ctx context.Context, c *Client, op, query, root, filter string, size int, page func([]T) error) error {
 	after := ""
 	for {
-		vars := map[string]any{"first": pageSize}
+		vars := map[string]any{"first": size}
 		if filter != "" {
 			vars["query"] = filter
 		}
@@ -119,24 +136,23 @@ func (a *gqlAddress) phone() phoneCandidate {
 }
 
 type gqlOrder struct {
-	LegacyResourceID         id           `json:"legacyResourceId"`
-	Name                     string       `json:"name"`
-	Email                    string       `json:"email"`
-	Phone                    string       `json:"phone"`
-	DisplayFinancialStatus   string       `json:"displayFinancialStatus"`
-	DisplayFulfillmentStatus string       `json:"displayFulfillmentStatus"`
-	TotalPriceSet            gqlMoneyBag  `json:"totalPriceSet"`
-	TotalRefundedSet         *gqlMoneyBag `json:"totalRefundedSet"`
-	CreatedAt                string       `json:"createdAt"`
-	UpdatedAt                string       `json:"updatedAt"`
-	CancelledAt              string       `json:"cancelledAt"`
-	Customer                 *gqlCustomer `json:"customer"`
-	ShippingAddress          *gqlAddress  `json:"shippingAddress"`
-	BillingAddress           *gqlAddress  `json:"billingAddress"`
-	LineItems                struct {
-		Nodes []gqlLineItem `json:"nodes"`
-	} `json:"lineItems"`
-	Fulfillments []gqlFulfillment `json:"fulfillments"`
+	ID                       string                  `json:"id"`
+	LegacyResourceID         id                      `json:"legacyResourceId"`
+	Name                     string                  `json:"name"`
+	Email                    string                  `json:"email"`
+	Phone                    string                  `json:"phone"`
+	DisplayFinancialStatus   string                  `json:"displayFinancialStatus"`
+	DisplayFulfillmentStatus string                  `json:"displayFulfillmentStatus"`
+	TotalPriceSet            gqlMoneyBag             `json:"totalPriceSet"`
+	TotalRefundedSet         *gqlMoneyBag            `json:"totalRefundedSet"`
+	CreatedAt                string                  `json:"createdAt"`
+	UpdatedAt                string                  `json:"updatedAt"`
+	CancelledAt              string                  `json:"cancelledAt"`
+	Customer                 *gqlCustomer            `json:"customer"`
+	ShippingAddress          *gqlAddress             `json:"shippingAddress"`
+	BillingAddress           *gqlAddress             `json:"billingAddress"`
+	LineItems                connection[gqlLineItem] `json:"lineItems"`
+	Fulfillments             []gqlFulfillment        `json:"fulfillments"`
 }
 
 type gqlLineItem struct {

@@ -1,6 +1,8 @@
 package shopify
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +51,11 @@ func TestBackoff(t *testing.T) {
 	}
 	if backoff(100) != maxBackoff {
 		t.Error("backoff(100) overflowed")
+	}
+}
+
+func TestQueriesAskForTheirPageSizes(t *testing.T) {
+	if want := fmt.Sprintf("lineItems(first: %d)", orderLines); !strings.Contains(ordersQuery, want) {
+		t.Errorf("ordersQuery does not ask for %s", want)
 	}
 }

@@ -29,6 +29,9 @@ const (
 	ThrottledRestoreRate = 50.0
 	// maxFirst is the most nodes one connection page may ask for.
 	maxFirst = 250
+	// MaxQueryCost is the most a single query may cost; Shopify refuses a
+	// costlier one before running it (MAX_COST_EXCEEDED).
+	MaxQueryCost = 1000
 )
 
 // Query is one GraphQL request Admin received, recorded before it is
@@ -36,7 +39,8 @@ const (
 type Query struct {
 	// Token is the X-Shopify-Access-Token header.
 	Token string
-	// Operation is "orders", "customers", "refundCreate" or "" (unknown).
+	// Operation is "orders", "customers", "order" (an order's line items
+	// after a cursor), "refundCreate" or "" (unknown).
 	Operation string
 	Query     string
 	Variables map[string]any
@@ -70,8 +74,11 @@ type RefundInput struct {
 // Admin is a fake Admin GraphQL API for one shop: POST GraphQLPath with
 // the right X-Shopify-Access-Token answers the orders and customers
 // connections (search by updated_at:>= and name:, cursor pagination,
-// sortKey UPDATED_AT) and the refundCreate mutation, each with
-// extensions.cost; any other token is HTTP 401.
+// sortKey UPDATED_AT), an order's lineItems after a cursor and the
+// refundCreate mutation, each with extensions.cost; any other token is
+// HTTP 401. It prices queries like Shopify (2 per connection plus first
+// times the cost of a node, 1 per object) and refuses one over
+// MaxQueryCost.
 type Admin struct {
 	srv   *httptest.Server
 	token string
@@ -209,6 +216,8 @@ func (a *Admin) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."})
 	case decodeErr != nil:
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": "Bad Request: " + decodeErr.Error()})
+	case requestedCost(q) > MaxQueryCost:
+		writeJSON(w, http.StatusOK, maxCostExceeded(requestedCost(q)))
 	case a.throttle > 0:
 		a.throttle--
 		writeJSON(w, http.StatusOK, throttled(requestedCost(q)))
@@ -223,9 +232,11 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 	var err error
 	switch q.Operation {
 	case "orders":
-		data, err = a.ordersPage(q.Variables)
+		data, err = a.ordersPage(q)
 	case "customers":
 		data, err = a.customersPage(q.Variables)
+	case "order":
+		data, err = a.orderLineItems(q.Variables)
 	case "refundCreate":
 		data, err = a.refundCreate(q.Variables)
 	default:
@@ -241,7 +252,7 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 
 // operation is the root field a query selects.
 func operation(query string) string {
-	for _, op := range []string{"refundCreate", "customers", "orders"} {
+	for _, op := range []string{"refundCreate", "customers", "orders", "order"} {
 		if strings.Contains(query, op+"(") {
 			return op
 		}
@@ -249,11 +260,45 @@ func operation(query string) string {
 	return ""
 }
 
-// requestedCost is the fake's requestedQueryCost: two plus three per node
-// asked for.
+var lineItemsFirst = regexp.MustCompile(`lineItems\(first: (\d+)`)
+
+// Costs of the nodes the client selects, as Shopify prices them (objects 1,
+// scalars 0): an order with its money bags, customer, addresses and
+// fulfillments is 10 plus its lineItems connection (2 + lines × 5); a line
+// item with its price bag, variant and product is 5; a customer 1.
+const (
+	orderCost    = 10
+	lineItemCost = 5
+)
+
+// requestedCost is the fake's requestedQueryCost of q.
 func requestedCost(q Query) float64 {
 	first, _ := q.Variables["first"].(float64)
-	return 2 + 3*first
+	switch q.Operation {
+	case "orders":
+		lines := 0.0
+		if m := lineItemsFirst.FindStringSubmatch(q.Query); m != nil {
+			lines, _ = strconv.ParseFloat(m[1], 64)
+		}
+		return 2 + first*(orderCost+2+lines*lineItemCost)
+	case "customers":
+		return 2 + first
+	case "order":
+		return 1 + 2 + first*lineItemCost
+	}
+	return 10
+}
+
+// maxCostExceeded is Shopify's answer to a query costing over
+// MaxQueryCost.
+func maxCostExceeded(cost float64) map[string]any {
+	return map[string]any{"errors": []any{map[string]any{
+		"message": fmt.Sprintf("Query cost is %.0f, which exceeds the single query max cost limit (%d).", cost, MaxQueryCost),
+		"extensions": map[string]any{
+			"code": "MAX_COST_EXCEEDED", "cost": cost, "maxCost": MaxQueryCost,
+			"documentation": "https://shopify.dev/api/usage/rate-limits",
+		},
+	}}}
 }
 
 func extensions(requested, actual any, available float64) map[string]any {
@@ -337,7 +382,8 @@ func page(nodes []any, from, to, n int) map[string]any {
 	}
 }
 
-func (a *Admin) ordersPage(vars map[string]any) (any, error) {
+func (a *Admin) ordersPage(q Query) (any, error) {
+	vars := q.Variables
 	since, name, err := filter(vars)
 	if err != nil {
 		return nil, err
@@ -358,11 +404,31 @@ func (a *Admin) ordersPage(vars map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	lines := maxFirst
+	if m := lineItemsFirst.FindStringSubmatch(q.Query); m != nil {
+		lines, _ = strconv.Atoi(m[1])
+	}
 	nodes := make([]any, 0, to-from)
 	for _, o := range match[from:to] {
-		nodes = append(nodes, gqlOrder(o))
+		nodes = append(nodes, gqlOrder(o, lines))
 	}
 	return map[string]any{"orders": page(nodes, from, to, len(match))}, nil
+}
+
+// orderLineItems answers order(id:) { lineItems(first:, after:) }.
+func (a *Admin) orderLineItems(vars map[string]any) (any, error) {
+	gidOf, _ := vars["id"].(string)
+	id, _ := strconv.ParseInt(strings.TrimPrefix(gidOf, "gid://shopify/Order/"), 10, 64)
+	i := slices.IndexFunc(a.orders, func(o OrderSpec) bool { return o.ID == id })
+	if i < 0 {
+		return map[string]any{"order": nil}, nil
+	}
+	o := a.orders[i]
+	from, to, err := window(vars, len(o.LineItems))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"order": map[string]any{"lineItems": page(lineItemNodes(o, from, to), from, to, len(o.LineItems))}}, nil
 }
 
 func (a *Admin) customersPage(vars map[string]any) (any, error) {
@@ -436,10 +502,10 @@ func orEmptyErrs(errs []UserError) []UserError {
 	return errs
 }
 
-// gqlOrder writes o as the Order fields the client selects.
-func gqlOrder(o OrderSpec) map[string]any {
-	items := make([]any, 0, len(o.LineItems))
-	for _, li := range o.LineItems {
+// lineItemNodes writes o's line items from to to as LineItem nodes.
+func lineItemNodes(o OrderSpec, from, to int) []any {
+	items := make([]any, 0, to-from)
+	for _, li := range o.LineItems[from:to] {
 		item := map[string]any{
 			"id": gid("LineItem", li.ID), "title": li.Title, "sku": nullable(li.SKU), "quantity": li.Quantity,
 			"originalUnitPriceSet": gqlMoney(li.Price, o.Currency), "variant": nil, "product": nil,
@@ -452,11 +518,19 @@ func gqlOrder(o OrderSpec) map[string]any {
 		}
 		items = append(items, item)
 	}
+	return items
+}
+
+// gqlOrder writes o as the Order fields the client selects, with its
+// first lines line items.
+func gqlOrder(o OrderSpec, lines int) map[string]any {
+	to := min(lines, len(o.LineItems))
 	fulfillments := make([]any, 0, len(o.Tracking))
 	for _, t := range o.Tracking {
 		fulfillments = append(fulfillments, gqlFulfillment(t))
 	}
 	m := map[string]any{
+		"id":                       gid("Order", o.ID),
 		"legacyResourceId":         strconv.FormatInt(o.ID, 10),
 		"name":                     o.name(),
 		"email":                    nullable(o.Email),
@@ -471,7 +545,7 @@ func gqlOrder(o OrderSpec) map[string]any {
 		"customer":                 nil,
 		"shippingAddress":          gqlAddress(o.ShippingAddress),
 		"billingAddress":           gqlAddress(o.BillingAddress),
-		"lineItems":                map[string]any{"nodes": items},
+		"lineItems":                page(lineItemNodes(o, 0, to), 0, to, len(o.LineItems)),
 		"fulfillments":             fulfillments,
 	}
 	if o.CancelledAt != nil {

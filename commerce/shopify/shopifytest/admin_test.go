@@ -94,13 +94,18 @@ func TestAdminRefusesAndFails(t *testing.T) {
 	if _, out := post(t, admin, "tok", q, map[string]any{"first": 251}); out["errors"] == nil {
 		t.Fatalf("first over 250 was answered: %v", out)
 	}
+	costly := `query { orders(first: $first) { nodes { lineItems(first: 100) { nodes { id } } } } }`
+	_, out := post(t, admin, "tok", costly, map[string]any{"first": 50})
+	if errs, _ := out["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "MAX_COST_EXCEEDED" {
+		t.Fatalf("a query over 1000 points was answered: %v", out)
+	}
 	admin.ThrottleNext(1)
-	_, out := post(t, admin, "tok", q, map[string]any{"first": 5})
+	_, out = post(t, admin, "tok", q, map[string]any{"first": 5})
 	errs, _ := out["errors"].([]any)
 	if len(errs) != 1 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "THROTTLED" {
 		t.Fatalf("throttled answer %v", out)
 	}
-	if admin.Requests() != 5 || len(admin.Queries()) != 5 {
+	if admin.Requests() != 6 || len(admin.Queries()) != 6 {
 		t.Fatalf("%d requests recorded", admin.Requests())
 	}
 }
