@@ -215,7 +215,18 @@ func parseCriteria(q url.Values) (searchCriteria, error) {
 	if c.current, err = atoiOr(q.Get("searchCriteria[currentPage]"), 1); err != nil || c.current < 1 {
 		return c, fmt.Errorf("currentPage %q", q.Get("searchCriteria[currentPage]"))
 	}
-	c.echo["filter_groups"] = c.groups
+	echoGroups := []any{}
+	for _, g := range c.groups {
+		filters := []any{}
+		for _, f := range g {
+			filters = append(filters, map[string]any{"field": f.field, "value": f.value, "condition_type": f.kind})
+		}
+		echoGroups = append(echoGroups, map[string]any{"filters": filters})
+	}
+	c.echo["filter_groups"] = echoGroups
+	if c.sortField != "" {
+		c.echo["sort_orders"] = []any{map[string]any{"field": c.sortField, "direction": c.sortDir}}
+	}
 	c.echo["page_size"], c.echo["current_page"] = c.pageSize, c.current
 	return c, nil
 }

@@ -60,6 +60,10 @@ func TestSearchCriteria(t *testing.T) {
 	if code != 200 || out["total_count"].(float64) != 3 || len(ids(out)) != 2 || ids(out)[0] != 4 || ids(out)[1] != 3 {
 		t.Fatalf("page 1: %d %v ids %v", code, out["total_count"], ids(out))
 	}
+	sc := out["search_criteria"].(map[string]any)
+	if g := sc["filter_groups"].([]any); len(g) != 2 || g[1].(map[string]any)["filters"].([]any)[0].(map[string]any)["condition_type"] != "gteq" || sc["page_size"] != float64(2) {
+		t.Errorf("search_criteria echoed as %v", sc)
+	}
 	q.Set("searchCriteria[currentPage]", "9")
 	if _, out := get(t, srv, "tok", "/V1/orders", q); len(ids(out)) != 1 || ids(out)[0] != 1 {
 		t.Fatalf("a page past the end is the last page, got %v", ids(out))
