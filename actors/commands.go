@@ -50,6 +50,9 @@ const (
 	ActionNote       = "conversation.note"
 	ActionOpen       = "conversation.open"
 	ActionClose      = "conversation.close"
+	// ActionCustomerLinked: a new channel identity joined the customer who
+	// has its verified phone.
+	ActionCustomerLinked = "customer.linked"
 )
 
 // Agent is the human who gives a command.

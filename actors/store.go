@@ -22,6 +22,7 @@ type Tx interface {
 	CreateCustomer(ctx context.Context, m *persistence.Customer) error
 	UpdateCustomer(ctx context.Context, m *persistence.Customer) error
 	CreateCustomerIdentity(ctx context.Context, m *persistence.CustomerIdentity) error
+	FindCustomersByContact(ctx context.Context, tenantID, phone, email string) ([]persistence.Customer, error)
 
 	GetConversation(ctx context.Context, tenantID, id string) (persistence.Conversation, error)
 	GetOpenConversation(ctx context.Context, tenantID, threadKey string) (persistence.Conversation, error)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
@@ -313,7 +314,26 @@ func (t *thread) ensureCustomer(ctx context.Context, tx Tx, rt *Runtime, p *even
 	}
 	c := &persistence.Customer{Base: persistence.Base{TenantID: t.st.TenantID}, Name: p.ProfileName, Phone: p.Phone}
 	ident := &persistence.CustomerIdentity{Base: persistence.Base{TenantID: t.st.TenantID}, Channel: t.st.Channel, ExternalID: t.st.ExternalUserID, DisplayName: p.ProfileName}
+	// A customer the tenant already knows by this verified phone (a shop's
+	// customer) is this one: the identity joins them, and the link is
+	// audited. A name never links anyone.
+	var known []persistence.Customer
+	if p.Phone != "" {
+		if known, err = tx.FindCustomersByContact(ctx, t.st.TenantID, p.Phone, ""); err != nil {
+			return err
+		}
+	}
 	err = tx.Savepoint(ctx, func() error {
+		if len(known) > 0 {
+			c = &known[0]
+			ident.CustomerID = c.ID
+			if err := tx.CreateCustomerIdentity(ctx, ident); err != nil {
+				return err
+			}
+			return tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: t.st.TenantID},
+				ActorKind: persistence.ActorSystem, ActorID: "runtime", Action: ActionCustomerLinked, TargetKind: "customer", TargetID: c.ID,
+				Data: json.RawMessage(`{"by":"phone","channel":` + strconv.Quote(t.st.Channel) + `}`)})
+		}
 		if err := tx.CreateCustomer(ctx, c); err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ const DefaultPrompt = `You are the customer support agent of {{brand}}. Answer t
 
 // DefaultTools returns the allow-list of an agent profile that lists none.
 func DefaultTools() []string {
-	return []string{tools.GetCustomerProfile, tools.CreateTicket, tools.HandoffToHuman}
+	return []string{tools.GetCustomerProfile, tools.ListCustomerOrders, tools.GetOrder, tools.CreateTicket, tools.HandoffToHuman}
 }
 
 // offlineTools are the tools the offline responder may use whatever the
@@ -72,13 +72,13 @@ type turnResult struct {
 // ContextBundle is what the model is told about the conversation beyond its
 // messages.
 type ContextBundle struct {
-	Brand         string           `json:"brand,omitempty"`
-	Channel       string           `json:"channel"`
-	Language      string           `json:"language,omitempty"`
-	Customer      map[string]any   `json:"customer"`
-	MemorySummary string           `json:"memory_summary,omitempty"`
-	OpenTickets   []map[string]any `json:"open_tickets,omitempty"`
-	RecentOrders  []map[string]any `json:"recent_orders,omitempty"`
+	Brand         string            `json:"brand,omitempty"`
+	Channel       string            `json:"channel"`
+	Language      string            `json:"language,omitempty"`
+	Customer      map[string]any    `json:"customer"`
+	MemorySummary string            `json:"memory_summary,omitempty"`
+	OpenTickets   []map[string]any  `json:"open_tickets,omitempty"`
+	RecentOrders  []tools.OrderView `json:"recent_orders,omitempty"`
 	// HumanNote is what the human agent wrote when handing the
 	// conversation back to the AI.
 	HumanNote string `json:"note_from_human_agent,omitempty"`
@@ -268,8 +268,7 @@ func (rt *Runtime) bundle(ctx context.Context, st threadState, cc CustomerContex
 		b.OpenTickets = append(b.OpenTickets, map[string]any{"ticket_id": t.ID, "subject": t.Subject, "status": t.Status, "priority": t.Priority})
 	}
 	for _, o := range cc.RecentOrders {
-		b.RecentOrders = append(b.RecentOrders, map[string]any{"order_id": o.ExternalID, "status": o.Status,
-			"total": fmt.Sprintf("%d.%02d %s", o.TotalMinor/100, o.TotalMinor%100, o.Currency)})
+		b.RecentOrders = append(b.RecentOrders, tools.ViewOrder(o))
 	}
 	var meta struct {
 		Note string `json:"handback_note"`

@@ -18,7 +18,16 @@ const (
 	TypeMessageSend = "message.send"
 	// TypeMarkRead asks a channel sender to mark an inbound message as read (outbound topic).
 	TypeMarkRead = "message.mark_read"
+	// TypeShopEvent is a delivery from a shop (Shopify, Magento), as
+	// received (commerce topic).
+	TypeShopEvent = "commerce.shop_event"
 )
+
+// ShopKey is the record key of a shop's events: one shop's events land on
+// one partition, in order.
+func ShopKey(tenantID, source, shop string) string {
+	return tenantID + "/" + source + "/" + shop
+}
 
 // ThreadKey is the record key and conversation grain identity of one
 // customer's thread on one channel account: every event of that thread lands
@@ -91,6 +100,20 @@ type MarkRead struct {
 	ChannelMessageID string `json:"channel_message_id"`
 }
 
+// ShopEvent is the payload of TypeShopEvent, version 1: the delivery's
+// metadata and the shop's body exactly as received, so that a better parser
+// can replay it.
+type ShopEvent struct {
+	Source      string          `json:"source"`
+	Shop        string          `json:"shop"`
+	Topic       string          `json:"topic"`
+	EventID     string          `json:"event_id,omitempty"`
+	WebhookID   string          `json:"webhook_id,omitempty"`
+	APIVersion  string          `json:"api_version,omitempty"`
+	TriggeredAt time.Time       `json:"triggered_at,omitzero"`
+	Body        json.RawMessage `json:"body"`
+}
+
 type typeVersion struct {
 	typ     string
 	version int
@@ -101,12 +124,13 @@ var decoders = map[typeVersion]func() any{
 	{TypeMessageStatus, 1}:   func() any { return new(MessageStatus) },
 	{TypeMessageSend, 1}:     func() any { return new(MessageSend) },
 	{TypeMarkRead, 1}:        func() any { return new(MarkRead) },
+	{TypeShopEvent, 1}:       func() any { return new(ShopEvent) },
 }
 
 // Version returns the current version of typ, the one producers write.
 func Version(typ string) int {
 	switch typ {
-	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead:
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent:
 		return 1
 	}
 	return 0

@@ -10,6 +10,8 @@ import (
 const (
 	TopicInbound  = "inbound"
 	TopicOutbound = "outbound"
+	// TopicCommerce carries the shops' events (orders, customers, refunds).
+	TopicCommerce = "commerce"
 )
 
 // DeadLetterTopic names the topic that receives records of topic which could

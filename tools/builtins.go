@@ -18,7 +18,7 @@ const (
 )
 
 func builtins() []*tool {
-	return []*tool{
+	return append(orderTools(), []*tool{
 		{
 			def: Definition{
 				Name:        GetCustomerProfile,
@@ -49,7 +49,7 @@ func builtins() []*tool {
 			},
 			run: runHandoff,
 		},
-	}
+	}...)
 }
 
 func str(args map[string]any, k string) string {
@@ -94,13 +94,9 @@ func runGetCustomerProfile(ctx context.Context, tx Tx, s Scope, _ map[string]any
 		ts = append(ts, viewTicket(t))
 	}
 	out["open_tickets"] = ts
-	os := make([]map[string]any, 0, len(orders))
+	os := make([]OrderView, 0, len(orders))
 	for _, o := range orders {
-		v := map[string]any{"order_id": o.ExternalID, "source": o.Source, "status": o.Status, "total": fmt.Sprintf("%d.%02d %s", o.TotalMinor/100, o.TotalMinor%100, o.Currency)}
-		if o.PlacedAt != nil {
-			v["placed_at"] = o.PlacedAt.Format(time.RFC3339)
-		}
-		os = append(os, v)
+		os = append(os, ViewOrder(o))
 	}
 	out["recent_orders"] = os
 	if m, err := tx.GetUserMemorySummary(ctx, s.TenantID, s.CustomerID); err == nil {

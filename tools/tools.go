@@ -33,6 +33,7 @@ type Tx interface {
 	GetUserMemorySummary(ctx context.Context, tenantID, customerID string) (persistence.UserMemorySummary, error)
 	ListOpenTickets(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
 	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
+	GetCustomerOrderByNumber(ctx context.Context, tenantID, customerID, number string) (persistence.Order, error)
 	GetTicketByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.Ticket, error)
 	CreateTicket(ctx context.Context, m *persistence.Ticket) error
 	CreateAuditEvent(ctx context.Context, m *persistence.AuditEvent) error
@@ -94,14 +95,24 @@ type Definition struct {
 type tool struct {
 	def    Definition
 	schema *jsonschema.Schema
+	// before, when set, runs ahead of the call's transaction: work that
+	// must not hold it (a shop's API).
+	before func(ctx context.Context, r *Registry, s Scope, args map[string]any)
 	run    func(ctx context.Context, tx Tx, s Scope, args map[string]any, key string) (any, error)
+}
+
+// OrderFetcher imports an order the store does not have yet from the shop
+// that has it (commerce), linked to whichever customer it belongs to.
+type OrderFetcher interface {
+	FetchOrder(ctx context.Context, tenantID, number string) error
 }
 
 // Registry holds the tools and executes calls.
 type Registry struct {
-	store Store
-	tools map[string]*tool
-	now   func() time.Time
+	store   Store
+	fetcher OrderFetcher
+	tools   map[string]*tool
+	now     func() time.Time
 }
 
 // New returns a registry with every built-in tool.
@@ -135,6 +146,10 @@ func (r *Registry) Names() []string {
 	return out
 }
 
+// SetOrderFetcher makes get_order ask the shops for an order the store does
+// not have yet.
+func (r *Registry) SetOrderFetcher(f OrderFetcher) { r.fetcher = f }
+
 // Definitions returns the definitions of the allowed tools, in allow-list
 // order; names the registry does not know are skipped.
 func (r *Registry) Definitions(allowed []string) []Definition {
@@ -167,6 +182,9 @@ func (r *Registry) Execute(ctx context.Context, s Scope, allowed []string, call 
 		} else if err := t.schema.Validate(any(args)); err != nil {
 			res.Error = fmt.Sprintf("arguments do not match the schema of %s: %v", call.Name, flatten(err))
 		}
+	}
+	if res.Error == "" && t.before != nil {
+		t.before(ctx, r, s, args)
 	}
 	key := idempotencyKey(s, call.Name, n)
 	err := r.store.InTx(ctx, func(tx Tx) error {
