@@ -48,6 +48,8 @@ type APIConfig struct {
 	// hand-back, open) on the grains and is told of customer changes;
 	// without it those commands answer 503.
 	Grains Grains
+	// Merges undoes customer merges (admins); without it that answers 503.
+	Merges Merges
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 	// Demo admits demo users (persistence.User.Demo, whose password is
@@ -119,6 +121,10 @@ type APIStore interface {
 	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
 	ListTicketsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
 	ListPaymentIntentsByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.PaymentIntent, error)
+	ListCustomerOrders(ctx context.Context, tenantID, customerID string, p persistence.Page) ([]persistence.Order, string, error)
+	GetOrder(ctx context.Context, tenantID, id string) (persistence.Order, error)
+	ListShops(ctx context.Context, tenantID string) ([]persistence.Shop, error)
+	ListCustomerMerges(ctx context.Context, tenantID, customerID string) ([]persistence.CustomerMerge, error)
 
 	AgentStore
 }
@@ -186,6 +192,11 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"GET", "/api/v1/customers/{id}/timeline", all}, a.customerTimeline},
 		{Route{"POST", "/api/v1/customers/{id}/tickets", writers}, a.createCustomerTicket},
 		{Route{"POST", "/api/v1/customers/{id}/conversations", writers}, a.openCustomerConversation},
+		{Route{"GET", "/api/v1/customers/{id}/orders", all}, a.listCustomerOrders},
+		{Route{"GET", "/api/v1/customers/{id}/merges", all}, a.listCustomerMerges},
+		{Route{"POST", "/api/v1/customer-merges/{id}/undo", admins}, a.undoMerge},
+		{Route{"GET", "/api/v1/orders/{id}", all}, a.getOrder},
+		{Route{"GET", "/api/v1/commerce/shops", managers}, a.listShops},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
 		{Route{"GET", "/api/v1/team", all}, a.listTeam},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},
