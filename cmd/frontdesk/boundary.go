@@ -5,6 +5,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+	"github.com/frontdesk-ai/frontdesk/shops"
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
@@ -19,4 +20,7 @@ var (
 
 	_ gateway.WebhookTx = (*sqlstore.Tx)(nil)
 	_ channels.SenderTx = (*sqlstore.Tx)(nil)
+	_ shops.Tx          = (*sqlstore.Tx)(nil)
+
+	_ gateway.ShopStore = sqlstore.Typed[gateway.WebhookTx]{}
 )

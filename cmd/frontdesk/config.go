@@ -38,6 +38,18 @@ type config struct {
 	AdminEmail, AdminPassword string
 	WhatsApp                  whatsAppConfig
 	LLM                       llmConfig
+	Shopify                   shopifyConfig
+	Magento                   magentoConfig
+}
+
+// shopifyConfig is the default tenant's Shopify store.
+type shopifyConfig struct {
+	Shop, WebhookSecret, AdminToken, APIURL string
+}
+
+// magentoConfig is the default tenant's Magento / Adobe Commerce store.
+type magentoConfig struct {
+	BaseURL, Token, WebhookSecret, PublicKeyFile string
 }
 
 // whatsAppConfig is the default tenant's WhatsApp Cloud API channel.
@@ -193,6 +205,34 @@ var settings = []setting{
 		}},
 	{"FRONTDESK_GRAPH_API_URL", "graph-api-url", "https://graph.facebook.com/v21.0", "Meta Graph API base URL",
 		func(c *config, v string) error { c.WhatsApp.GraphAPIURL = v; return validURL(v) }},
+	{"FRONTDESK_SHOPIFY_SHOP", "shopify-shop", "", "the default tenant's Shopify store domain (acme.myshopify.com); its webhooks go to /webhooks/shopify",
+		func(c *config, v string) error { c.Shopify.Shop = strings.ToLower(strings.TrimSpace(v)); return nil }},
+	{"FRONTDESK_SHOPIFY_WEBHOOK_SECRET", "shopify-webhook-secret", "", "the secret that signs Shopify webhooks (the app's client secret, or the store's webhook signing key)",
+		func(c *config, v string) error { c.Shopify.WebhookSecret = v; return nil }},
+	{"FRONTDESK_SHOPIFY_ADMIN_TOKEN", "shopify-admin-token", "", "Admin API access token: backfill and order lookups",
+		func(c *config, v string) error { c.Shopify.AdminToken = v; return nil }},
+	{"FRONTDESK_SHOPIFY_API_URL", "shopify-api-url", "", "Admin API base URL (default https://{shop}/admin/api/2025-01; GraphQL at {url}/graphql.json)",
+		func(c *config, v string) error {
+			c.Shopify.APIURL = v
+			if v == "" {
+				return nil
+			}
+			return validURL(v)
+		}},
+	{"FRONTDESK_MAGENTO_BASE_URL", "magento-base-url", "", "the default tenant's Magento / Adobe Commerce REST base (https://shop.example.com/rest/default); its webhooks go to /webhooks/magento",
+		func(c *config, v string) error {
+			c.Magento.BaseURL = v
+			if v == "" {
+				return nil
+			}
+			return validURL(v)
+		}},
+	{"FRONTDESK_MAGENTO_TOKEN", "magento-token", "", "Magento REST bearer token: backfill and order lookups",
+		func(c *config, v string) error { c.Magento.Token = v; return nil }},
+	{"FRONTDESK_MAGENTO_WEBHOOK_SECRET", "magento-webhook-secret", "", "the secret of x-magento-signature (hex HMAC-SHA256; open-source async events)",
+		func(c *config, v string) error { c.Magento.WebhookSecret = v; return nil }},
+	{"FRONTDESK_MAGENTO_PUBLIC_KEY_FILE", "magento-public-key-file", "", "PEM public key that checks x-adobe-commerce-webhook-signature (Adobe Commerce webhooks)",
+		func(c *config, v string) error { c.Magento.PublicKeyFile = v; return nil }},
 	{"FRONTDESK_LLM_BASE_URL", "llm-base-url", "", "OpenAI-compatible base URL (…/v1) of the default agent's model; empty: offline responder",
 		func(c *config, v string) error {
 			c.LLM.BaseURL = v
@@ -342,6 +382,15 @@ func (c *config) validate() error {
 	}
 	if w := c.WhatsApp; w.enabled() && (w.VerifyToken == "" || w.AppSecret == "" || w.AccessToken == "" || w.PhoneNumberID == "") {
 		return errors.New("FRONTDESK_WHATSAPP_*: set all four of VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN and PHONE_NUMBER_ID, or none")
+	}
+	if sh := c.Shopify; (sh.WebhookSecret != "" || sh.AdminToken != "" || sh.APIURL != "") && sh.Shop == "" {
+		return errors.New("FRONTDESK_SHOPIFY_SHOP: required when FRONTDESK_SHOPIFY_WEBHOOK_SECRET, _ADMIN_TOKEN or _API_URL is set")
+	}
+	if sh := c.Shopify; sh.Shop != "" && sh.WebhookSecret == "" && sh.AdminToken == "" {
+		return errors.New("FRONTDESK_SHOPIFY_SHOP: set FRONTDESK_SHOPIFY_WEBHOOK_SECRET (webhooks) and/or FRONTDESK_SHOPIFY_ADMIN_TOKEN (backfill, lookups)")
+	}
+	if m := c.Magento; (m.WebhookSecret != "" || m.PublicKeyFile != "" || m.Token != "") && m.BaseURL == "" {
+		return errors.New("FRONTDESK_MAGENTO_BASE_URL: required when FRONTDESK_MAGENTO_WEBHOOK_SECRET, _PUBLIC_KEY_FILE or _TOKEN is set")
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("FRONTDESK_ADMIN_EMAIL and FRONTDESK_ADMIN_PASSWORD: set both or neither")

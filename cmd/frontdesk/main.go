@@ -34,6 +34,8 @@ commands:
   migrate   apply the store's migrations and exit
   llmrouter run the LLM router alone, as the service FRONTDESK_LLMROUTER_URL points at
   replay    write the event log's envelopes as JSON lines to stdout
+  commerce backfill -since T
+            import the orders and customers the configured shops changed since T
   version   print the version
   demo-message
             post a signed test WhatsApp message to a running frontdesk and print the live events
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoMessage(ctx, rest, getenv, stdout, stderr)
 	case "llmrouter":
 		return runLLMRouter(ctx, rest, getenv, stderr)
-	case "serve", "migrate", "replay":
+	case "serve", "migrate", "replay", "commerce":
 	default:
 		fmt.Fprintf(stderr, "frontdesk: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -72,6 +74,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return 0
 			}
 			fmt.Fprintf(stderr, "frontdesk replay: %v\n", err)
+			return 2
+		}
+	}
+	var since time.Time
+	if cmd == "commerce" {
+		var err error
+		if since, rest, err = parseCommerceFlags(rest, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "frontdesk commerce: %v\n", err)
 			return 2
 		}
 	}
@@ -91,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, cfg, log)
 	case "replay":
 		err = runReplay(ctx, cfg, ropts, stdout, log)
+	case "commerce":
+		err = runCommerce(ctx, cfg, since, stdout, log)
 	}
 	if err != nil {
 		log.Error().Err(err).Msg(cmd + " failed")

@@ -37,20 +37,20 @@ type pilot struct {
 	dir   string
 }
 
-func startPilot(t *testing.T) *pilot {
+func startPilot(t *testing.T, env ...string) *pilot {
 	t.Helper()
 	graph := whatsapptest.NewGraph(t)
 	graph.AcceptTokens(pilotToken)
 	llm := llmtest.NewServer(t)
 	dir := t.TempDir()
-	s := startServer(t,
-		"FRONTDESK_DATA_DIR="+dir,
-		"FRONTDESK_ADMIN_EMAIL="+adminEmail, "FRONTDESK_ADMIN_PASSWORD="+adminPass,
-		"FRONTDESK_WHATSAPP_VERIFY_TOKEN=verify-me", "FRONTDESK_WHATSAPP_APP_SECRET="+pilotSecret,
-		"FRONTDESK_WHATSAPP_ACCESS_TOKEN="+pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID="+pilotPNID,
-		"FRONTDESK_GRAPH_API_URL="+graph.BaseURL(),
-		"FRONTDESK_LLM_BASE_URL="+llm.BaseURL(), "FRONTDESK_LLM_MODEL="+llmtest.Model,
-	)
+	s := startServer(t, append([]string{
+		"FRONTDESK_DATA_DIR=" + dir,
+		"FRONTDESK_ADMIN_EMAIL=" + adminEmail, "FRONTDESK_ADMIN_PASSWORD=" + adminPass,
+		"FRONTDESK_WHATSAPP_VERIFY_TOKEN=verify-me", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
+		"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,
+		"FRONTDESK_GRAPH_API_URL=" + graph.BaseURL(),
+		"FRONTDESK_LLM_BASE_URL=" + llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
+	}, env...)...)
 	s.waitReady(t)
 	p := &pilot{server: s, graph: graph, llm: llm, dir: dir}
 	var login struct{ Token string }
@@ -307,7 +307,7 @@ func TestWhatsAppPilotEndToEnd(t *testing.T) {
 		if len(reqs) != 2 {
 			t.Fatalf("model requests = %d, want 2 (tool call, then answer)", len(reqs))
 		}
-		if names := strings.Join(reqs[0].Body.ToolNames(), ","); names != "get_customer_profile,create_ticket,handoff_to_human" {
+		if names := strings.Join(reqs[0].Body.ToolNames(), ","); names != "get_customer_profile,list_customer_orders,get_order,create_ticket,handoff_to_human" {
 			t.Fatalf("tools offered = %s", names)
 		}
 		if first := reqs[0].Body.Messages; first[0].Role != "system" || first[len(first)-1].Text() != "Where is my parcel?" {

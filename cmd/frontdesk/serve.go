@@ -131,7 +131,25 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
+	// Shops: their webhooks (/webhooks/shopify, /webhooks/magento) append to
+	// the commerce topic; its consumer applies orders and customers.
+	shopSetup, err := newCommerce(cfg)
+	if err != nil {
+		return err
+	}
+	shopConsumer, applier, fetcher, err := shopSetup.wire(ctx, store, eventLog, rt, tenant.ID, log, reg)
+	if err != nil {
+		return err
+	}
+	if fetcher != nil {
+		toolbox.SetOrderFetcher(fetcher)
+	}
+	shopHooks, err := gateway.NewShopWebhooks(shopSetup.hooks, sqlstore.For[gateway.WebhookTx](store), log, reg)
+	if err != nil {
+		return err
+	}
+	shopHooks.Register(srv)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: applier, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
@@ -203,6 +221,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if sender != nil {
 		bg.Go(func() error { return sender.Run(background) })
 	}
+	bg.Go(func() error { return shopConsumer.Run(background) })
 
 	g, gctx := errgroup.WithContext(intake)
 	g.Go(func() error { return srv.Run(gctx) })

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/commerce/shopify/shopifytest"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/llmtest"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
+)
+
+const (
+	testShop       = "e2e-shop.myshopify.com"
+	testShopSecret = "shopify-secret-for-tests"
+)
+
+type apiOrder struct {
+	ID                string `json:"id"`
+	Number            string `json:"number"`
+	ExternalID        string `json:"external_id"`
+	FinancialStatus   string `json:"financial_status"`
+	FulfillmentStatus string `json:"fulfillment_status"`
+	TotalMinor        int64  `json:"total_minor"`
+	Currency          string `json:"currency"`
+	Tracking          []struct {
+		Number string `json:"number"`
+		URL    string `json:"url"`
+	} `json:"tracking"`
+}
+
+func (p *pilot) deliver(t *testing.T, secret, topic, eventID string, at time.Time, body []byte) int {
+	t.Helper()
+	resp, err := shopifytest.Deliver(context.Background(), "http://"+p.addr+"/webhooks/shopify", secret, topic, testShop, eventID, at, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (p *pilot) ordersOf(t *testing.T, customerID string) []apiOrder {
+	t.Helper()
+	var out struct{ Orders []apiOrder }
+	if code := p.api(t, "GET", "/api/v1/customers/"+customerID+"/orders", nil, &out); code != 200 {
+		t.Fatalf("orders of %s: %d", customerID, code)
+	}
+	return out.Orders
+}
+
+// TestShopifyOrderReachesTheAgent: a Shopify order for a phone number, then
+// the same person on WhatsApp asking about it: one customer, the model is
+// offered the order tools and its call returns that order, the reply
+// reaches the Graph API. Forged, duplicate and older deliveries change
+// nothing; another customer naming the order number is told it is not
+// found.
+func TestShopifyOrderReachesTheAgent(t *testing.T) {
+	p := startPilot(t, "FRONTDESK_SHOPIFY_SHOP="+testShop, "FRONTDESK_SHOPIFY_WEBHOOK_SECRET="+testShopSecret)
+	const waID, other = "15550002222", "15550003333"
+	placed := time.Date(2026, 12, 1, 10, 30, 0, 0, time.FixedZone("EST", -5*3600))
+	order := shopifytest.OrderSpec{ID: 450789469, Name: "#1001", Email: "grace@example.com", Phone: "+1 555-000-2222",
+		Customer:        &shopifytest.CustomerSpec{ID: 207119551, Email: "grace@example.com", Phone: "+15550002222", FirstName: "Grace", LastName: "Hopper"},
+		FinancialStatus: "paid", TotalPrice: "49.98", Currency: "USD",
+		LineItems: []shopifytest.LineItemSpec{{ID: 1, Title: "Blue mug", Quantity: 2, Price: "24.99"}},
+		Tracking:  []shopifytest.TrackingSpec{{Company: "UPS", Numbers: []string{"1Z999"}, URLs: []string{"https://ups.example/1Z999"}}},
+		CreatedAt: placed, UpdatedAt: placed.Add(time.Minute)}
+	body := shopifytest.OrderPayload(order)
+
+	if code := p.deliver(t, "wrong-secret", "orders/create", "ev-forged", placed, body); code != 401 {
+		t.Fatalf("forged delivery: %d, want 401", code)
+	}
+	if code := p.deliver(t, testShopSecret, "orders/create", "ev-bad", placed, []byte(`{"id":`)); code != 400 {
+		t.Fatalf("malformed delivery: %d, want 400", code)
+	}
+	if code := p.deliver(t, testShopSecret, "orders/create", "ev-1", placed, body); code != 200 {
+		t.Fatalf("orders/create: %d, want 200", code)
+	}
+	// A duplicate delivery (same event id and topic), and an older update
+	// with another status.
+	if code := p.deliver(t, testShopSecret, "orders/create", "ev-1", placed, body); code != 200 {
+		t.Fatalf("duplicate: %d, want 200", code)
+	}
+	older := order
+	older.FinancialStatus, older.UpdatedAt = "pending", placed
+	if code := p.deliver(t, testShopSecret, "orders/updated", "ev-0", placed, shopifytest.OrderPayload(older)); code != 200 {
+		t.Fatalf("older orders/updated: %d, want 200", code)
+	}
+
+	// Grace writes on WhatsApp: the model sees the order tools and lists
+	// her orders.
+	p.llm.Script(
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			names := strings.Join(r.Body.ToolNames(), ",")
+			if !strings.Contains(names, "list_customer_orders") || !strings.Contains(names, "get_order") {
+				return llmtest.Text("order tools missing: " + names)
+			}
+			return llmtest.ToolCalls(llmtest.Call{Name: "list_customer_orders", Arguments: "{}"})
+		}),
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			last := r.Body.Last()
+			if last.Role != "tool" || !strings.Contains(last.Text(), "#1001") || !strings.Contains(last.Text(), "1Z999") {
+				return llmtest.Text("the order did not come back: " + last.Text())
+			}
+			return llmtest.Text("Your order #1001 (2 × Blue mug, 49.98 USD) is paid; tracking 1Z999.")
+		}),
+	)
+	var conv apiConversation
+	waitUntil(t, "order #1001 applied", func() bool {
+		var list struct {
+			Customers []struct {
+				ID string `json:"id"`
+			} `json:"customers"`
+		}
+		p.api(t, "GET", "/api/v1/customers?query=grace", nil, &list)
+		return len(list.Customers) == 1 && len(p.ordersOf(t, list.Customers[0].ID)) == 1
+	})
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Grace", "wamid.order.1", "where is my order?", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	want := "Your order #1001 (2 × Blue mug, 49.98 USD) is paid; tracking 1Z999."
+	waitUntil(t, "the reply at the Graph API", func() bool { return p.textRequests(want) == 1 })
+	var ok bool
+	if conv, ok = p.conversationOf(t, waID); !ok {
+		t.Fatal("no conversation for Grace")
+	}
+	orders := p.ordersOf(t, conv.Customer.ID)
+	if len(orders) != 1 {
+		t.Fatalf("Grace's WhatsApp customer has %d orders, want the shop's one (linked by phone)", len(orders))
+	}
+	o := orders[0]
+	if o.Number != "1001" || o.ExternalID != "450789469" || o.FinancialStatus != "paid" || o.FulfillmentStatus != "unfulfilled" ||
+		o.TotalMinor != 4998 || o.Currency != "USD" || len(o.Tracking) != 1 || o.Tracking[0].Number != "1Z999" {
+		t.Fatalf("order as applied (the older update must change nothing): %+v", o)
+	}
+	var one apiOrder
+	if code := p.api(t, "GET", "/api/v1/orders/"+o.ID, nil, &one); code != 200 || one.Number != "1001" {
+		t.Fatalf("GET /api/v1/orders/%s: %d %+v", o.ID, code, one)
+	}
+
+	// Someone else names Grace's order number: not found, and none of its
+	// data reaches the model.
+	p.llm.Script(
+		llmtest.ToolCalls(llmtest.Call{Name: "get_order", Arguments: `{"order_number":"#1001"}`}),
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			last := r.Body.Last()
+			if last.Role != "tool" || !strings.Contains(last.Text(), `"found":false`) || strings.Contains(last.Text(), "Blue mug") {
+				return llmtest.Text("another customer's order leaked: " + last.Text())
+			}
+			return llmtest.Text("I could not find order #1001 for you.")
+		}),
+	)
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, other, "Mallory", "wamid.order.2", "status of order #1001?", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	waitUntil(t, "the not-found reply", func() bool { return p.textRequests("I could not find order #1001 for you.") == 1 })
+
+	// The shop's settings page data: one event applied per distinct
+	// delivery, the forged one counted as a failure.
+	var shops struct {
+		Shops []struct {
+			Domain         string `json:"domain"`
+			LastEventTopic string `json:"last_event_topic"`
+			EventsTotal    int    `json:"events_total"`
+			FailuresTotal  int    `json:"failures_total"`
+		} `json:"shops"`
+	}
+	if code := p.api(t, "GET", "/api/v1/commerce/shops", nil, &shops); code != 200 || len(shops.Shops) != 1 {
+		t.Fatalf("shops: %d %+v", code, shops)
+	}
+	if s := shops.Shops[0]; s.Domain != testShop || s.EventsTotal != 2 || s.FailuresTotal < 1 {
+		t.Fatalf("shop: %+v (want 2 events: create and the stale update; the forged one a failure)", s)
+	}
+}
+
+// TestCommerceBackfill runs `frontdesk commerce backfill` against a fake
+// Shopify Admin API that throttles once: it imports every order and
+// customer page by page, printing its progress, and a second run changes
+// nothing.
+func TestCommerceBackfill(t *testing.T) {
+	admin := shopifytest.NewAdmin(t, "shpat_test")
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 60 {
+		id := int64(5000 + i)
+		at := base.Add(time.Duration(i) * time.Hour)
+		admin.AddOrder(shopifytest.OrderSpec{ID: id, Name: fmt.Sprintf("#%d", 1000+i), Email: fmt.Sprintf("buyer%d@example.com", i%7),
+			Customer:        &shopifytest.CustomerSpec{ID: int64(900 + i%7), Email: fmt.Sprintf("buyer%d@example.com", i%7), FirstName: "Buyer", LastName: fmt.Sprint(i % 7), UpdatedAt: at},
+			FinancialStatus: "paid", TotalPrice: "12.50", Currency: "EUR", CreatedAt: at, UpdatedAt: at})
+	}
+	admin.ThrottleNext(1)
+	dir := t.TempDir()
+	env := append(os.Environ(), "FRONTDESK_DATA_DIR="+dir, "FRONTDESK_LOG_FORMAT=json",
+		"FRONTDESK_SHOPIFY_SHOP="+testShop, "FRONTDESK_SHOPIFY_ADMIN_TOKEN=shpat_test", "FRONTDESK_SHOPIFY_API_URL="+admin.URL())
+	run := func() string {
+		t.Helper()
+		cmd := exec.Command(binary, "commerce", "backfill", "-since", "2026-10-01T00:00:00Z")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("backfill: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	out := run()
+	if !strings.Contains(out, "page 2:") || !strings.Contains(out, "done: 60 orders (0 unchanged)") {
+		t.Fatalf("progress output:\n%s", out)
+	}
+	if out := run(); !strings.Contains(out, "done: 60 orders (60 unchanged)") {
+		t.Fatalf("second run:\n%s", out)
+	}
+	store, err := sqlstore.Open(context.Background(), sqlstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	tenant, err := ensureDefaultTenant(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, _, err := store.ListOrders(context.Background(), tenant.ID, persistence.Page{Limit: 500})
+	if err != nil || len(orders) != 60 {
+		t.Fatalf("orders stored: %d, %v", len(orders), err)
+	}
+	custs, _, err := store.ListCustomers(context.Background(), tenant.ID, persistence.Page{Limit: 500})
+	if err != nil || len(custs) != 7 {
+		t.Fatalf("customers stored: %d, %v (one per shop customer)", len(custs), err)
+	}
+	for _, o := range orders {
+		if o.TotalMinor != 1250 || o.Currency != "EUR" || o.FinancialStatus != "paid" {
+			t.Fatalf("order %+v", o)
+		}
+	}
+}
