@@ -576,3 +576,39 @@ func TestFirstContactJoinsTheCustomerWithItsPhone(t *testing.T) {
 		t.Fatalf("a phone nobody has joined %+v, %v", other, err)
 	}
 }
+
+// After a merge moved a thread's identity and conversation to another
+// customer, Relink makes the hot grain take them up: its state names the
+// new customer and its next write passes the conversation's version check.
+func TestRelinkAfterACustomerMerge(t *testing.T) {
+	tenant := newTenant(t)
+	ctx := context.Background()
+	rec := received(t, tenant, "4915550091", "wamid.relink1", "hello")
+	if ack := deliver(t, rec); !ack.Applied {
+		t.Fatalf("delivery: %+v", ack)
+	}
+	_, st := checkpointState(t, rec.Key)
+	kept := &persistence.Customer{Base: persistence.Base{TenantID: tenant}, Name: "Kept"}
+	if err := env.store.CreateCustomer(ctx, kept); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := env.store.MoveCustomerRecords(ctx, tenant, st.CustomerID, kept.ID)
+	if err != nil || len(moved.Conversations) != 1 || len(moved.Identities) != 1 {
+		t.Fatalf("moved %+v, %v", moved, err)
+	}
+	if err := env.rt.Relink(ctx, tenant, moved.Conversations[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, st := checkpointState(t, rec.Key); st.CustomerID != kept.ID {
+		t.Fatalf("grain state after relink: customer %s, want %s", st.CustomerID, kept.ID)
+	}
+	if ack := deliver(t, received(t, tenant, "4915550091", "wamid.relink2", "still there?")); !ack.Applied {
+		t.Fatalf("delivery after relink: %+v", ack)
+	}
+	if msgs := messages(t, tenant, rec.Key); len(msgs) != 2 {
+		t.Fatalf("messages after relink: %d, want 2 in the one conversation", len(msgs))
+	}
+	if c, err := env.store.GetConversation(ctx, tenant, moved.Conversations[0]); err != nil || c.CustomerID != kept.ID {
+		t.Fatalf("the grain's write took the conversation back: %+v, %v", c, err)
+	}
+}

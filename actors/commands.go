@@ -39,6 +39,10 @@ const (
 	CommandOpen CommandKind = "open"
 	// CommandClose closes the conversation.
 	CommandClose CommandKind = "close"
+	// CommandRelink re-reads which customer the thread's identity and its
+	// conversation belong to, after a customer merge (or its undo) moved
+	// them.
+	CommandRelink CommandKind = "relink"
 )
 
 // Audit actions of conversation commands.
@@ -243,8 +247,11 @@ func (t *thread) command(ctx context.Context, rt *Runtime, cmd Command) (Command
 }
 
 func (t *thread) runCommand(ctx context.Context, tx Tx, rt *Runtime, cmd Command, agentID string) (CommandResult, error) {
-	if cmd.Kind == CommandOpen {
+	switch cmd.Kind {
+	case CommandOpen:
 		return t.open(ctx, tx, rt, cmd, agentID)
+	case CommandRelink:
+		return t.relink(ctx, tx, rt)
 	}
 	conv := t.st.Conv
 	if cmd.ConversationID != conv.ID {
@@ -268,6 +275,31 @@ func (t *thread) runCommand(ctx context.Context, tx Tx, rt *Runtime, cmd Command
 		return t.changeWriter(ctx, tx, rt, conv, cmd)
 	}
 	return CommandResult{}, invalid(fmt.Sprintf("unknown conversation command %q", cmd.Kind))
+}
+
+// relink folds the customer the thread's identity now belongs to, and its
+// open conversation as stored (the move bumped its version).
+func (t *thread) relink(ctx context.Context, tx Tx, rt *Runtime) (CommandResult, error) {
+	ident, err := tx.GetCustomerIdentity(ctx, t.st.TenantID, t.st.Channel, t.st.ExternalUserID)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	t.fold(rt, evIdentified{CustomerID: ident.CustomerID})
+	if t.st.Conv.ID != "" {
+		conv, err := tx.GetConversation(ctx, t.st.TenantID, t.st.Conv.ID)
+		if err != nil {
+			return CommandResult{}, err
+		}
+		t.fold(rt, evConversationWritten{Conv: conv})
+	}
+	return CommandResult{Conversation: t.st.Conv}, nil
+}
+
+// Relink tells the grain of conversationID that its customer changed (a
+// merge moved it).
+func (rt *Runtime) Relink(ctx context.Context, tenantID, conversationID string) error {
+	_, err := rt.Command(ctx, Command{Kind: CommandRelink, TenantID: tenantID, ConversationID: conversationID})
+	return err
 }
 
 // changeWriter runs takeover, steal, hand-back and close.

@@ -39,9 +39,11 @@ type Store interface {
 }
 
 // Notifier tells the runtime what changed for a customer (the customer
-// grain reloads that part; conversations that moved learn their customer).
+// grain reloads that part) and which conversations a merge moved (their
+// grains learn their customer).
 type Notifier interface {
 	CustomerChanged(ctx context.Context, tenantID, customerID, part string) error
+	Relink(ctx context.Context, tenantID, conversationID string) error
 }
 
 // Audit actions of customer links and merges.
@@ -82,6 +84,8 @@ type change struct {
 	outcome Outcome
 	// parts by customer id: "orders", "profile".
 	parts map[string][]string
+	// moved are conversations a merge gave another customer.
+	moved []string
 }
 
 func (c *change) touch(customerID string, parts ...string) {
@@ -155,6 +159,9 @@ func (a *Applier) tell(ctx context.Context, tenantID string, ch change) {
 			// notice leaves its hot copy stale until then.
 			_ = a.notify.CustomerChanged(ctx, tenantID, id, p)
 		}
+	}
+	for _, conv := range ch.moved {
+		_ = a.notify.Relink(ctx, tenantID, conv)
 	}
 }
 

@@ -28,6 +28,13 @@ func (n *notices) CustomerChanged(_ context.Context, _, customerID, part string)
 	return nil
 }
 
+func (n *notices) Relink(_ context.Context, _, conversationID string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.got = append(n.got, "relink:"+conversationID)
+	return nil
+}
+
 func (n *notices) has(s string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -221,6 +228,11 @@ func TestApplier(t *testing.T) {
 				f.apply(order("6", "1006", t0, grace("", "grace@example.com")), "orders/create")
 				time.Sleep(2 * time.Millisecond)
 				chat := f.chatCustomer("+15550002222", "15550002222")
+				conv := &persistence.Conversation{Base: persistence.Base{TenantID: f.tenant}, CustomerID: chat.ID, Channel: "whatsapp",
+					ThreadKey: f.tenant + "/whatsapp/15550002222", Status: persistence.ConversationOpen}
+				if err := f.store.CreateConversation(ctx, conv); err != nil {
+					t.Fatal(err)
+				}
 				shopCust, err := f.store.FindCustomersByContact(ctx, f.tenant, "", "grace@example.com")
 				if err != nil || len(shopCust) != 1 || shopCust[0].ID == chat.ID {
 					t.Fatalf("shop customer %+v, %v", shopCust, err)
@@ -239,7 +251,10 @@ func TestApplier(t *testing.T) {
 				if ident.CustomerID != m.KeptCustomerID {
 					t.Fatalf("the WhatsApp identity did not move: %+v", ident)
 				}
-				if !f.n.has(m.KeptCustomerID+":orders") || !f.n.has(chat.ID+":profile") {
+				if c, _ := f.store.GetConversation(ctx, f.tenant, conv.ID); c.CustomerID != m.KeptCustomerID || c.Version != conv.Version+1 {
+					t.Fatalf("the conversation did not move (with a new version): %+v", c)
+				}
+				if !f.n.has(m.KeptCustomerID+":orders") || !f.n.has(chat.ID+":profile") || !f.n.has("relink:"+conv.ID) {
 					t.Fatalf("grains not told: %v", f.n.got)
 				}
 				if _, err := f.a.Unmerge(ctx, f.tenant, m.ID, "admin-1"); err != nil {

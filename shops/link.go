@@ -158,6 +158,7 @@ func (a *Applier) merge(ctx context.Context, tx Tx, tenantID, owner string, othe
 	}
 	ch.touch(kept.ID, "orders", "tickets", "profile")
 	ch.touch(gone.ID, "orders", "tickets", "profile")
+	ch.moved = append(ch.moved, moved.Conversations...)
 	return kept.ID, nil
 }
 
@@ -189,6 +190,7 @@ func (a *Applier) Unmerge(ctx context.Context, tenantID, id, byUserID string) (p
 		}
 		ch.touch(m.KeptCustomerID, "orders", "tickets", "profile")
 		ch.touch(m.MergedCustomerID, "orders", "tickets", "profile")
+		ch.moved = append(ch.moved, moved.Conversations...)
 		return tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: tenantID},
 			ActorKind: persistence.ActorUser, ActorID: byUserID, Action: ActionUnmerged, TargetKind: "customer", TargetID: m.KeptCustomerID,
 			Data: mustJSON(map[string]any{"merge_id": m.ID, "merged_customer_id": m.MergedCustomerID, "moved": moved})})
