@@ -59,9 +59,9 @@ func orUnnamed(name string) string {
 
 func parse(shop, name string, body []byte) (commerce.Event, string, error) {
 	if shop == "" {
-		return commerce.Event{}, name, malformed("no shop domain")
+		return commerce.Event{}, name, commerce.Malformed("no shop domain")
 	}
-	if err := checkShape(body); err != nil {
+	if err := commerce.CheckObject(body); err != nil {
 		return commerce.Event{}, name, err
 	}
 	var envelope struct {

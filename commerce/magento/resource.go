@@ -73,7 +73,7 @@ func (o salesOrder) normalize(shop string) (commerce.Order, error) {
 		return commerce.Order{}, err
 	}
 	if id == "" || o.IncrementID == "" {
-		return commerce.Order{}, malformed("order has no entity_id or increment_id")
+		return commerce.Order{}, commerce.Malformed("order has no entity_id or increment_id")
 	}
 	currency := strings.ToUpper(strings.TrimSpace(o.OrderCurrencyCode))
 	out := commerce.Order{
@@ -288,7 +288,7 @@ func (c customerData) normalize(shop string) (commerce.Customer, error) {
 		return commerce.Customer{}, err
 	}
 	if id == "" {
-		return commerce.Customer{}, malformed("customer has no id")
+		return commerce.Customer{}, commerce.Malformed("customer has no id")
 	}
 	updated, err := parseTime("updated_at", c.UpdatedAt)
 	if err != nil {
@@ -339,7 +339,7 @@ func (m creditMemo) normalize(shop string) (commerce.Refund, error) {
 		return commerce.Refund{}, err
 	}
 	if id == "" || order == "" {
-		return commerce.Refund{}, malformed("credit memo has no entity_id or order_id")
+		return commerce.Refund{}, commerce.Malformed("credit memo has no entity_id or order_id")
 	}
 	currency := strings.ToUpper(strings.TrimSpace(m.OrderCurrencyCode))
 	amount, err := minor("grand_total", m.GrandTotal, currency)

@@ -3,25 +3,21 @@ package magento
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
 // maxResponse bounds how much of an answer is read.
 const maxResponse = 16 << 20
 
 // Waits between tries.
-const (
-	firstBackoff = 500 * time.Millisecond
-	maxBackoff   = 30 * time.Second
-)
+const ()
 
 // filter is one searchCriteria filter.
 type filter struct{ field, value, condition string }
@@ -52,65 +48,28 @@ func (c criteria) values() url.Values {
 	return v
 }
 
-// retryError is a failure worth another try, after wait (zero: the
-// exponential backoff).
-type retryError struct {
-	err  error
-	wait time.Duration
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
-// backoff is the wait before try attempt+2: 0.5 s, 1 s, 2 s, … up to 30 s.
-func backoff(attempt int) time.Duration {
-	if attempt >= 16 {
-		return maxBackoff
-	}
-	return min(firstBackoff<<attempt, maxBackoff)
-}
-
-// retryAfter reads a Retry-After of seconds; anything else is zero.
-func retryAfter(h string) time.Duration {
-	s, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
-	if err != nil || s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
-		return 0
-	}
-	return min(time.Duration(s*float64(time.Second)), 10*time.Minute)
-}
-
 // get asks GET {base}{path}?query and decodes the JSON answer into out,
 // trying again (up to maxRetries) after 429, 5xx and transport failures.
 // 401 and 403 wrap ErrUnauthorized; other statuses fail at once.
 func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) error {
 	endpoint := c.base + path + "?" + query.Encode()
-	for attempt := 0; ; attempt++ {
-		raw, err := c.attempt(ctx, endpoint)
-		if err == nil {
-			if err := json.Unmarshal(raw, out); err != nil {
-				return fmt.Errorf("magento %s: %w", op, malformed("decode answer: %v", err))
-			}
-			return nil
-		}
-		var again *retryError
-		if !errors.As(err, &again) {
-			return fmt.Errorf("magento %s: %w", op, err)
-		}
-		if attempt >= c.maxRetries {
-			return fmt.Errorf("magento %s: giving up after %d tries: %w", op, attempt+1, err)
-		}
-		wait := again.wait
-		if wait <= 0 {
-			wait = backoff(attempt)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("magento %s: %w", op, err)
-		}
+	var raw []byte
+	err := commerce.Retry(ctx, c.maxRetries, c.sleep, func() error {
+		var err error
+		raw, err = c.attempt(ctx, endpoint)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("magento %s: %w", op, err)
 	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("magento %s: %w", op, commerce.Malformed("decode answer: %v", err))
+	}
+	return nil
 }
 
 // attempt makes one request and returns the 2xx answer's body, a
-// *retryError for a failure worth another try, ctx's error when ctx ended,
+// *commerce.RetryError for a failure worth another try, ctx's error when ctx ended,
 // or a permanent error.
 func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -126,7 +85,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the caller gave up: no retry
 		}
-		return nil, &retryError{err: err}
+		return nil, &commerce.RetryError{Err: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -134,7 +93,7 @@ func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &retryError{err: fmt.Errorf("read answer: %w", err)}
+		return nil, &commerce.RetryError{Err: fmt.Errorf("read answer: %w", err)}
 	}
 	if len(raw) > maxResponse {
 		return nil, fmt.Errorf("answer larger than %d bytes", maxResponse)
@@ -146,9 +105,9 @@ func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return nil, fmt.Errorf("%w: HTTP %d (%s): check the REST bearer token and its ACL", ErrUnauthorized, code, message(raw))
 	case code == http.StatusTooManyRequests:
-		return nil, &retryError{err: fmt.Errorf("HTTP 429: %s", message(raw)), wait: retryAfter(resp.Header.Get("Retry-After"))}
+		return nil, &commerce.RetryError{Err: fmt.Errorf("HTTP 429: %s", message(raw)), Wait: commerce.RetryAfter(resp.Header.Get("Retry-After"))}
 	case code >= 500:
-		return nil, &retryError{err: fmt.Errorf("HTTP %d: %s", code, message(raw))}
+		return nil, &commerce.RetryError{Err: fmt.Errorf("HTTP %d: %s", code, message(raw))}
 	}
 	return nil, fmt.Errorf("HTTP %d: %s", code, message(raw))
 }

@@ -14,51 +14,13 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
-// maxDepth is how deeply a webhook body may nest objects and arrays.
-const maxDepth = 64
-
 // timeLayout is how Magento writes times: UTC without a zone.
 const timeLayout = "2006-01-02 15:04:05"
-
-// checkShape refuses a body that is not one JSON object nesting at most
-// maxDepth levels.
-func checkShape(body []byte) error {
-	if !json.Valid(body) {
-		return malformed("invalid JSON")
-	}
-	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return malformed("body is not a JSON object")
-	}
-	depth, inString, escaped := 0, false, false
-	for _, c := range body {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth > maxDepth {
-				return malformed("nesting deeper than %d", maxDepth)
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return nil
-}
-
-// malformed returns an error wrapping commerce.ErrMalformed.
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{commerce.ErrMalformed}, args...)...)
-}
 
 // decode unmarshals JSON into v; a type mismatch is malformed.
 func decode(b []byte, v any) error {
 	if err := json.Unmarshal(b, v); err != nil {
-		return malformed("%v", err)
+		return commerce.Malformed("%v", err)
 	}
 	return nil
 }
@@ -92,7 +54,7 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 // id returns s as an entity id: decimal digits ("" when absent).
 func (s scalar) id(field string) (string, error) {
 	if strings.Trim(string(s), "0123456789") != "" {
-		return "", malformed("%s %q is not a decimal id", field, string(s))
+		return "", commerce.Malformed("%s %q is not a decimal id", field, string(s))
 	}
 	return string(s), nil
 }
@@ -107,7 +69,7 @@ func (s scalar) quantity(field string) (int, error) {
 	}
 	q, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || math.IsNaN(q) || q < 0 || q > 1e9 {
-		return 0, malformed("%s %q is not a quantity", field, string(s))
+		return 0, commerce.Malformed("%s %q is not a quantity", field, string(s))
 	}
 	return int(math.Round(q)), nil
 }
@@ -196,7 +158,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, malformed("%s %q is not a time", field, s)
+		return time.Time{}, commerce.Malformed("%s %q is not a time", field, s)
 	}
 	return t.UTC(), nil
 }

@@ -176,7 +176,7 @@ func (c *Client) Backfill(ctx context.Context, since time.Time, fn func(commerce
 		page := commerce.Page{Customers: make([]commerce.Customer, 0, len(nodes))}
 		for _, n := range nodes {
 			if n.LegacyResourceID == "" {
-				return fmt.Errorf("shopify backfill customers: %w", malformed("customer has no legacyResourceId"))
+				return fmt.Errorf("shopify backfill customers: %w", commerce.Malformed("customer has no legacyResourceId"))
 			}
 			cu, err := n.normalize(c.shop)
 			if err != nil {
@@ -221,7 +221,7 @@ func (c *Client) OrderByNumber(ctx context.Context, number string) (commerce.Ord
 func (c *Client) order(ctx context.Context, op string, n gqlOrder) (commerce.Order, error) {
 	for page := n.LineItems; page.PageInfo.HasNextPage; {
 		if page.PageInfo.EndCursor == "" || n.ID == "" {
-			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, malformed("more line items without a cursor or order id"))
+			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, commerce.Malformed("more line items without a cursor or order id"))
 		}
 		var data struct {
 			Order *struct {
@@ -233,7 +233,7 @@ func (c *Client) order(ctx context.Context, op string, n gqlOrder) (commerce.Ord
 			return commerce.Order{}, err
 		}
 		if data.Order == nil || data.Order.LineItems.PageInfo.EndCursor == page.PageInfo.EndCursor {
-			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, malformed("no further line items"))
+			return commerce.Order{}, fmt.Errorf("shopify %s: order %s: %w", op, n.LegacyResourceID, commerce.Malformed("no further line items"))
 		}
 		page = data.Order.LineItems
 		n.LineItems.Nodes = append(n.LineItems.Nodes, page.Nodes...)

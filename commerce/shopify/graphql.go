@@ -101,7 +101,7 @@ func paginate[T any](ctx context.Context, c *Client, op, query, root, filter str
 		}
 		conn := data[root]
 		if conn == nil {
-			return fmt.Errorf("shopify %s: %w", op, malformed("answer has no %s", root))
+			return fmt.Errorf("shopify %s: %w", op, commerce.Malformed("answer has no %s", root))
 		}
 		if err := page(conn.Nodes); err != nil {
 			return err
@@ -110,7 +110,7 @@ func paginate[T any](ctx context.Context, c *Client, op, query, root, filter str
 			return nil
 		}
 		if conn.PageInfo.EndCursor == "" || conn.PageInfo.EndCursor == after {
-			return fmt.Errorf("shopify %s: %w", op, malformed("next page without a new endCursor"))
+			return fmt.Errorf("shopify %s: %w", op, commerce.Malformed("next page without a new endCursor"))
 		}
 		after = conn.PageInfo.EndCursor
 	}
@@ -192,7 +192,7 @@ type gqlCustomer struct {
 // same ids, number, statuses and shop money.
 func (o gqlOrder) normalize(shop string) (commerce.Order, error) {
 	if o.LegacyResourceID == "" {
-		return commerce.Order{}, malformed("order has no legacyResourceId")
+		return commerce.Order{}, commerce.Malformed("order has no legacyResourceId")
 	}
 	currency := strings.ToUpper(o.TotalPriceSet.ShopMoney.CurrencyCode)
 	out := commerce.Order{

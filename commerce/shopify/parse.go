@@ -27,9 +27,9 @@ func Parse(topic, shop string, body []byte) (commerce.Event, error) {
 
 func parse(topic, shop string, body []byte) (commerce.Event, error) {
 	if shop == "" {
-		return commerce.Event{}, malformed("no shop domain")
+		return commerce.Event{}, commerce.Malformed("no shop domain")
 	}
-	if err := checkShape(body); err != nil {
+	if err := commerce.CheckObject(body); err != nil {
 		return commerce.Event{}, err
 	}
 	switch topic {
@@ -54,7 +54,7 @@ func parse(topic, shop string, body []byte) (commerce.Event, error) {
 			return commerce.Event{}, err
 		}
 		if c.ID == "" {
-			return commerce.Event{}, malformed("customer has no id")
+			return commerce.Event{}, commerce.Malformed("customer has no id")
 		}
 		customer, err := c.normalize(shop)
 		return commerce.Event{Kind: commerce.KindCustomer, Customer: customer}, err
@@ -168,7 +168,7 @@ type restCustomer struct {
 // (currency, total_price).
 func (o restOrder) normalize(shop string) (commerce.Order, error) {
 	if o.ID == "" {
-		return commerce.Order{}, malformed("order has no id")
+		return commerce.Order{}, commerce.Malformed("order has no id")
 	}
 	currency := strings.ToUpper(strings.TrimSpace(o.Currency))
 	out := commerce.Order{
@@ -301,7 +301,7 @@ func tracking(fulfillments []restFulfillment) []commerce.Tracking {
 // presentment money and amounts to zero.
 func (r restRefund) normalize(shop string) (commerce.Refund, error) {
 	if r.ID == "" || r.OrderID == "" {
-		return commerce.Refund{}, malformed("refund has no id or order_id")
+		return commerce.Refund{}, commerce.Malformed("refund has no id or order_id")
 	}
 	out := commerce.Refund{Source: commerce.SourceShopify, Shop: shop, ExternalID: string(r.ID), OrderExternalID: string(r.OrderID)}
 	out.Currency = r.currency()
@@ -310,7 +310,7 @@ func (r restRefund) normalize(shop string) (commerce.Refund, error) {
 			continue
 		}
 		if t.Currency != "" && !strings.EqualFold(t.Currency, out.Currency) {
-			return commerce.Refund{}, malformed("refund transactions in %s and %s", out.Currency, t.Currency)
+			return commerce.Refund{}, commerce.Malformed("refund transactions in %s and %s", out.Currency, t.Currency)
 		}
 		v, err := minor(fmt.Sprintf("transactions[%d].amount", i), t.Amount, out.Currency)
 		if err != nil {

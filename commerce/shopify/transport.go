@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
 // maxResponse bounds how much of an answer is read.
@@ -19,8 +18,6 @@ const maxResponse = 16 << 20
 
 // Waits between tries.
 const (
-	firstBackoff = 500 * time.Millisecond
-	maxBackoff   = 30 * time.Second
 	// minThrottleWait and maxThrottleWait bound the wait for the cost
 	// bucket to refill after THROTTLED.
 	minThrottleWait = time.Second
@@ -114,34 +111,6 @@ func (r gqlResponse) throttleWait() time.Duration {
 	return min(max(wait, minThrottleWait), maxThrottleWait)
 }
 
-// retryError is a failure worth another try, after wait (zero: the
-// exponential backoff).
-type retryError struct {
-	err  error
-	wait time.Duration
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
-// backoff is the wait before try attempt+2: 0.5 s, 1 s, 2 s, … up to 30 s.
-func backoff(attempt int) time.Duration {
-	if attempt >= 16 {
-		return maxBackoff
-	}
-	return min(firstBackoff<<attempt, maxBackoff)
-}
-
-// retryAfter reads a Retry-After of (possibly fractional) seconds, as
-// Shopify sends it; anything else is zero.
-func retryAfter(h string) time.Duration {
-	s, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
-	if err != nil || s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
-		return 0
-	}
-	return min(time.Duration(s*float64(time.Second)), 10*time.Minute)
-}
-
 // do posts query with vars to the GraphQL endpoint and decodes the answer's
 // data into out, trying again (up to maxRetries) after THROTTLED, 429, 5xx
 // and transport failures. 401 and 403 wrap ErrUnauthorized; other GraphQL
@@ -151,32 +120,22 @@ func (c *Client) do(ctx context.Context, op, query string, vars map[string]any, 
 	if err != nil {
 		return fmt.Errorf("shopify %s: encode request: %w", op, err)
 	}
-	for attempt := 0; ; attempt++ {
-		data, err := c.attempt(ctx, body)
-		if err == nil {
-			if err := json.Unmarshal(data, out); err != nil {
-				return fmt.Errorf("shopify %s: %w", op, malformed("decode data: %v", err))
-			}
-			return nil
-		}
-		var again *retryError
-		if !errors.As(err, &again) {
-			return fmt.Errorf("shopify %s: %w", op, err)
-		}
-		if attempt >= c.maxRetries {
-			return fmt.Errorf("shopify %s: giving up after %d tries: %w", op, attempt+1, err)
-		}
-		wait := again.wait
-		if wait <= 0 {
-			wait = backoff(attempt)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("shopify %s: %w", op, err)
-		}
+	var data []byte
+	err = commerce.Retry(ctx, c.maxRetries, c.sleep, func() error {
+		var err error
+		data, err = c.attempt(ctx, body)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("shopify %s: %w", op, err)
 	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("shopify %s: %w", op, commerce.Malformed("decode data: %v", err))
+	}
+	return nil
 }
 
-// attempt makes one request and returns the answer's data, a *retryError
+// attempt makes one request and returns the answer's data, a *commerce.RetryError
 // for a failure worth another try, ctx's error when ctx ended, or a
 // permanent error.
 func (c *Client) attempt(ctx context.Context, body []byte) (json.RawMessage, error) {
@@ -194,7 +153,7 @@ func (c *Client) attempt(ctx context.Context, body []byte) (json.RawMessage, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the caller gave up: no retry
 		}
-		return nil, &retryError{err: err} // transport failure or this try's timeout
+		return nil, &commerce.RetryError{Err: err} // transport failure or this try's timeout
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -202,7 +161,7 @@ func (c *Client) attempt(ctx context.Context, body []byte) (json.RawMessage, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &retryError{err: fmt.Errorf("read answer: %w", err)}
+		return nil, &commerce.RetryError{Err: fmt.Errorf("read answer: %w", err)}
 	}
 	if len(raw) > maxResponse {
 		return nil, fmt.Errorf("answer larger than %d bytes", maxResponse)
@@ -214,13 +173,13 @@ func (c *Client) attempt(ctx context.Context, body []byte) (json.RawMessage, err
 	}
 	switch {
 	case decodeErr != nil:
-		return nil, malformed("answer is not GraphQL JSON: %v", decodeErr)
+		return nil, commerce.Malformed("answer is not GraphQL JSON: %v", decodeErr)
 	case gr.throttled():
-		return nil, &retryError{err: fmt.Errorf("throttled: %s", gr.Errors), wait: gr.throttleWait()}
+		return nil, &commerce.RetryError{Err: fmt.Errorf("throttled: %s", gr.Errors), Wait: gr.throttleWait()}
 	case len(gr.Errors) > 0:
 		return nil, fmt.Errorf("graphql errors: %s", gr.Errors)
 	case len(gr.Data) == 0 || string(gr.Data) == "null":
-		return nil, malformed("answer has no data")
+		return nil, commerce.Malformed("answer has no data")
 	}
 	return gr.Data, nil
 }
@@ -241,13 +200,13 @@ func statusError(resp *http.Response, gr gqlResponse, raw []byte) error {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return fmt.Errorf("%w: HTTP %d (%s): check the Admin API access token and the app's access scopes", ErrUnauthorized, code, msg)
 	case code == http.StatusTooManyRequests:
-		wait := retryAfter(resp.Header.Get("Retry-After"))
+		wait := commerce.RetryAfter(resp.Header.Get("Retry-After"))
 		if wait == 0 {
 			wait = gr.throttleWait()
 		}
-		return &retryError{err: fmt.Errorf("HTTP 429: %s", msg), wait: wait}
+		return &commerce.RetryError{Err: fmt.Errorf("HTTP 429: %s", msg), Wait: wait}
 	case code >= 500:
-		return &retryError{err: fmt.Errorf("HTTP %d: %s", code, msg)}
+		return &commerce.RetryError{Err: fmt.Errorf("HTTP %d: %s", code, msg)}
 	}
 	return fmt.Errorf("HTTP %d: %s", code, msg)
 }

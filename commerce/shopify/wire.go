@@ -11,48 +11,10 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
-// maxDepth is how deeply a webhook body may nest objects and arrays.
-const maxDepth = 64
-
-// checkShape refuses a body that is not one JSON object nesting at most
-// maxDepth levels.
-func checkShape(body []byte) error {
-	if !json.Valid(body) {
-		return malformed("invalid JSON")
-	}
-	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return malformed("body is not a JSON object")
-	}
-	depth, inString, escaped := 0, false, false
-	for _, c := range body {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth > maxDepth {
-				return malformed("nesting deeper than %d", maxDepth)
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return nil
-}
-
-// malformed returns an error wrapping commerce.ErrMalformed.
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{commerce.ErrMalformed}, args...)...)
-}
-
 // decode unmarshals a checked body into v; a type mismatch is malformed.
 func decode(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return malformed("%v", err)
+		return commerce.Malformed("%v", err)
 	}
 	return nil
 }
@@ -126,7 +88,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, malformed("%s %q is not an RFC 3339 time", field, s)
+		return time.Time{}, commerce.Malformed("%s %q is not an RFC 3339 time", field, s)
 	}
 	return t.UTC(), nil
 }
