@@ -10,7 +10,7 @@ import (
 )
 
 // ErrCurrency means a currency code has no known minor-unit rule (ISO 4217
-// by way of CLDR).
+// by way of CLDR). Such errors wrap ErrMalformed too: the input is bad.
 var ErrCurrency = errors.New("commerce: unknown currency")
 
 // MinorUnits returns how many decimal digits currency code's minor unit has
@@ -18,11 +18,11 @@ var ErrCurrency = errors.New("commerce: unknown currency")
 func MinorUnits(code string) (int, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if len(code) != 3 || !currency.IsValid(code) {
-		return 0, fmt.Errorf("%w: %q", ErrCurrency, code)
+		return 0, fmt.Errorf("%w: %w: %q", ErrMalformed, ErrCurrency, code)
 	}
 	d, ok := currency.GetDigits(code)
 	if !ok {
-		return 0, fmt.Errorf("%w: %q", ErrCurrency, code)
+		return 0, fmt.Errorf("%w: %w: %q", ErrMalformed, ErrCurrency, code)
 	}
 	return int(d), nil
 }

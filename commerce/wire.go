@@ -109,3 +109,15 @@ func Retry(ctx context.Context, maxRetries int, sleep func(context.Context, time
 		}
 	}
 }
+
+// Sleep waits d or until ctx ends (returning its error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

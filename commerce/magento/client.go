@@ -110,21 +110,9 @@ func New(cfg Config) (*Client, error) {
 		c.maxRetries = 0
 	}
 	if c.sleep == nil {
-		c.sleep = sleep
+		c.sleep = commerce.Sleep
 	}
 	return c, nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Source is commerce.SourceMagento.

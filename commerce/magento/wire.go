@@ -3,7 +3,6 @@ package magento
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -130,10 +129,7 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 // currency wraps both commerce.ErrMalformed and commerce.ErrCurrency.
 func minor(field string, amount scalar, currency string) (int64, error) {
 	v, err := commerce.ToMinor(string(amount), currency)
-	switch {
-	case errors.Is(err, commerce.ErrCurrency):
-		return 0, fmt.Errorf("%s: %w: %w", field, commerce.ErrMalformed, err)
-	case err != nil:
+	if err != nil {
 		return 0, fmt.Errorf("%s: %w", field, err)
 	}
 	return v, nil

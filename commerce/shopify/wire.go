@@ -3,7 +3,6 @@ package shopify
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -67,14 +66,10 @@ func (v *amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// minor converts a into minor units of currency. An unknown currency
-// wraps both commerce.ErrMalformed and commerce.ErrCurrency.
+// minor converts a into minor units of currency.
 func minor(field string, a amount, currency string) (int64, error) {
 	v, err := commerce.ToMinor(string(a), currency)
-	switch {
-	case errors.Is(err, commerce.ErrCurrency):
-		return 0, fmt.Errorf("%s: %w: %w", field, commerce.ErrMalformed, err)
-	case err != nil:
+	if err != nil {
 		return 0, fmt.Errorf("%s: %w", field, err)
 	}
 	return v, nil
