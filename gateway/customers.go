@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -129,6 +130,9 @@ type orderItem struct {
 	timelineItem
 	Source     string `json:"source"`
 	ExternalID string `json:"external_id"`
+	Number     string `json:"number"`
+	// TotalMinor is in minor units (the name total_cents predates
+	// currencies without cents).
 	TotalMinor int64  `json:"total_cents"`
 	Currency   string `json:"currency"`
 }
@@ -203,12 +207,14 @@ func (a *API) customerTimeline(w http.ResponseWriter, r *http.Request, p Princip
 		add(base, conversationItem{timelineItem: base, Channel: cv.Channel, Writer: cv.Writer(), ConversationID: cv.ID})
 	}
 	for _, o := range orders {
-		ref := o.ExternalID
-		if ref == "" {
-			ref = o.ID
+		// What the customer knows the order by; the shop's id, else ours.
+		ref := cmp.Or(o.Number, o.ExternalID, o.ID)
+		status := cmp.Or(o.FinancialStatus, o.Status)
+		if o.Status == "cancelled" {
+			status = o.Status
 		}
-		base := timelineItem{Kind: timelineOrder, ID: o.ID, At: orTime(o.PlacedAt, o.CreatedAt), Title: "Order #" + ref, Status: o.Status}
-		add(base, orderItem{timelineItem: base, Source: o.Source, ExternalID: o.ExternalID, TotalMinor: o.TotalMinor, Currency: o.Currency})
+		base := timelineItem{Kind: timelineOrder, ID: o.ID, At: orTime(o.PlacedAt, o.CreatedAt), Title: "Order #" + ref, Status: status}
+		add(base, orderItem{timelineItem: base, Source: o.Source, ExternalID: o.ExternalID, Number: o.Number, TotalMinor: o.TotalMinor, Currency: o.Currency})
 	}
 	for _, t := range tickets {
 		title := t.Subject

@@ -290,9 +290,9 @@ func TestCustomerTimeline(t *testing.T) {
 			for i, fields := range []map[string]any{
 				{"channel": "whatsapp", "writer": "user:" + agent.ID, "conversation_id": wa.ID},
 				{"priority": "high", "description": "Order 1001 never came", "conversation_id": wa.ID},
-				{"source": "shopify", "external_id": "1001", "total_cents": 4599.0, "currency": "EUR"},
+				{"source": "shopify", "external_id": "1001", "number": "", "total_cents": 4599.0, "currency": "EUR"},
 				{"amount_cents": 1250.0, "currency": "EUR", "provider": "stripe", "order_id": shop.ID, "conversation_id": wa.ID},
-				{"source": "manual", "external_id": "", "total_cents": 0.0, "currency": ""},
+				{"source": "manual", "external_id": "", "number": "", "total_cents": 0.0, "currency": ""},
 				{"channel": "messenger", "writer": "ai", "conversation_id": ms.ID},
 			} {
 				for k, v := range fields {

@@ -207,9 +207,8 @@ func (a *Applier) applyOrder(ctx context.Context, tx Tx, tenantID string, meta M
 	}
 	m.FinancialStatus, m.FulfillmentStatus = o.FinancialStatus, o.FulfillmentStatus
 	m.TotalMinor, m.Currency = o.TotalMinor, o.Currency
-	if o.RefundedMinor > m.RefundedMinor || found {
-		m.RefundedMinor = max(o.RefundedMinor, 0)
-	}
+	// The shop's order carries every refund so far.
+	m.RefundedMinor = max(o.RefundedMinor, 0)
 	if !o.CreatedAt.IsZero() {
 		placed := o.CreatedAt.UTC()
 		m.PlacedAt = &placed
