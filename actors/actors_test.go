@@ -101,10 +101,11 @@ func runWithMember(m *testing.M) int {
 	reads := &readCounter{Store: sqlstore.For[Tx](store), n: map[string]int{}}
 	actions := &fakeActions{done: map[string]int{}}
 	rt, err := New(Config{IdleTimeout: 5 * time.Minute, SummaryEvery: 3, Clock: fake},
-		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run}}, log, prometheus.NewRegistry())
+		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run, tools.RefundOrder: actions.run}}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}
+	reg.SetProposer(rt)
 	// A long attempt: on a busy machine a first attempt that times out
 	// after it applied is retried and answered "duplicate", which the
 	// tests that count applications would read as a failure.

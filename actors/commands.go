@@ -39,6 +39,10 @@ const (
 	CommandOpen CommandKind = "open"
 	// CommandClose closes the conversation.
 	CommandClose CommandKind = "close"
+	// CommandNotice tells the customer Text in the runtime's own words (a
+	// confirmation's outcome), whoever writes the conversation; Note says
+	// what it is about.
+	CommandNotice CommandKind = "notice"
 	// CommandRelink re-reads which customer the thread's identity and its
 	// conversation belong to, after a customer merge (or its undo) moved
 	// them.
@@ -267,6 +271,8 @@ func (t *thread) runCommand(ctx context.Context, tx Tx, rt *Runtime, cmd Command
 		conv = c
 	}
 	switch cmd.Kind {
+	case CommandNotice:
+		return t.notice(ctx, tx, rt, conv, cmd)
 	case CommandNote:
 		return t.note(ctx, tx, conv, cmd)
 	case CommandReply:
@@ -484,7 +490,7 @@ func (t *thread) open(ctx context.Context, tx Tx, rt *Runtime, cmd Command, agen
 // the AI's replies and humans' alike: the message (pending), the
 // conversation's last message time, the message.send record for the
 // channel's sender, and the grain's hot context.
-func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, msg *persistence.Message) error {
+func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, msg *persistence.Message, buttons ...events.Button) error {
 	if err := tx.CreateMessage(ctx, msg); err != nil {
 		return err
 	}
@@ -499,7 +505,7 @@ func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *
 	}
 	return t.appendLog(persistence.TopicOutbound, events.TypeMessageSend, rt.clock.Now(), events.MessageSend{
 		MessageID: msg.ID, ConversationID: conv.ID, Channel: conv.Channel, ChannelAccount: conv.ChannelAccount,
-		To: t.st.ExternalUserID, Text: msg.Text,
+		To: t.st.ExternalUserID, Text: msg.Text, Buttons: buttons,
 	})
 }
 

@@ -193,6 +193,7 @@ func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Co
 			}
 			g.d = r.d
 			g.armExpiry(ctx, r.c)
+			g.tellOutcome(ctx, r.c)
 			if execute && r.c.State == persistence.ConfirmationConfirmed {
 				g.execute(ctx, r.c)
 			}

@@ -219,10 +219,15 @@ func (t *thread) apply(ctx context.Context, rt *Runtime, rec persistence.Record)
 type prepared struct {
 	language string
 	agentID  string
+	// answer is what the customer's tap on a confirmation button did.
+	answer *tapped
 }
 
 func (t *thread) prepare(ctx context.Context, rt *Runtime, p *events.MessageReceived) prepared {
 	pre := prepared{language: rt.detectLanguage(p.Text, t.st.Language)}
+	if p.ButtonID != "" {
+		pre.answer = t.answerConfirmation(ctx, rt, p.ButtonID)
+	}
 	if t.opensConversation(rt) {
 		lang := pre.language
 		if lang == "" {
@@ -281,7 +286,14 @@ func (t *thread) applyReceived(ctx context.Context, tx Tx, rt *Runtime, p *event
 		return applyResult{}, err
 	}
 	t.fold(rt, evConversationWritten{Conv: conv})
-	t.fold(rt, evInbound{Msg: recentOf(*msg), Triggers: triggersTurn(msg.Kind), Language: pre.language})
+	// A tap on a confirmation button is answered by the runtime, not by a
+	// turn.
+	t.fold(rt, evInbound{Msg: recentOf(*msg), Triggers: triggersTurn(msg.Kind) && pre.answer == nil, Language: pre.language})
+	if pre.answer != nil {
+		if err := t.acknowledge(ctx, tx, rt, &conv, pre.answer); err != nil {
+			return applyResult{}, err
+		}
+	}
 	if p.ChannelAccount != "" {
 		// Read receipts: the channel's sender marks it read where the
 		// channel has them (and skips it where not).

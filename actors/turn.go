@@ -56,6 +56,9 @@ type toolLog struct {
 	DurationMS float64         `json:"duration_ms"`
 	// At is when the call started (before the reply it led to).
 	At time.Time `json:"at"`
+	// ask is the confirmation the call proposed, put to the customer by
+	// the turn's commit.
+	ask *tools.Ask
 }
 
 // turnResult is what a turn produced; the grain commits it.
@@ -177,7 +180,7 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 				rt.metrics.errors.WithLabelValues("tool_cap").Inc()
 			}
 			res.calls = append(res.calls, toolLog{CallID: c.ID, Tool: c.Name, Arguments: validJSON(c.Arguments), Result: r.Output,
-				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000, At: at})
+				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000, At: at, ask: r.Ask})
 			req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.Content()})
 		}
 	}

@@ -64,6 +64,16 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 			if err := next.sendReply(ctx, tx, rt, &conv, res); err != nil {
 				return err
 			}
+			// The runtime, not the model, asks for each confirmation, once.
+			asked := map[string]bool{}
+			for _, c := range res.calls {
+				if c.ask != nil && !asked[c.ask.ConfirmationID] {
+					asked[c.ask.ConfirmationID] = true
+					if err := next.ask(ctx, tx, rt, &conv, *c.ask); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		next.fold(rt, evAnswered{Through: res.in.through, LastInboundID: res.in.st.LastInboundID, Seen: len(res.in.st.Unanswered)})
 		return nil

@@ -315,6 +315,11 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 		logger.Warn().Dur("waited", s.cfg.OutcomeWait).Msg("resending a message whose earlier attempt has no recorded outcome and no status report; the customer may get it twice")
 	}
 	out := Outgoing{Account: m.ChannelAccount, To: m.To, Key: msg.ID, Text: m.Text}
+	if ch.Capabilities().Interactive {
+		for _, b := range m.Buttons {
+			out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: b.Title})
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		id, err := ch.Send(ctx, out)
 		if err == nil {

@@ -55,14 +55,17 @@ type MessageReceived struct {
 	ProfileName    string `json:"profile_name,omitempty"`
 	// Phone is the customer's phone number in E.164 (+4915…) when the
 	// channel knows it (WhatsApp, SMS); empty otherwise.
-	Phone            string          `json:"phone,omitempty"`
-	ChannelMessageID string          `json:"channel_message_id"`
-	Kind             string          `json:"kind"`
-	Text             string          `json:"text,omitempty"`
-	Media            *Media          `json:"media,omitempty"`
-	ReplyTo          string          `json:"reply_to,omitempty"`
-	SentAt           time.Time       `json:"sent_at"`
-	Details          json.RawMessage `json:"details,omitempty"`
+	Phone            string `json:"phone,omitempty"`
+	ChannelMessageID string `json:"channel_message_id"`
+	Kind             string `json:"kind"`
+	Text             string `json:"text,omitempty"`
+	Media            *Media `json:"media,omitempty"`
+	ReplyTo          string `json:"reply_to,omitempty"`
+	// ButtonID is the id of the reply button the customer tapped (the
+	// runtime's confirmation questions), on channels that have buttons.
+	ButtonID string          `json:"button_id,omitempty"`
+	SentAt   time.Time       `json:"sent_at"`
+	Details  json.RawMessage `json:"details,omitempty"`
 }
 
 // MessageStatus is the payload of TypeMessageStatus, version 1.
@@ -91,6 +94,16 @@ type MessageSend struct {
 	ChannelAccount string `json:"channel_account,omitempty"`
 	To             string `json:"to"`
 	Text           string `json:"text"`
+	// Buttons are reply buttons under Text, on channels that have them
+	// (the runtime's confirmation questions).
+	Buttons []Button `json:"buttons,omitempty"`
+}
+
+// Button is a reply button: ID comes back in the customer's reply, Title
+// is shown.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // MarkRead is the payload of TypeMarkRead, version 1.

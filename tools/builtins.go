@@ -18,7 +18,7 @@ const (
 )
 
 func builtins() []*tool {
-	return append(orderTools(), []*tool{
+	return append(append(orderTools(), moneyTools()...), []*tool{
 		{
 			def: Definition{
 				Name:        GetCustomerProfile,

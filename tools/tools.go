@@ -73,6 +73,9 @@ type Result struct {
 	// Executed reports whether the tool ran (an invalid call does not).
 	Executed bool
 	Duration time.Duration
+	// Ask is a confirmation the runtime must put to the customer: the
+	// call's action waits for their yes.
+	Ask *Ask
 }
 
 // Content returns the text sent back to the model as the tool message.
@@ -99,6 +102,10 @@ type tool struct {
 	// must not hold it (a shop's API).
 	before func(ctx context.Context, r *Registry, s Scope, args map[string]any)
 	run    func(ctx context.Context, tx Tx, s Scope, args map[string]any, key string) (any, error)
+	// outside, when set instead of run, is a call whose effect is not the
+	// store's (a grain's): it runs outside the transaction, which then
+	// holds its audit event only. It may return an Ask.
+	outside func(ctx context.Context, r *Registry, s Scope, args map[string]any, key string) (any, *Ask, error)
 }
 
 // OrderFetcher imports an order the store does not have yet from the shop
@@ -109,10 +116,11 @@ type OrderFetcher interface {
 
 // Registry holds the tools and executes calls.
 type Registry struct {
-	store   Store
-	fetcher OrderFetcher
-	tools   map[string]*tool
-	now     func() time.Time
+	store    Store
+	fetcher  OrderFetcher
+	proposer Proposer
+	tools    map[string]*tool
+	now      func() time.Time
 }
 
 // New returns a registry with every built-in tool.
@@ -187,6 +195,9 @@ func (r *Registry) Execute(ctx context.Context, s Scope, allowed []string, call 
 		t.before(ctx, r, s, args)
 	}
 	key := idempotencyKey(s, call.Name, n)
+	if res.Error == "" && t.outside != nil {
+		return r.executeOutside(ctx, t, s, call, args, key, start)
+	}
 	err := r.store.InTx(ctx, func(tx Tx) error {
 		res.Output = nil
 		if res.Error == "" {
@@ -207,6 +218,24 @@ func (r *Registry) Execute(ctx context.Context, s Scope, allowed []string, call 
 		res = Result{Error: fmt.Sprintf("tool %s failed: %v", call.Name, err), Duration: r.now().Sub(start)}
 		_ = r.store.InTx(ctx, func(tx Tx) error { return tx.CreateAuditEvent(ctx, auditEvent(s, call, res)) })
 	}
+	return res
+}
+
+// executeOutside runs a call whose effect is not the store's, then records
+// its audit event.
+func (r *Registry) executeOutside(ctx context.Context, t *tool, s Scope, call Call, args map[string]any, key string, start time.Time) Result {
+	var res Result
+	out, ask, err := t.outside(ctx, r, s, args, key)
+	if err == nil {
+		res.Output, err = json.Marshal(out)
+	}
+	if err != nil {
+		res = Result{Error: fmt.Sprintf("tool %s failed: %v", call.Name, err)}
+	} else {
+		res.Executed, res.Ask = true, ask
+	}
+	res.Duration = r.now().Sub(start)
+	_ = r.store.InTx(ctx, func(tx Tx) error { return tx.CreateAuditEvent(ctx, auditEvent(s, call, res)) })
 	return res
 }
 

@@ -578,6 +578,9 @@ func normalizeMessage(raw json.RawMessage, names map[string]string) (Message, er
 		known = w.Interactive != nil
 		if known {
 			d.Interactive, ev.Text = interactive(w)
+			if d.Interactive.Type == "button_reply" {
+				ev.ButtonID = d.Interactive.ID
+			}
 		}
 	case KindButton:
 		if known = w.Button != nil; known {

@@ -243,8 +243,8 @@ func TestParseKinds(t *testing.T) {
 		}},
 		{"interactive_button_reply", func(t *testing.T, ev events.MessageReceived, d whatsapp.Details) {
 			want := &whatsapp.InteractiveReply{Type: "button_reply", ID: "change-button", Title: "Change"}
-			if ev.Kind != "interactive" || !reflect.DeepEqual(d.Interactive, want) || ev.Text != "Change" || ev.ReplyTo != quoted {
-				t.Errorf("kind %q text %q reply %q interactive %+v", ev.Kind, ev.Text, ev.ReplyTo, d.Interactive)
+			if ev.Kind != "interactive" || !reflect.DeepEqual(d.Interactive, want) || ev.Text != "Change" || ev.ReplyTo != quoted || ev.ButtonID != "change-button" {
+				t.Errorf("kind %q text %q reply %q button %q interactive %+v", ev.Kind, ev.Text, ev.ReplyTo, ev.ButtonID, d.Interactive)
 			}
 		}},
 		{"interactive_list_reply", func(t *testing.T, ev events.MessageReceived, d whatsapp.Details) {

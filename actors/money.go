@@ -1,0 +1,240 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/frontdesk-ai/frontdesk/commerce"
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
+	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/tools"
+)
+
+// The confirmation protocol, enforced by the runtime: a financial tool
+// only proposes (tools.Proposer); the turn's commit asks the customer in
+// words the runtime writes, with Yes / No buttons; the customer's tap comes
+// back as a button reply that the thread resolves with the customer grain
+// before its transaction (only this customer, this conversation, before
+// expiry); the customer grain executes a Yes once and tells the
+// conversation every outcome. The model never writes these messages.
+
+// Propose holds p pending in its customer's grain (tools.Proposer).
+func (rt *Runtime) Propose(ctx context.Context, p tools.Proposal) (tools.Ask, error) {
+	c, err := rt.ProposeConfirmation(ctx, Proposal{TenantID: p.TenantID, CustomerID: p.CustomerID, ConversationID: p.ConversationID,
+		Action: p.Action, Arguments: p.Arguments, AmountMinor: p.AmountMinor, Currency: p.Currency, IdempotencyKey: p.IdempotencyKey})
+	if err != nil {
+		return tools.Ask{}, err
+	}
+	return tools.Ask{ConfirmationID: c.ID, Action: c.Action, AmountMinor: c.AmountMinor, Currency: c.Currency, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// confirmButton is the id of a confirmation's Yes or No button.
+func confirmButton(id string, yes bool) string {
+	if yes {
+		return "confirm:" + id + ":yes"
+	}
+	return "confirm:" + id + ":no"
+}
+
+// parseConfirmButton reads a button id made by confirmButton.
+func parseConfirmButton(buttonID string) (id string, yes, ok bool) {
+	rest, ok := strings.CutPrefix(buttonID, "confirm:")
+	if !ok {
+		return "", false, false
+	}
+	switch {
+	case strings.HasSuffix(rest, ":yes"):
+		return strings.TrimSuffix(rest, ":yes"), true, true
+	case strings.HasSuffix(rest, ":no"):
+		return strings.TrimSuffix(rest, ":no"), false, true
+	}
+	return "", false, false
+}
+
+// tapped is what a customer's tap on a confirmation button did.
+type tapped struct {
+	c   persistence.Confirmation
+	err error
+}
+
+// answerConfirmation resolves the confirmation a button names with the
+// thread's own customer and conversation (before the transaction).
+func (t *thread) answerConfirmation(ctx context.Context, rt *Runtime, buttonID string) *tapped {
+	id, yes, ok := parseConfirmButton(buttonID)
+	if !ok {
+		return nil
+	}
+	if t.st.CustomerID == "" || t.st.Conv.ID == "" {
+		return &tapped{err: invalid("no confirmation was asked in this conversation")}
+	}
+	c, err := rt.ResolveConfirmation(ctx, t.st.TenantID, t.st.CustomerID, Answer{ConfirmationID: id, ConversationID: t.st.Conv.ID, Yes: yes})
+	return &tapped{c: c, err: err}
+}
+
+// sayRuntime queues a message the runtime writes to the customer (not the
+// model, not a human), with buttons when given.
+func (t *thread) sayRuntime(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, text string, meta map[string]any, buttons ...events.Button) error {
+	if len(buttons) > 0 {
+		meta["buttons"] = buttons
+	}
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	msg := &persistence.Message{Base: persistence.Base{TenantID: t.st.TenantID, Metadata: raw}, ConversationID: conv.ID,
+		Direction: persistence.DirectionOutbound, Channel: conv.Channel, Sender: persistence.SenderSystem, Kind: "text",
+		Text: text, DeliveryStatus: persistence.DeliveryPending}
+	if err := t.enqueueOutbound(ctx, tx, rt, conv, msg, buttons...); err != nil {
+		return err
+	}
+	t.publish(persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
+	return nil
+}
+
+// ask puts a pending confirmation to the customer.
+func (t *thread) ask(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, a tools.Ask) error {
+	lang := phrasesFor(t.st.Language)
+	text := fmt.Sprintf(lang.ask, lang.action(a.Action), commerce.FormatMinor(a.AmountMinor, a.Currency), a.Subject,
+		a.ExpiresAt.UTC().Format("15:04 UTC"))
+	return t.sayRuntime(ctx, tx, rt, conv, text, map[string]any{"confirmation_id": a.ConfirmationID, "confirmation": "asked"},
+		events.Button{ID: confirmButton(a.ConfirmationID, true), Title: lang.yes},
+		events.Button{ID: confirmButton(a.ConfirmationID, false), Title: lang.no})
+}
+
+// acknowledge answers the customer's tap on a confirmation button.
+func (t *thread) acknowledge(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, a *tapped) error {
+	lang := phrasesFor(t.st.Language)
+	var text string
+	switch {
+	case a.err != nil:
+		text = lang.invalid
+	case a.c.State == persistence.ConfirmationConfirmed:
+		text = fmt.Sprintf(lang.confirmed, lang.action(a.c.Action), commerce.FormatMinor(a.c.AmountMinor, a.c.Currency), subjectOf(a.c))
+	default:
+		text = fmt.Sprintf(lang.declined, subjectOf(a.c))
+	}
+	return t.sayRuntime(ctx, tx, rt, conv, text, map[string]any{"confirmation_id": a.c.ID, "confirmation": string(a.c.State)})
+}
+
+// subjectOf names what a confirmation is about ("#1001").
+func subjectOf(c persistence.Confirmation) string {
+	var args struct {
+		OrderNumber string `json:"order_number"`
+	}
+	_ = json.Unmarshal(c.Arguments, &args)
+	if args.OrderNumber == "" {
+		return c.ID
+	}
+	return "#" + args.OrderNumber
+}
+
+// outcomeText is what the customer is told when a confirmation reaches
+// state (executed, expired, or failed for good); "" for no message.
+func outcomeText(language string, c persistence.Confirmation, failedForGood bool) string {
+	lang := phrasesFor(language)
+	amount := commerce.FormatMinor(c.AmountMinor, c.Currency)
+	switch {
+	case c.State == persistence.ConfirmationExecuted:
+		return fmt.Sprintf(lang.executed, lang.action(c.Action), amount, subjectOf(c))
+	case c.State == persistence.ConfirmationExpired:
+		return fmt.Sprintf(lang.expired, subjectOf(c))
+	case failedForGood:
+		return fmt.Sprintf(lang.failed, lang.action(c.Action), amount, subjectOf(c))
+	}
+	return ""
+}
+
+// tellOutcome sends the conversation the outcome of c, off the grain.
+func (g *customerGrain) tellOutcome(ctx actor.Context, c persistence.Confirmation) {
+	meta := map[string]any{}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	n, _ := meta["failed_executions"].(float64)
+	text := outcomeText(g.d.customer.Language, c, c.State == persistence.ConfirmationConfirmed && int(n) >= maxExecutions)
+	if text == "" || c.ConversationID == "" {
+		return
+	}
+	rt := g.rt
+	rt.inflight.Add(1)
+	go func() {
+		defer rt.inflight.Done()
+		cctx, cancel := context.WithTimeout(context.Background(), rt.cfg.TurnTimeout)
+		defer cancel()
+		_, err := rt.Command(cctx, Command{Kind: CommandNotice, TenantID: c.TenantID, ConversationID: c.ConversationID, Text: text,
+			Note: c.ID + ":" + string(c.State)})
+		if err != nil {
+			rt.log.Warn().Err(err).Str("confirmation_id", c.ID).Msg("the customer was not told a confirmation's outcome")
+		}
+	}()
+}
+
+// notice runs CommandNotice: the runtime tells the customer something
+// (a confirmation's outcome), whoever writes the conversation.
+func (t *thread) notice(ctx context.Context, tx Tx, rt *Runtime, conv persistence.Conversation, cmd Command) (CommandResult, error) {
+	if strings.TrimSpace(cmd.Text) == "" {
+		return CommandResult{}, invalid("notice: text is required")
+	}
+	if err := t.sayRuntime(ctx, tx, rt, &conv, cmd.Text, map[string]any{"notice": cmd.Note}); err != nil {
+		return CommandResult{}, err
+	}
+	return CommandResult{Conversation: conv}, nil
+}
+
+// phrases are the runtime's words in one language.
+type phrases struct {
+	ask, yes, no, confirmed, declined, invalid, executed, expired, failed string
+	refund                                                                string
+}
+
+func (p phrases) action(a string) string {
+	if a == tools.RefundOrder {
+		return p.refund
+	}
+	return a
+}
+
+var phraseBook = map[string]phrases{
+	"en": {ask: "Please confirm: %s of %s for order %s? Tap Yes to go ahead or No to cancel (valid until %s).", yes: "Yes", no: "No",
+		confirmed: "Thank you. The %s of %s for order %s is on its way.", declined: "Understood: nothing will be done for order %s.",
+		invalid:  "This confirmation is no longer valid (it expired, was answered already, or is not yours). Nothing was changed.",
+		executed: "Done: the %s of %s for order %s has been made.", expired: "The request for order %s expired without an answer; nothing was done.",
+		failed: "The %s of %s for order %s could not be completed. A member of our team will follow up.", refund: "refund"},
+	"es": {ask: "Por favor, confirme: ¿%s de %s para el pedido %s? Pulse Sí para continuar o No para cancelar (válido hasta las %s).", yes: "Sí", no: "No",
+		confirmed: "Gracias. El %s de %s para el pedido %s está en marcha.", declined: "Entendido: no se hará nada con el pedido %s.",
+		invalid:  "Esta confirmación ya no es válida (caducó, ya fue respondida o no es suya). No se ha cambiado nada.",
+		executed: "Hecho: se ha realizado el %s de %s para el pedido %s.", expired: "La solicitud para el pedido %s caducó sin respuesta; no se hizo nada.",
+		failed: "No se pudo completar el %s de %s para el pedido %s. Alguien de nuestro equipo se pondrá en contacto.", refund: "reembolso"},
+	"de": {ask: "Bitte bestätigen: %s von %s für Bestellung %s? Tippen Sie auf Ja, um fortzufahren, oder Nein zum Abbrechen (gültig bis %s).", yes: "Ja", no: "Nein",
+		confirmed: "Danke. Die %s von %s für Bestellung %s ist unterwegs.", declined: "Verstanden: Für Bestellung %s wird nichts unternommen.",
+		invalid:  "Diese Bestätigung ist nicht mehr gültig (abgelaufen, schon beantwortet oder nicht Ihre). Es wurde nichts geändert.",
+		executed: "Erledigt: Die %s von %s für Bestellung %s wurde ausgeführt.", expired: "Die Anfrage zu Bestellung %s ist ohne Antwort abgelaufen; es wurde nichts unternommen.",
+		failed: "Die %s von %s für Bestellung %s konnte nicht abgeschlossen werden. Jemand aus unserem Team meldet sich.", refund: "Erstattung"},
+	"fr": {ask: "Merci de confirmer : %s de %s pour la commande %s ? Touchez Oui pour continuer ou Non pour annuler (valable jusqu'à %s).", yes: "Oui", no: "Non",
+		confirmed: "Merci. Le %s de %s pour la commande %s est en cours.", declined: "Compris : rien ne sera fait pour la commande %s.",
+		invalid:  "Cette confirmation n'est plus valable (expirée, déjà répondue ou pas la vôtre). Rien n'a été modifié.",
+		executed: "C'est fait : le %s de %s pour la commande %s a été effectué.", expired: "La demande pour la commande %s a expiré sans réponse ; rien n'a été fait.",
+		failed: "Le %s de %s pour la commande %s n'a pas pu aboutir. Quelqu'un de notre équipe va vous recontacter.", refund: "remboursement"},
+	"pt": {ask: "Por favor, confirme: %s de %s para o pedido %s? Toque em Sim para continuar ou Não para cancelar (válido até %s).", yes: "Sim", no: "Não",
+		confirmed: "Obrigado. O %s de %s para o pedido %s está a caminho.", declined: "Entendido: nada será feito no pedido %s.",
+		invalid:  "Esta confirmação já não é válida (expirou, já foi respondida ou não é sua). Nada foi alterado.",
+		executed: "Feito: o %s de %s para o pedido %s foi realizado.", expired: "O pedido de confirmação para o pedido %s expirou sem resposta; nada foi feito.",
+		failed: "Não foi possível concluir o %s de %s para o pedido %s. Alguém da nossa equipa vai entrar em contacto.", refund: "reembolso"},
+	"it": {ask: "Conferma per favore: %s di %s per l'ordine %s? Tocca Sì per procedere o No per annullare (valido fino alle %s).", yes: "Sì", no: "No",
+		confirmed: "Grazie. Il %s di %s per l'ordine %s è in corso.", declined: "Capito: non verrà fatto nulla per l'ordine %s.",
+		invalid:  "Questa conferma non è più valida (scaduta, già risposta o non tua). Non è stato cambiato nulla.",
+		executed: "Fatto: il %s di %s per l'ordine %s è stato eseguito.", expired: "La richiesta per l'ordine %s è scaduta senza risposta; non è stato fatto nulla.",
+		failed: "Non è stato possibile completare il %s di %s per l'ordine %s. Qualcuno del nostro team ti ricontatterà.", refund: "rimborso"},
+}
+
+// phrasesFor returns the runtime's words in language (ISO 639-1), English
+// when it has none.
+func phrasesFor(language string) phrases {
+	if p, ok := phraseBook[language]; ok {
+		return p
+	}
+	return phraseBook["en"]
+}

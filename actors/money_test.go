@@ -1,0 +1,129 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/events"
+	"github.com/frontdesk-ai/frontdesk/llmrouter"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/tools"
+)
+
+// tap appends the customer's tap on a reply button.
+func tap(t *testing.T, tenant, user, wamid, buttonID string) persistence.Record {
+	t.Helper()
+	return appendEvent(t, tenant, user, events.TypeMessageReceived, 1, events.MessageReceived{
+		Channel: "whatsapp", ChannelAccount: "1555", ExternalUserID: user, ProfileName: "Ada " + user, Phone: "+" + user,
+		ChannelMessageID: tenant + ":" + wamid, Kind: "interactive", Text: "Yes", ButtonID: buttonID, SentAt: time.Now().UTC(),
+	})
+}
+
+func systemTexts(t *testing.T, tenant, key string) []persistence.Message {
+	t.Helper()
+	var out []persistence.Message
+	for _, m := range outbound(t, tenant, key) {
+		if m.Sender == persistence.SenderSystem {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestRefundIsAskedAnsweredAndToldByTheRuntime: the model's refund_order
+// call only proposes; the runtime asks with Yes / No buttons; the
+// customer's own tap executes it once and the runtime tells the outcome. A
+// second tap, and another customer tapping the same button, move nothing.
+// The model calling the tool twice in a turn makes one confirmation.
+func TestRefundIsAskedAnsweredAndToldByTheRuntime(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	agent := persistence.AgentProfile{Base: persistence.Base{TenantID: tenant}, Name: "Refunds", Routing: json.RawMessage(`{"default": true}`),
+		Tools: append(DefaultTools(), tools.RefundOrder)}
+	if err := env.store.CreateAgentProfile(ctx, &agent); err != nil {
+		t.Fatal(err)
+	}
+	first, st := answered(t, tenant, "4915557001", "wamid.m1", "my mug arrived broken")
+	var step atomic.Int32
+	model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+		if req.Messages[0].Content == summaryPrompt {
+			return llmrouter.Response{Offline: true}, nil
+		}
+		switch step.Add(1) {
+		case 1:
+			call := func(id string) llmrouter.ToolCall {
+				return llmrouter.ToolCall{ID: id, Name: tools.RefundOrder, Arguments: json.RawMessage(`{"order_number":"#1001","reason":"arrived broken"}`)}
+			}
+			return llmrouter.Response{Message: llmrouter.Message{ToolCalls: []llmrouter.ToolCall{call("r1"), call("r2")}}}, nil
+		}
+		return llmrouter.Response{Message: llmrouter.Message{Content: "I have asked you to confirm the refund."}}, nil
+	})
+	placed := time.Now().UTC().Add(-24 * time.Hour)
+	order := &persistence.Order{Base: persistence.Base{TenantID: tenant}, CustomerID: st.CustomerID, Source: "shopify", Shop: "acme.myshopify.com",
+		ExternalID: "450789469", Number: "1001", Status: "open", FinancialStatus: "paid", TotalMinor: 4998, Currency: "USD", PlacedAt: &placed}
+	if err := env.store.CreateOrder(ctx, order); err != nil {
+		t.Fatal(err)
+	}
+	// The customer grain reads orders on activation; tell it of this one.
+	if err := env.rt.CustomerChanged(ctx, tenant, st.CustomerID, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, received(t, tenant, "4915557001", "wamid.m2", "please refund order 1001"))
+	eventually(t, "the runtime's question", func() bool { return len(systemTexts(t, tenant, first.Key)) == 1 })
+	ask := systemTexts(t, tenant, first.Key)[0]
+	var meta struct {
+		ConfirmationID string          `json:"confirmation_id"`
+		Buttons        []events.Button `json:"buttons"`
+	}
+	if err := json.Unmarshal(ask.Metadata, &meta); err != nil || meta.ConfirmationID == "" || len(meta.Buttons) != 2 {
+		t.Fatalf("question %q metadata %s", ask.Text, ask.Metadata)
+	}
+	if !strings.Contains(ask.Text, "49.98 USD") || !strings.Contains(ask.Text, "#1001") || meta.Buttons[0].ID != confirmButton(meta.ConfirmationID, true) {
+		t.Fatalf("question %q buttons %+v", ask.Text, meta.Buttons)
+	}
+	pending, err := env.rt.Confirmations(ctx, tenant, st.CustomerID)
+	if err != nil || len(pending) != 1 || pending[0].State != persistence.ConfirmationPending {
+		t.Fatalf("confirmations after two tool calls: %+v, %v (want one pending)", pending, err)
+	}
+	if n := env.actions.effects(meta.ConfirmationID); n != 0 {
+		t.Fatal("the model's call executed the refund")
+	}
+
+	// Another customer taps this confirmation's Yes: refused, nothing moves.
+	other := tap(t, tenant, "4915557002", "wamid.o1", confirmButton(meta.ConfirmationID, true))
+	deliver(t, other)
+	eventually(t, "the other customer told", func() bool { return len(systemTexts(t, tenant, other.Key)) == 1 })
+	if txt := systemTexts(t, tenant, other.Key)[0].Text; !strings.Contains(txt, "no longer valid") {
+		t.Fatalf("other customer told %q", txt)
+	}
+
+	calls := step.Load()
+	deliver(t, tap(t, tenant, "4915557001", "wamid.m3", confirmButton(meta.ConfirmationID, true)))
+	eventually(t, "executed and told", func() bool {
+		for _, m := range systemTexts(t, tenant, first.Key) {
+			if strings.HasPrefix(m.Text, "Done:") {
+				return true
+			}
+		}
+		return false
+	})
+	deliver(t, tap(t, tenant, "4915557001", "wamid.m4", confirmButton(meta.ConfirmationID, true)))
+	eventually(t, "the second tap answered", func() bool { return len(systemTexts(t, tenant, first.Key)) == 4 })
+	texts := []string{}
+	for _, m := range systemTexts(t, tenant, first.Key) {
+		texts = append(texts, m.Text)
+	}
+	if !strings.HasPrefix(texts[1], "Thank you.") || !strings.HasPrefix(texts[2], "Done:") || !strings.Contains(texts[3], "no longer valid") {
+		t.Fatalf("runtime messages: %q", texts)
+	}
+	if n := env.actions.effects(meta.ConfirmationID); n != 1 {
+		t.Fatalf("refund executed %d times, want 1", n)
+	}
+	if step.Load() != calls {
+		t.Fatal("a button tap started an AI turn")
+	}
+}

@@ -1,0 +1,141 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/commerce"
+	"github.com/frontdesk-ai/frontdesk/persistence"
+)
+
+// Money never moves on the model's word. A financial tool call does not
+// execute: it proposes the action to the customer's grain, which holds it
+// pending, and the runtime (not the model) asks the customer with Yes / No
+// buttons naming the action, the order and the amount. Only that
+// customer's own Yes, in this conversation, before expiry, executes it,
+// once.
+
+// RefundOrder is the name of the refund tool; it is also the action name
+// of its confirmations.
+const RefundOrder = "refund_order"
+
+// Proposal is an action the customer must confirm.
+type Proposal struct {
+	TenantID, CustomerID, ConversationID string
+	Action                               string
+	Arguments                            json.RawMessage
+	AmountMinor                          int64
+	Currency                             string
+	// IdempotencyKey makes a repeated proposal return the first.
+	IdempotencyKey string
+}
+
+// Ask is a pending confirmation the runtime puts to the customer.
+type Ask struct {
+	ConfirmationID string
+	Action         string
+	// Subject names what the action is about: "#1001" for an order.
+	Subject     string
+	AmountMinor int64
+	Currency    string
+	ExpiresAt   time.Time
+}
+
+// Proposer holds a proposal pending in the customer's grain.
+type Proposer interface {
+	Propose(ctx context.Context, p Proposal) (Ask, error)
+}
+
+// SetProposer enables the financial tools: without one they answer that
+// they are not available.
+func (r *Registry) SetProposer(p Proposer) { r.proposer = p }
+
+// refundableStatuses are the payment statuses an order may be refunded in.
+var refundableStatuses = []string{"paid", "partially_refunded"}
+
+func moneyTools() []*tool {
+	return []*tool{{
+		def: Definition{
+			Name: RefundOrder,
+			Description: "Propose refunding an order of the customer in this conversation. Nothing is refunded by this call: the customer is asked to confirm with buttons, " +
+				"and only their confirmation refunds. Tell them to use the buttons; never say the refund is done.",
+			Parameters: json.RawMessage(`{"type":"object","properties":{
+				"order_number":{"type":"string","minLength":1,"maxLength":40,"pattern":"^\\s*#?\\s*[A-Za-z0-9-]+\\s*$","description":"The order number, with or without #."},
+				"amount_minor":{"type":"integer","minimum":1,"description":"Amount in minor units of the order's currency (cents). Default: all that is still refundable."},
+				"reason":{"type":"string","maxLength":500,"description":"Why the customer is refunded."}
+			},"required":["order_number"],"additionalProperties":false}`),
+		},
+		outside: proposeRefund,
+	}}
+}
+
+// refundArgs are a refund confirmation's arguments: what its execution
+// needs.
+type refundArgs struct {
+	OrderID     string `json:"order_id"`
+	OrderNumber string `json:"order_number"`
+	Source      string `json:"source"`
+	Shop        string `json:"shop"`
+	ExternalID  string `json:"external_id"`
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]any, key string) (any, *Ask, error) {
+	if r.proposer == nil {
+		return map[string]any{"proposed": false, "note": "Refunds are not enabled for this shop: offer a human instead."}, nil, nil
+	}
+	number := orderNumber(args)
+	var o persistence.Order
+	err := r.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		o, err = tx.GetCustomerOrderByNumber(ctx, s.TenantID, s.CustomerID, number)
+		return err
+	})
+	if errors.Is(err, persistence.ErrNotFound) {
+		return map[string]any{"proposed": false, "order_number": "#" + number,
+			"note": "No order with this number belongs to this customer; nothing was proposed."}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load order: %w", err)
+	}
+	refundable := o.TotalMinor - o.RefundedMinor
+	amount := refundable
+	if n, ok := args["amount_minor"].(json.Number); ok {
+		if amount, err = n.Int64(); err != nil {
+			return nil, nil, fmt.Errorf("amount_minor: %w", err)
+		}
+	}
+	refuse := func(why string) (any, *Ask, error) {
+		return map[string]any{"proposed": false, "order_number": "#" + o.Number, "note": why}, nil, nil
+	}
+	switch {
+	case o.Status == "cancelled" || !slices.Contains(refundableStatuses, o.FinancialStatus):
+		return refuse(fmt.Sprintf("Order #%s is %s (%s): it cannot be refunded here; offer a human.", o.Number, o.FinancialStatus, o.Status))
+	case refundable <= 0:
+		return refuse(fmt.Sprintf("Order #%s has nothing left to refund.", o.Number))
+	case amount <= 0 || amount > refundable:
+		return refuse(fmt.Sprintf("At most %s can be refunded on order #%s.", commerce.FormatMinor(refundable, o.Currency), o.Number))
+	}
+	raw, err := json.Marshal(refundArgs{OrderID: o.ID, OrderNumber: o.Number, Source: o.Source, Shop: o.Shop, ExternalID: o.ExternalID,
+		AmountMinor: amount, Currency: o.Currency, Reason: str(args, "reason")})
+	if err != nil {
+		return nil, nil, err
+	}
+	// One pending refund per order and turn, however often the model calls.
+	ask, err := r.proposer.Propose(ctx, Proposal{TenantID: s.TenantID, CustomerID: s.CustomerID, ConversationID: s.ConversationID,
+		Action: RefundOrder, Arguments: raw, AmountMinor: amount, Currency: o.Currency,
+		IdempotencyKey: "refund:" + s.ConversationID + ":" + s.TurnID + ":" + o.ID})
+	if err != nil {
+		return nil, nil, fmt.Errorf("propose: %w", err)
+	}
+	ask.Subject = "#" + o.Number
+	return map[string]any{"proposed": true, "status": "awaiting_customer_confirmation", "confirmation_id": ask.ConfirmationID,
+		"order_number": "#" + o.Number, "amount": commerce.FormatMinor(amount, o.Currency), "expires_at": ask.ExpiresAt.Format(time.RFC3339),
+		"note": "The customer has been sent a question with Yes / No buttons. Nothing is refunded until they tap Yes; do not say it is done."}, &ask, nil
+}
