@@ -175,6 +175,13 @@ func (rt *Runtime) Command(ctx context.Context, cmd Command) (CommandResult, err
 	}
 	var out CommandResult
 	err = rt.command(ctx, KindConversation, cmd.Thread, string(cmd.Kind), payload, &out)
+	if err == nil && cmd.Kind == CommandTakeover && out.Conversation.CustomerID != "" {
+		// Money does not move behind a human's back: what the AI asked the
+		// customer to confirm here is cancelled.
+		if cerr := rt.CancelConfirmations(ctx, cmd.TenantID, out.Conversation.CustomerID, out.Conversation.ID, "a human took the conversation over"); cerr != nil {
+			rt.log.Warn().Err(cerr).Str("conversation_id", out.Conversation.ID).Msg("pending confirmations not cancelled on takeover")
+		}
+	}
 	return out, err
 }
 

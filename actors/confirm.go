@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,10 @@ const (
 	ActionConfirmationExpired   = "confirmation.expired"
 	ActionConfirmationExecuted  = "confirmation.executed"
 	ActionConfirmationFailed    = "confirmation.execution_failed"
+	// ActionConfirmationCancelled: a human took the conversation over, or
+	// a newer proposal for the same order replaced it (declined, with the
+	// reason).
+	ActionConfirmationCancelled = "confirmation.cancelled"
 )
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -139,6 +144,18 @@ func (g *customerGrain) confirmation(ctx actor.Context, m *grainpb.Command, repl
 		}
 		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
 			return g.resolve(ctx, tx, d, a)
+		}
+	case customerCmdCancel:
+		var cc struct {
+			ConversationID string `json:"conversation_id"`
+			Reason         string `json:"reason"`
+		}
+		if err := json.Unmarshal(m.Payload, &cc); err != nil || cc.ConversationID == "" {
+			reply(nil, invalid("malformed cancel"))
+			return
+		}
+		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+			return g.cancelPending(ctx, tx, d, func(c persistence.Confirmation) bool { return c.ConversationID == cc.ConversationID }, cc.Reason)
 		}
 	case customerCmdExecuted:
 		var e struct {
@@ -236,6 +253,15 @@ func (g *customerGrain) propose(ctx context.Context, tx Tx, d *customerData, p P
 			return c, nil
 		} else if !errors.Is(err, persistence.ErrNotFound) {
 			return c, err
+		}
+	}
+	// A newer proposal of the same action on the same order replaces a
+	// pending one.
+	if order := orderOf(p.Arguments); order != "" {
+		if _, err := g.cancelPending(ctx, tx, d, func(c persistence.Confirmation) bool {
+			return c.Action == p.Action && orderOf(c.Arguments) == order
+		}, "replaced by a newer proposal"); err != nil {
+			return persistence.Confirmation{}, err
 		}
 	}
 	now := g.rt.clock.Now().UTC()
@@ -344,6 +370,43 @@ func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id
 	raw, _ := json.Marshal(meta)
 	c.Metadata, c.State = raw, persistence.ConfirmationExecuted
 	return c, g.settle(ctx, tx, d, c, ActionConfirmationExecuted, nil)
+}
+
+// cancelPending declines the pending confirmations that match, with the
+// reason, and returns the last one.
+func (g *customerGrain) cancelPending(ctx context.Context, tx Tx, d *customerData, match func(persistence.Confirmation) bool, reason string) (persistence.Confirmation, error) {
+	var last persistence.Confirmation
+	for _, c := range slices.Clone(d.confirms) {
+		if c.State != persistence.ConfirmationPending || !match(c) {
+			continue
+		}
+		now := g.rt.clock.Now().UTC()
+		c.State, c.ResolvedAt = persistence.ConfirmationDeclined, &now
+		if err := g.settle(ctx, tx, d, c, ActionConfirmationCancelled, map[string]any{"reason": reason}); err != nil {
+			return c, err
+		}
+		last = c
+	}
+	return last, nil
+}
+
+// orderOf is the order a confirmation's arguments name, if any.
+func orderOf(args json.RawMessage) string {
+	var a struct {
+		OrderID string `json:"order_id"`
+	}
+	_ = json.Unmarshal(args, &a)
+	return a.OrderID
+}
+
+// CancelConfirmations cancels what is pending in conversationID (a human
+// took it over).
+func (rt *Runtime) CancelConfirmations(ctx context.Context, tenantID, customerID, conversationID, reason string) error {
+	payload, err := json.Marshal(map[string]string{"conversation_id": conversationID, "reason": reason})
+	if err != nil {
+		return err
+	}
+	return rt.customerCommand(ctx, tenantID, customerID, customerCmdCancel, payload, nil)
 }
 
 func (d customerData) find(id string) int {

@@ -124,6 +124,7 @@ const (
 	customerCmdResolve   = "resolve"
 	customerCmdList      = "confirmations"
 	customerCmdExecuted  = "executed"
+	customerCmdCancel    = "cancel"
 	ticketsPart          = "tickets"
 	ordersPart           = "orders"
 	profilePart          = "profile"
@@ -444,7 +445,7 @@ func (g *customerGrain) command(ctx actor.Context, m *grainpb.Command, sender *a
 				reply(struct{}{}, l.err)
 			},
 		})
-	case customerCmdPropose, customerCmdResolve, customerCmdExecuted:
+	case customerCmdPropose, customerCmdResolve, customerCmdExecuted, customerCmdCancel:
 		g.confirmation(ctx, m, reply)
 	default:
 		reply(nil, invalid(fmt.Sprintf("unknown customer command %q", m.Kind)))

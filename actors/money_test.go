@@ -127,3 +127,57 @@ func TestRefundIsAskedAnsweredAndToldByTheRuntime(t *testing.T) {
 		t.Fatal("a button tap started an AI turn")
 	}
 }
+
+// TestPendingRefundIsCancelledByANewerProposalAndByATakeover: a second
+// proposal for the same order replaces the first; a human taking the
+// conversation over cancels what is pending, and a late tap moves nothing.
+func TestPendingRefundIsCancelledByANewerProposalAndByATakeover(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	first, st := answered(t, tenant, "4915557011", "wamid.n1", "hello")
+	order := &persistence.Order{Base: persistence.Base{TenantID: tenant}, CustomerID: st.CustomerID, Source: "shopify", Shop: "acme.myshopify.com",
+		ExternalID: "77", Number: "1077", Status: "open", FinancialStatus: "paid", TotalMinor: 1000, Currency: "EUR"}
+	if err := env.store.CreateOrder(ctx, order); err != nil {
+		t.Fatal(err)
+	}
+	args := json.RawMessage(`{"order_id":"` + order.ID + `","order_number":"1077"}`)
+	propose := func(key string) persistence.Confirmation {
+		t.Helper()
+		c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
+			Action: tools.RefundOrder, Arguments: args, AmountMinor: 1000, Currency: "EUR", IdempotencyKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	older, newer := propose("turn-1"), propose("turn-2")
+	if c, _ := env.store.GetConfirmation(ctx, tenant, older.ID); c.State != persistence.ConfirmationDeclined {
+		t.Fatalf("the older proposal is %s, want declined (replaced)", c.State)
+	}
+	if _, err := env.rt.Command(ctx, Command{Kind: CommandTakeover, TenantID: tenant, ConversationID: st.ConversationID,
+		By: Agent{UserID: "agent-1", Name: "Grace"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := env.store.GetConfirmation(ctx, tenant, newer.ID); c.State != persistence.ConfirmationDeclined {
+		t.Fatalf("after a takeover the pending refund is %s, want declined", c.State)
+	}
+	deliver(t, tap(t, tenant, "4915557011", "wamid.n2", confirmButton(newer.ID, true)))
+	eventually(t, "the late tap answered", func() bool {
+		ms := systemTexts(t, tenant, first.Key)
+		return len(ms) == 1 && strings.Contains(ms[0].Text, "no longer valid")
+	})
+	if n := env.actions.effects(newer.ID) + env.actions.effects(older.ID); n != 0 {
+		t.Fatalf("a cancelled refund executed %d times", n)
+	}
+	evs, _, err := env.store.ListAuditEventsForTarget(ctx, tenant, "confirmation", newer.ID, persistence.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := false
+	for _, e := range evs {
+		cancelled = cancelled || (e.Action == ActionConfirmationCancelled && strings.Contains(string(e.Data), "took the conversation over"))
+	}
+	if !cancelled {
+		t.Fatalf("no cancellation audited: %+v", evs)
+	}
+}
