@@ -48,7 +48,13 @@ type Sent struct {
 	Text          string
 	// ReplyTo is context.message_id.
 	ReplyTo string
+	// Buttons are an interactive message's reply buttons (Text is then its
+	// body).
+	Buttons []SentButton
 }
+
+// SentButton is a reply button of a sent interactive message.
+type SentButton struct{ ID, Title string }
 
 // Failure scripts an error answer: HTTPStatus with a Graph error body.
 type Failure struct {
@@ -255,6 +261,9 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Text = body
 	}
+	if typ == "interactive" {
+		s.Text, s.Buttons = interactiveOf(obj)
+	}
 	if ctx, ok := req.Body["context"].(map[string]any); ok {
 		s.ReplyTo, _ = ctx["message_id"].(string)
 	}
@@ -363,4 +372,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// interactiveOf reads an interactive "button" message's body text and
+// reply buttons.
+func interactiveOf(obj map[string]any) (string, []SentButton) {
+	body, _ := obj["body"].(map[string]any)
+	text, _ := body["text"].(string)
+	action, _ := obj["action"].(map[string]any)
+	list, _ := action["buttons"].([]any)
+	var buttons []SentButton
+	for _, b := range list {
+		bm, _ := b.(map[string]any)
+		reply, _ := bm["reply"].(map[string]any)
+		id, _ := reply["id"].(string)
+		title, _ := reply["title"].(string)
+		buttons = append(buttons, SentButton{ID: id, Title: title})
+	}
+	return text, buttons
 }

@@ -51,6 +51,20 @@ func TextWebhook(phoneNumberID, waID, name, wamid, text string, ts time.Time) []
 	return whatsapp.TextWebhook(phoneNumberID, waID, name, wamid, text, ts)
 }
 
+// ButtonReplyWebhook returns the body of a "messages" webhook carrying the
+// customer's tap on reply button buttonID (title) of the interactive
+// message question.
+func ButtonReplyWebhook(phoneNumberID, waID, name, wamid, question, buttonID, title string, ts time.Time) []byte {
+	return Webhook(phoneNumberID, map[string]any{
+		"contacts": []any{map[string]any{"profile": map[string]any{"name": name}, "wa_id": waID}},
+		"messages": []any{map[string]any{
+			"from": waID, "id": wamid, "timestamp": strconv.FormatInt(ts.Unix(), 10), "type": "interactive",
+			"context":     map[string]any{"from": phoneNumberID, "id": question},
+			"interactive": map[string]any{"type": "button_reply", "button_reply": map[string]any{"id": buttonID, "title": title}},
+		}},
+	})
+}
+
 // StatusWebhook returns the body of a "messages" webhook carrying one
 // status (sent, delivered, read) of wamid sent to recipientID.
 func StatusWebhook(phoneNumberID, recipientID, wamid, status string, ts time.Time) []byte {
