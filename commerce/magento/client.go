@@ -68,8 +68,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Client reads one shop's orders and customers through the REST API. It
-// is a commerce.Shop.
+// Client reads one shop's orders and customers through the REST API and
+// refunds its orders. It is a commerce.Shop and a commerce.Refunder.
 type Client struct {
 	base       string
 	domain     string

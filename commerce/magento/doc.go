@@ -2,9 +2,11 @@
 // it verifies webhook signatures (x-magento-signature, the hex HMAC of the
 // open-source async-events module; x-adobe-commerce-webhook-signature, the
 // RSA signature of Adobe Commerce webhooks), parses both bodies into
-// commerce.Event, and reads orders and customers through the REST API
+// commerce.Event, reads orders and customers through the REST API
 // (Client, a commerce.Shop) with searchCriteria paging, 429 Retry-After and
-// 5xx backoff.
+// 5xx backoff, and refunds orders as credit memos, online through the
+// invoice or offline, exactly once per request key (Client, a
+// commerce.Refunder; see refund.go).
 //
 // Magento writes numbers as JSON numbers in REST answers and as strings in
 // model data ("grand_total": "165.0000"), and PHP writes an empty object

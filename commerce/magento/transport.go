@@ -1,6 +1,7 @@
 package magento
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,9 +16,6 @@ import (
 
 // maxResponse bounds how much of an answer is read.
 const maxResponse = 16 << 20
-
-// Waits between tries.
-const ()
 
 // filter is one searchCriteria filter.
 type filter struct{ field, value, condition string }
@@ -50,13 +48,17 @@ func (c criteria) values() url.Values {
 
 // get asks GET {base}{path}?query and decodes the JSON answer into out,
 // trying again (up to maxRetries) after 429, 5xx and transport failures.
-// 401 and 403 wrap ErrUnauthorized; other statuses fail at once.
+// 401 and 403 wrap ErrUnauthorized, 404 commerce.ErrNotFound; other
+// statuses fail at once.
 func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) error {
-	endpoint := c.base + path + "?" + query.Encode()
+	endpoint := c.base + path
+	if len(query) > 0 {
+		endpoint += "?" + query.Encode()
+	}
 	var raw []byte
 	err := commerce.Retry(ctx, c.maxRetries, c.sleep, func() error {
 		var err error
-		raw, err = c.attempt(ctx, endpoint)
+		raw, err = c.attempt(ctx, http.MethodGet, endpoint, nil)
 		return err
 	})
 	if err != nil {
@@ -68,18 +70,35 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	return nil
 }
 
-// attempt makes one request and returns the 2xx answer's body, a
-// *commerce.RetryError for a failure worth another try, ctx's error when ctx ended,
-// or a permanent error.
-func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
+// statusError is an answer with a status that another try will not
+// change (other than 401, 403 and 404).
+type statusError struct {
+	Code    int
+	Message string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Message) }
+
+// attempt makes one request (a JSON body when body is not nil) and returns
+// the 2xx answer's body, a *commerce.RetryError for a failure worth
+// another try, ctx's error when ctx ended, or a permanent error: one
+// wrapping ErrUnauthorized or commerce.ErrNotFound, or a *statusError.
+func (c *Client) attempt(ctx context.Context, method, endpoint string, body []byte) ([]byte, error) {
 	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, endpoint, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(callCtx, method, endpoint, rd)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -104,12 +123,14 @@ func (c *Client) attempt(ctx context.Context, endpoint string) ([]byte, error) {
 		return raw, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return nil, fmt.Errorf("%w: HTTP %d (%s): check the REST bearer token and its ACL", ErrUnauthorized, code, message(raw))
+	case code == http.StatusNotFound:
+		return nil, fmt.Errorf("%w: HTTP 404 (%s)", commerce.ErrNotFound, message(raw))
 	case code == http.StatusTooManyRequests:
 		return nil, &commerce.RetryError{Err: fmt.Errorf("HTTP 429: %s", message(raw)), Wait: commerce.RetryAfter(resp.Header.Get("Retry-After"))}
 	case code >= 500:
 		return nil, &commerce.RetryError{Err: fmt.Errorf("HTTP %d: %s", code, message(raw))}
 	}
-	return nil, fmt.Errorf("HTTP %d: %s", code, message(raw))
+	return nil, &statusError{Code: code, Message: message(raw)}
 }
 
 // message reads Magento's error body, {"message": "… %1 …", "parameters":

@@ -83,7 +83,8 @@ func (c Config) Validate() error {
 }
 
 // Client reads one shop's orders and customers through the Admin GraphQL
-// API. It is a commerce.Shop.
+// API and refunds its orders. It is a commerce.Shop and a
+// commerce.Refunder.
 type Client struct {
 	shop       string
 	token      string
@@ -92,6 +93,9 @@ type Client struct {
 	timeout    time.Duration
 	maxRetries int
 	sleep      func(context.Context, time.Duration) error
+	// idempotent: the endpoint's API version takes refundCreate's
+	// @idempotent(key:).
+	idempotent bool
 }
 
 var _ commerce.Shop = (*Client)(nil)
@@ -114,6 +118,7 @@ func New(cfg Config) (*Client, error) {
 		base = "https://" + c.shop + "/admin/api/" + APIVersion
 	}
 	c.endpoint = base + "/graphql.json"
+	c.idempotent = takesIdempotencyKey(c.endpoint)
 	if c.http == nil {
 		c.http = &http.Client{}
 	}

@@ -98,6 +98,17 @@ func (r gqlResponse) throttled() bool {
 	return false
 }
 
+// internalError reports whether the answer is Shopify's
+// INTERNAL_SERVER_ERROR, its 500 in a 200 answer: worth another try.
+func (r gqlResponse) internalError() bool {
+	for _, e := range r.Errors {
+		if e.Extensions.Code == "INTERNAL_SERVER_ERROR" {
+			return true
+		}
+	}
+	return false
+}
+
 // throttleWait is how long the bucket takes to refill enough for the
 // request, (requested - available) / restoreRate seconds, at least a
 // second; zero when the answer has no cost.
@@ -112,8 +123,8 @@ func (r gqlResponse) throttleWait() time.Duration {
 }
 
 // do posts query with vars to the GraphQL endpoint and decodes the answer's
-// data into out, trying again (up to maxRetries) after THROTTLED, 429, 5xx
-// and transport failures. 401 and 403 wrap ErrUnauthorized; other GraphQL
+// data into out, trying again (up to maxRetries) after THROTTLED,
+// INTERNAL_SERVER_ERROR, 429, 5xx and transport failures. 401 and 403 wrap ErrUnauthorized; other GraphQL
 // errors fail at once.
 func (c *Client) do(ctx context.Context, op, query string, vars map[string]any, out any) error {
 	body, err := json.Marshal(gqlRequest{Query: query, Variables: vars})
@@ -176,6 +187,8 @@ func (c *Client) attempt(ctx context.Context, body []byte) (json.RawMessage, err
 		return nil, commerce.Malformed("answer is not GraphQL JSON: %v", decodeErr)
 	case gr.throttled():
 		return nil, &commerce.RetryError{Err: fmt.Errorf("throttled: %s", gr.Errors), Wait: gr.throttleWait()}
+	case gr.internalError():
+		return nil, &commerce.RetryError{Err: fmt.Errorf("graphql errors: %s", gr.Errors)}
 	case len(gr.Errors) > 0:
 		return nil, fmt.Errorf("graphql errors: %s", gr.Errors)
 	case len(gr.Data) == 0 || string(gr.Data) == "null":

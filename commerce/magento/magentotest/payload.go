@@ -27,11 +27,52 @@ type OrderSpec struct {
 	// Telephone and CountryID are the billing address's.
 	Telephone, CountryID string
 	// GrandTotal and TotalRefunded are decimals in Currency, the order
-	// currency: "165.00".
+	// currency (and the base currency): "165.00".
 	GrandTotal, TotalRefunded string
 	Currency                  string
-	Items                     []ItemSpec
-	CreatedAt, UpdatedAt      time.Time
+	// ShippingAmount and ShippingRefunded are decimals; empty is 0.
+	ShippingAmount, ShippingRefunded string
+	Items                            []ItemSpec
+	// PaymentMethod is the payment's method code; empty means "checkmo".
+	PaymentMethod string
+	// Invoices are the order's; the paid ones make its total_paid.
+	Invoices             []InvoiceSpec
+	CreatedAt, UpdatedAt time.Time
+}
+
+// InvoiceSpec describes an invoice of an order.
+type InvoiceSpec struct {
+	EntityID int64
+	// State is "paid" (the default), "open" or "canceled".
+	State string
+	// GrandTotal and TotalRefunded are decimals in the order currency.
+	GrandTotal, TotalRefunded string
+	// TransactionID is the gateway's capture; empty for an offline
+	// payment.
+	TransactionID string
+}
+
+// stateCode is sales_invoice.state.
+func (i InvoiceSpec) stateCode() int {
+	switch i.State {
+	case "open":
+		return 1
+	case "canceled":
+		return 3
+	}
+	return 2
+}
+
+// paid is the total of o's paid invoices.
+func (o OrderSpec) paid() string {
+	var sum float64
+	for _, inv := range o.Invoices {
+		if inv.stateCode() == 2 {
+			v, _ := strconv.ParseFloat(inv.GrandTotal, 64)
+			sum += v
+		}
+	}
+	return strconv.FormatFloat(sum, 'f', 2, 64)
 }
 
 // ItemSpec describes an order item; a child of a configurable or bundle
@@ -42,8 +83,10 @@ type ItemSpec struct {
 	// ProductType defaults to "simple".
 	ProductType     string
 	Qty, QtyShipped int
-	Price           string
-	Virtual         bool
+	// QtyRefunded is how many were refunded.
+	QtyRefunded int
+	Price       string
+	Virtual     bool
 }
 
 // CustomerSpec describes a customer; Telephone and CountryID are its
@@ -62,6 +105,22 @@ type CreditMemoSpec struct {
 	// GrandTotal is a decimal in Currency, the order currency.
 	GrandTotal, Currency string
 	CreatedAt            time.Time
+	// InvoiceID is the invoice refunded online, or 0.
+	InvoiceID int64
+	// Online: refunded through the payment gateway.
+	Online bool
+	// Items are the order items and quantities refunded.
+	Items []CreditMemoItemSpec
+	// ShippingAmount and the adjustments are decimals; empty is 0.
+	ShippingAmount, AdjustmentPositive, AdjustmentNegative string
+	// Comments are the credit memo's comments.
+	Comments []string
+}
+
+// CreditMemoItemSpec is an order item a credit memo refunds.
+type CreditMemoItemSpec struct {
+	OrderItemID int64
+	Qty         int
 }
 
 // Observer event names of Adobe Commerce webhooks, and the async-events
@@ -142,7 +201,10 @@ func restOrder(o OrderSpec) map[string]any {
 		"created_at": o.CreatedAt.UTC().Format(TimeLayout), "updated_at": o.UpdatedAt.UTC().Format(TimeLayout),
 		"protect_code": "61f76d", "quote_id": o.EntityID + 1, "is_virtual": 0, "total_item_count": len(items),
 		"items": items, "billing_address": billing, "status_histories": []any{},
-		"payment": map[string]any{"method": "checkmo", "amount_ordered": number(o.GrandTotal), "parent_id": o.EntityID, "additional_information": []string{"Check / Money order"}},
+		"payment":    map[string]any{"method": o.paymentMethod(), "amount_ordered": number(o.GrandTotal), "amount_paid": number(o.paid()), "parent_id": o.EntityID, "additional_information": []string{o.paymentMethod()}},
+		"total_paid": number(o.paid()), "base_total_paid": number(o.paid()), "total_invoiced": number(o.paid()),
+		"shipping_amount": number(orZero(o.ShippingAmount)), "base_shipping_amount": number(orZero(o.ShippingAmount)),
+		"shipping_refunded": number(orZero(o.ShippingRefunded)), "base_shipping_refunded": number(orZero(o.ShippingRefunded)),
 		"extension_attributes": map[string]any{"shipping_assignments": []any{map[string]any{
 			"shipping": map[string]any{"address": shipping, "method": "flatrate_flatrate", "total": map[string]any{"shipping_amount": 0}},
 			"items":    items,
@@ -164,8 +226,9 @@ func restItem(o OrderSpec, it ItemSpec) map[string]any {
 	}
 	m := map[string]any{
 		"item_id": it.ItemID, "order_id": o.EntityID, "name": it.Name, "sku": it.SKU, "product_id": it.ProductID,
-		"product_type": kind, "qty_ordered": it.Qty, "qty_shipped": it.QtyShipped, "qty_invoiced": 0, "qty_canceled": 0,
-		"qty_refunded": 0, "price": number(it.Price), "base_price": number(it.Price), "original_price": number(it.Price),
+		"product_type": kind, "qty_ordered": it.Qty, "qty_shipped": it.QtyShipped, "qty_invoiced": o.invoicedQty(it), "qty_canceled": 0,
+		"qty_refunded": it.QtyRefunded, "price": number(it.Price), "base_price": number(it.Price), "original_price": number(it.Price),
+		"tax_amount": 0, "discount_amount": 0,
 		"row_total": number(it.Price), "is_virtual": boolInt(it.Virtual), "store_id": 1,
 		"created_at": o.CreatedAt.UTC().Format(TimeLayout), "updated_at": o.UpdatedAt.UTC().Format(TimeLayout),
 	}
@@ -252,15 +315,73 @@ func CustomerModelData(c CustomerSpec) []byte {
 
 // CreditMemoJSON writes m as the REST credit memo resource (GET
 // /V1/creditmemo/{id}).
-func CreditMemoJSON(m CreditMemoSpec) []byte {
-	return mustJSON(map[string]any{
+func CreditMemoJSON(m CreditMemoSpec) []byte { return mustJSON(restCreditMemo(m)) }
+
+func restCreditMemo(m CreditMemoSpec) map[string]any {
+	at := m.CreatedAt.UTC().Format(TimeLayout)
+	items := []any{}
+	for i, it := range m.Items {
+		items = append(items, map[string]any{"entity_id": m.EntityID*100 + int64(i) + 1, "parent_id": m.EntityID, "order_item_id": it.OrderItemID, "qty": it.Qty})
+	}
+	comments := []any{}
+	for i, c := range m.Comments {
+		comments = append(comments, map[string]any{
+			"entity_id": m.EntityID*100 + int64(i) + 1, "parent_id": m.EntityID, "comment": c,
+			"is_customer_notified": 0, "is_visible_on_front": 0, "created_at": at,
+		})
+	}
+	out := map[string]any{
 		"entity_id": m.EntityID, "order_id": m.OrderID, "increment_id": fmt.Sprintf("%09d", m.EntityID),
 		"grand_total": number(m.GrandTotal), "base_grand_total": number(m.GrandTotal), "subtotal": number(m.GrandTotal),
-		"adjustment": 0, "adjustment_negative": 0, "adjustment_positive": 0, "shipping_amount": 0,
+		"adjustment":          0,
+		"adjustment_negative": number(orZero(m.AdjustmentNegative)), "adjustment_positive": number(orZero(m.AdjustmentPositive)),
+		"shipping_amount":     number(orZero(m.ShippingAmount)),
 		"order_currency_code": m.Currency, "base_currency_code": m.Currency, "state": 2, "email_sent": 1,
-		"created_at": m.CreatedAt.UTC().Format(TimeLayout), "updated_at": m.CreatedAt.UTC().Format(TimeLayout),
-		"items": []any{}, "comments": []any{},
-	})
+		"created_at": at, "updated_at": at, "items": items, "comments": comments,
+	}
+	if m.InvoiceID != 0 {
+		out["invoice_id"] = m.InvoiceID
+	}
+	if m.Online {
+		out["transaction_id"] = fmt.Sprintf("re_%d", m.EntityID)
+	}
+	return out
+}
+
+// restInvoice writes an invoice of o as the REST invoice resource.
+func restInvoice(o OrderSpec, inv InvoiceSpec) map[string]any {
+	m := map[string]any{
+		"entity_id": inv.EntityID, "order_id": o.EntityID, "increment_id": fmt.Sprintf("%09d", inv.EntityID), "state": inv.stateCode(),
+		"grand_total": number(inv.GrandTotal), "base_grand_total": number(inv.GrandTotal),
+		"base_total_refunded": number(orZero(inv.TotalRefunded)), "order_currency_code": o.Currency, "base_currency_code": o.Currency,
+		"created_at": o.CreatedAt.UTC().Format(TimeLayout), "updated_at": o.UpdatedAt.UTC().Format(TimeLayout), "items": []any{}, "comments": []any{},
+	}
+	if inv.TransactionID != "" {
+		m["transaction_id"] = inv.TransactionID
+	}
+	return m
+}
+
+func (o OrderSpec) paymentMethod() string {
+	if o.PaymentMethod == "" {
+		return "checkmo"
+	}
+	return o.PaymentMethod
+}
+
+// invoicedQty is the item's quantity when the order has a paid invoice.
+func (o OrderSpec) invoicedQty(it ItemSpec) int {
+	if o.paid() == "0.00" {
+		return 0
+	}
+	return it.Qty
+}
+
+func orZero(decimal string) string {
+	if decimal == "" {
+		return "0"
+	}
+	return decimal
 }
 
 // number writes a decimal as a JSON number, as PHP's json_encode writes a

@@ -3,6 +3,7 @@ package magentotest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,11 +28,15 @@ type Request struct {
 	Token string
 }
 
-// Server is a fake Magento REST API for one store: GET /V1/orders and
-// GET /V1/customers/search answer searchCriteria (filters on updated_at,
-// created_at, increment_id, entity_id and email with eq, neq, gt, gteq, lt,
-// lteq and in; a sort order; pages that, like Magento's, repeat the last
-// page past the end) to the right bearer token, HTTP 401 to any other.
+// Server is a fake Magento REST API for one store: GET /V1/orders, GET
+// /V1/customers/search, GET /V1/invoices and GET /V1/creditmemos answer
+// searchCriteria (filters on updated_at, created_at, increment_id,
+// entity_id, order_id and email with eq, neq, gt, gteq, lt, lteq and in; a
+// sort order; pages that, like Magento's, repeat the last page past the
+// end); GET /V1/orders/{id} and GET /V1/creditmemo/{id} answer one entity;
+// the refund services POST /V1/order/{id}/refund and POST
+// /V1/invoice/{id}/refund make credit memos (see refunds.go). All to the
+// right bearer token; HTTP 401 to any other.
 type Server struct {
 	srv   *httptest.Server
 	token string
@@ -44,11 +49,21 @@ type Server struct {
 	retryAfter int
 	fail       int
 	failStatus int
+
+	creditMemos []CreditMemoSpec
+	refundCalls []RefundCall
+	nextID      int64
+	// refuse answers the next refund with HTTP 400 and it; failAfter
+	// answers the next refund HTTP failAfter after making it.
+	refuse           *errorBody
+	failAfter        int
+	refundFail       int
+	refundFailStatus int
 }
 
 // NewServer starts a Server accepting token; it stops when t ends.
 func NewServer(t testing.TB, token string) *Server {
-	s := &Server{token: token}
+	s := &Server{token: token, nextID: 900}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -103,6 +118,7 @@ func (s *Server) FailNext(n, status int) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,29 +136,66 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.tooMany--
 		w.Header().Set("Retry-After", strconv.Itoa(s.retryAfter))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too Many Requests"})
-	case r.Method != http.MethodGet || (path != "/V1/orders" && path != "/V1/customers/search"):
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Request does not match any route."})
 	default:
-		s.search(w, path, r.URL.Query())
+		s.route(w, r.Method, path, r.URL.Query(), body)
 	}
 }
 
-// search answers a searchCriteria request; s.mu is held.
-func (s *Server) search(w http.ResponseWriter, path string, q url.Values) {
+// route answers an accepted request; s.mu is held.
+func (s *Server) route(w http.ResponseWriter, method, path string, q url.Values, body []byte) {
+	parts := strings.Split(strings.TrimPrefix(path, "/V1/"), "/")
+	switch {
+	case method == http.MethodGet && path == "/V1/orders":
+		var rows []map[string]any
+		for _, o := range s.orders {
+			rows = append(rows, restOrder(o))
+		}
+		s.search(w, rows, q)
+	case method == http.MethodGet && path == "/V1/customers/search":
+		var rows []map[string]any
+		for _, c := range s.customers {
+			rows = append(rows, restCustomer(c))
+		}
+		s.search(w, rows, q)
+	case method == http.MethodGet && path == "/V1/invoices":
+		var rows []map[string]any
+		for _, o := range s.orders {
+			for _, inv := range o.Invoices {
+				rows = append(rows, restInvoice(o, inv))
+			}
+		}
+		s.search(w, rows, q)
+	case method == http.MethodGet && path == "/V1/creditmemos":
+		var rows []map[string]any
+		for _, m := range s.creditMemos {
+			rows = append(rows, restCreditMemo(m))
+		}
+		s.search(w, rows, q)
+	case method == http.MethodGet && len(parts) == 2 && parts[0] == "orders":
+		if i := s.orderIndex(parts[1]); i >= 0 {
+			writeJSON(w, http.StatusOK, restOrder(s.orders[i]))
+		} else {
+			writeJSON(w, http.StatusNotFound, noSuchEntity)
+		}
+	case method == http.MethodGet && len(parts) == 2 && parts[0] == "creditmemo":
+		if i := s.memoIndex(parts[1]); i >= 0 {
+			writeJSON(w, http.StatusOK, restCreditMemo(s.creditMemos[i]))
+		} else {
+			writeJSON(w, http.StatusNotFound, noSuchEntity)
+		}
+	case method == http.MethodPost && len(parts) == 3 && parts[2] == "refund" && (parts[0] == "order" || parts[0] == "invoice"):
+		s.refund(w, path, parts[0], parts[1], body)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Request does not match any route."})
+	}
+}
+
+// search answers a searchCriteria request over rows; s.mu is held.
+func (s *Server) search(w http.ResponseWriter, rows []map[string]any, q url.Values) {
 	crit, err := parseCriteria(q)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": err.Error()})
 		return
-	}
-	var rows []map[string]any
-	if path == "/V1/orders" {
-		for _, o := range s.orders {
-			rows = append(rows, restOrder(o))
-		}
-	} else {
-		for _, c := range s.customers {
-			rows = append(rows, restCustomer(c))
-		}
 	}
 	var match []map[string]any
 	for _, row := range rows {
@@ -248,7 +301,7 @@ func sortedKeys[V any](m map[int]V) []int {
 }
 
 // searchable are the fields the fake filters and sorts on.
-var searchable = map[string]bool{"updated_at": true, "created_at": true, "increment_id": true, "entity_id": true, "id": true, "email": true, "customer_email": true}
+var searchable = map[string]bool{"updated_at": true, "created_at": true, "increment_id": true, "entity_id": true, "id": true, "email": true, "customer_email": true, "order_id": true}
 
 // match reports whether row passes every group (a group passes when one
 // of its filters does).
@@ -307,7 +360,7 @@ func compare(a, b, field string) int {
 		if errA == nil && errB == nil {
 			return ta.Compare(tb)
 		}
-	case "entity_id", "id":
+	case "entity_id", "id", "order_id":
 		na, errA := strconv.ParseInt(a, 10, 64)
 		nb, errB := strconv.ParseInt(b, 10, 64)
 		if errA == nil && errB == nil {

@@ -18,8 +18,12 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
-// GraphQLPath is the path Admin answers on.
+// GraphQLPath is the path Admin answers on for APIVersion; it answers
+// every other version's path too (URLVersion).
 const GraphQLPath = "/admin/api/" + APIVersion + "/graphql.json"
+
+// graphQLPath matches an Admin API version's GraphQL path.
+var graphQLPath = regexp.MustCompile(`^/admin/api/(\d{4}-\d{2}|unstable)/graphql\.json$`)
 
 // Bucket of the fake's cost-based throttle, as a Shopify Plus shop's.
 const (
@@ -39,8 +43,11 @@ const (
 type Query struct {
 	// Token is the X-Shopify-Access-Token header.
 	Token string
+	// Version is the API version of the request's path ("2025-01").
+	Version string
 	// Operation is "orders", "customers", "order" (an order's line items
-	// after a cursor), "refundCreate" or "" (unknown).
+	// after a cursor), "refundOrder" (an order's refunds, transactions and
+	// suggestedRefund), "refundCreate" or "" (unknown).
 	Operation string
 	Query     string
 	Variables map[string]any
@@ -57,6 +64,7 @@ type RefundInput struct {
 	OrderID         string `json:"orderId"`
 	Notify          bool   `json:"notify"`
 	Note            string `json:"note"`
+	Currency        string `json:"currency"`
 	RefundLineItems []struct {
 		LineItemID  string `json:"lineItemId"`
 		Quantity    int    `json:"quantity"`
@@ -74,11 +82,12 @@ type RefundInput struct {
 // Admin is a fake Admin GraphQL API for one shop: POST GraphQLPath with
 // the right X-Shopify-Access-Token answers the orders and customers
 // connections (search by updated_at:>= and name:, cursor pagination,
-// sortKey UPDATED_AT), an order's lineItems after a cursor and the
-// refundCreate mutation, each with extensions.cost; any other token is
-// HTTP 401. It prices queries like Shopify (2 per connection plus first
-// times the cost of a node, 1 per object) and refuses one over
-// MaxQueryCost.
+// sortKey UPDATED_AT), an order's lineItems after a cursor, an order's
+// refunds, transactions and suggestedRefund(refundLineItems:), and the
+// refundCreate mutation (see refunds.go), each with extensions.cost; any
+// other token is HTTP 401. It prices queries like Shopify (2 per
+// connection plus first times the cost of a node, 1 per object) and
+// refuses one over MaxQueryCost.
 type Admin struct {
 	srv   *httptest.Server
 	token string
@@ -95,23 +104,53 @@ type Admin struct {
 	failStatus int
 	refundErrs []UserError
 	refunds    []RefundInput
+	// nextID numbers the payments, refunds and transactions the fake
+	// makes.
+	nextID int64
+	// opFail answers the next opFail.n requests of opFail.op with HTTP
+	// opFail.status; failAfterRefund answers the next refundCreate that
+	// way after running it.
+	opFail struct {
+		op        string
+		n, status int
+	}
+	failAfterRefund int
+	// idempotent keeps refundCreate's answers by @idempotent key.
+	idempotent map[string]any
 }
 
 // NewAdmin starts an Admin accepting token; it stops when t ends.
 func NewAdmin(t testing.TB, token string) *Admin {
-	a := &Admin{token: token}
+	a := &Admin{token: token, nextID: 1_000_000_001, idempotent: map[string]any{}}
 	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
 	t.Cleanup(a.srv.Close)
 	return a
 }
 
 // URL is the APIURL to configure a client with.
-func (a *Admin) URL() string { return a.srv.URL + "/admin/api/" + APIVersion }
+func (a *Admin) URL() string { return a.URLVersion(APIVersion) }
 
-// AddOrder stores an order (replacing one with the same ID).
+// URLVersion is the APIURL of another API version ("2026-01").
+func (a *Admin) URLVersion(version string) string { return a.srv.URL + "/admin/api/" + version }
+
+// AddOrder stores an order (replacing one with the same ID). Payments
+// without an ID get one; a paid, partially_refunded or refunded order
+// without payments gets one sale of TotalPrice through "bogus".
 func (a *Admin) AddOrder(o OrderSpec) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	switch o.FinancialStatus {
+	case "paid", "partially_refunded", "refunded":
+		if len(o.Payments) == 0 && o.TotalPrice != "" {
+			o.Payments = []PaymentSpec{{Amount: o.TotalPrice}}
+		}
+	}
+	o.Payments = slices.Clone(o.Payments)
+	for i := range o.Payments {
+		if o.Payments[i].ID == 0 {
+			o.Payments[i].ID = a.newID()
+		}
+	}
 	a.orders = slices.DeleteFunc(a.orders, func(x OrderSpec) bool { return x.ID == o.ID })
 	a.orders = append(a.orders, o)
 }
@@ -172,6 +211,37 @@ func (a *Admin) FailNext(n, status int) {
 	a.fail, a.failStatus = n, status
 }
 
+// FailNextOp makes the next n requests of operation op (see Query)
+// answer HTTP status without running.
+func (a *Admin) FailNextOp(op string, n, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.opFail.op, a.opFail.n, a.opFail.status = op, n, status
+}
+
+// FailAfterNextRefund makes the next refundCreate run (its refund is
+// made) and then answer HTTP status (a 5xx) instead of its payload: the
+// answer is lost on the way.
+func (a *Admin) FailAfterNextRefund(status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failAfterRefund = status
+}
+
+// Calls is how many requests of operation op (see Query) reached the
+// fake, refused ones included.
+func (a *Admin) Calls(op string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, q := range a.queries {
+		if q.Operation == op {
+			n++
+		}
+	}
+	return n
+}
+
 // FailNextRefund makes the next refundCreate answer errs as userErrors,
 // with a null refund and nothing changed.
 func (a *Admin) FailNextRefund(errs ...UserError) {
@@ -197,16 +267,22 @@ func (a *Admin) serve(w http.ResponseWriter, r *http.Request) {
 	var body gqlBody
 	decodeErr := json.Unmarshal(raw, &body)
 	q := Query{Token: r.Header.Get("X-Shopify-Access-Token"), Operation: operation(body.Query), Query: body.Query, Variables: body.Variables}
+	if m := graphQLPath.FindStringSubmatch(r.URL.Path); m != nil {
+		q.Version = m[1]
+	}
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.requests++
 	a.queries = append(a.queries, q)
 	switch {
-	case r.Method != http.MethodPost || r.URL.Path != GraphQLPath:
+	case r.Method != http.MethodPost || q.Version == "":
 		writeJSON(w, http.StatusNotFound, map[string]any{"errors": "Not Found"})
 	case q.Token != a.token:
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+	case a.opFail.n > 0 && a.opFail.op == q.Operation:
+		a.opFail.n--
+		writeJSON(w, a.opFail.status, map[string]any{"errors": http.StatusText(a.opFail.status)})
 	case a.fail > 0:
 		a.fail--
 		writeJSON(w, a.failStatus, map[string]any{"errors": http.StatusText(a.failStatus)})
@@ -237,8 +313,15 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 		data, err = a.customersPage(q.Variables)
 	case "order":
 		data, err = a.orderLineItems(q.Variables)
+	case "refundOrder":
+		data, err = a.refundOrder(q)
 	case "refundCreate":
-		data, err = a.refundCreate(q.Variables)
+		data, err = a.refundCreate(q)
+		if status := a.failAfterRefund; status != 0 && err == nil {
+			a.failAfterRefund = 0
+			writeJSON(w, status, map[string]any{"errors": http.StatusText(status)})
+			return
+		}
 	default:
 		err = fmt.Errorf("the fake does not know this operation: %.60q", q.Query)
 	}
@@ -252,7 +335,13 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 
 // operation is the root field a query selects.
 func operation(query string) string {
-	for _, op := range []string{"refundCreate", "customers", "orders", "order"} {
+	switch {
+	case strings.Contains(query, "refundCreate("):
+		return "refundCreate"
+	case strings.Contains(query, "suggestedRefund("):
+		return "refundOrder"
+	}
+	for _, op := range []string{"customers", "orders", "order"} {
 		if strings.Contains(query, op+"(") {
 			return op
 		}
@@ -285,6 +374,8 @@ func requestedCost(q Query) float64 {
 		return 2 + first
 	case "order":
 		return 1 + 2 + first*lineItemCost
+	case "refundOrder":
+		return refundOrderCost(q.Query)
 	}
 	return 10
 }
@@ -457,49 +548,6 @@ func (a *Admin) customersPage(vars map[string]any) (any, error) {
 		nodes = append(nodes, gqlCustomer(c))
 	}
 	return map[string]any{"customers": page(nodes, from, to, len(match))}, nil
-}
-
-// refundCreate records a refund of the input's transactions, updating the
-// order's refunds, financial status and updatedAt, or answers the
-// scripted userErrors.
-func (a *Admin) refundCreate(vars map[string]any) (any, error) {
-	raw, _ := json.Marshal(vars["input"])
-	var in RefundInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, fmt.Errorf("refundCreate input: %v", err)
-	}
-	answer := func(refund, order any, errs []UserError) any {
-		return map[string]any{"refundCreate": map[string]any{"refund": refund, "order": order, "userErrors": orEmptyErrs(errs)}}
-	}
-	if errs := a.refundErrs; errs != nil {
-		a.refundErrs = nil
-		return answer(nil, nil, errs), nil
-	}
-	id, _ := strconv.ParseInt(strings.TrimPrefix(in.OrderID, "gid://shopify/Order/"), 10, 64)
-	i := slices.IndexFunc(a.orders, func(o OrderSpec) bool { return o.ID == id })
-	if i < 0 {
-		return answer(nil, nil, []UserError{{Field: []string{"orderId"}, Message: "Order does not exist"}}), nil
-	}
-	o := &a.orders[i]
-	refund := RefundSpec{ID: o.ID*100 + int64(len(o.Refunds)) + 1, OrderID: o.ID, Note: in.Note, CreatedAt: time.Now().UTC().Truncate(time.Second)}
-	for _, t := range in.Transactions {
-		refund.Transactions = append(refund.Transactions, TransactionSpec{Amount: t.Amount, Currency: o.Currency})
-	}
-	o.Refunds = append(o.Refunds, refund)
-	o.UpdatedAt = refund.CreatedAt
-	o.FinancialStatus = "partially_refunded"
-	if refunded(*o) >= minorOf(o.TotalPrice, o.Currency) {
-		o.FinancialStatus = "refunded"
-	}
-	a.refunds = append(a.refunds, in)
-	return answer(map[string]any{"id": gid("Refund", refund.ID)}, map[string]any{"id": gid("Order", o.ID)}, nil), nil
-}
-
-func orEmptyErrs(errs []UserError) []UserError {
-	if errs == nil {
-		return []UserError{}
-	}
-	return errs
 }
 
 // lineItemNodes writes o's line items from to to as LineItem nodes.

@@ -3,6 +3,7 @@ package shopifytest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -37,10 +38,15 @@ func TestRefundCreate(t *testing.T) {
 	admin := shopifytest.NewAdmin(t, "tok")
 	admin.AddOrder(shopifytest.OrderSpec{ID: 450789469, TotalPrice: "30.00", Currency: "USD", FinancialStatus: "paid",
 		UpdatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+	stored, _ := admin.Order(450789469)
+	if len(stored.Payments) != 1 || stored.Payments[0].ID == 0 || stored.Payments[0].Amount != "30.00" {
+		t.Fatalf("a paid order without payments got %+v, want one sale of its total", stored.Payments)
+	}
+	sale := fmt.Sprintf("gid://shopify/OrderTransaction/%d", stored.Payments[0].ID)
 	input := func(amount string) map[string]any {
 		return map[string]any{"input": map[string]any{
 			"orderId": "gid://shopify/Order/450789469", "notify": true, "note": "damaged",
-			"transactions": []any{map[string]any{"orderId": "gid://shopify/Order/450789469", "parentId": "gid://shopify/OrderTransaction/1", "amount": amount, "gateway": "bogus", "kind": "REFUND"}},
+			"transactions": []any{map[string]any{"orderId": "gid://shopify/Order/450789469", "parentId": sale, "amount": amount, "gateway": "bogus", "kind": "REFUND"}},
 		}}
 	}
 

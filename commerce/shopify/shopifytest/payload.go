@@ -29,6 +29,11 @@ type OrderSpec struct {
 	LineItems  []LineItemSpec
 	// Tracking has one entry per fulfillment.
 	Tracking []TrackingSpec
+	// Payments are the order's sale, capture and authorization
+	// transactions, the parents of refund transactions. Admin.AddOrder
+	// gives an order without any that is paid, partially_refunded or
+	// refunded one sale of TotalPrice through "bogus".
+	Payments []PaymentSpec
 	Refunds  []RefundSpec
 	// Times are written in their own location, as Shopify writes the
 	// shop's offset ("2024-11-10T10:30:00-05:00").
@@ -91,6 +96,16 @@ type RefundSpec struct {
 	LineItems    []RefundLineItemSpec
 }
 
+// PaymentSpec is an order's sale, capture or authorization transaction.
+type PaymentSpec struct {
+	// ID zero is given one by Admin.AddOrder.
+	ID int64
+	// Kind defaults to "sale", Status to "success", Gateway to "bogus".
+	Kind, Status, Gateway string
+	// Amount is a decimal in the order's currency.
+	Amount string
+}
+
 // TransactionSpec is a refund's transaction.
 type TransactionSpec struct {
 	ID int64
@@ -99,6 +114,10 @@ type TransactionSpec struct {
 	Amount       string
 	// Currency may be empty: Shopify's own sample refund has null.
 	Currency string
+	// ParentID is the payment refunded; zero means the order's first.
+	ParentID int64
+	// Gateway defaults to "bogus".
+	Gateway string
 }
 
 // RefundLineItemSpec is a refunded line.
@@ -311,9 +330,9 @@ func restRefund(r RefundSpec) map[string]any {
 		}
 		transactions = append(transactions, map[string]any{
 			"id": id, "admin_graphql_api_id": gid("OrderTransaction", id), "order_id": r.OrderID,
-			"kind": kind, "status": status, "gateway": "bogus", "message": "Bogus Gateway: Forced success",
+			"kind": kind, "status": status, "gateway": orDefault(t.Gateway, "bogus"), "message": "Bogus Gateway: Forced success",
 			"amount": t.Amount, "currency": nullable(t.Currency), "created_at": restTime(r.CreatedAt),
-			"processed_at": restTime(r.CreatedAt), "parent_id": nil, "test": true, "error_code": nil,
+			"processed_at": restTime(r.CreatedAt), "parent_id": nullableID(t.ParentID), "test": true, "error_code": nil,
 			"source_name": "web", "receipt": map[string]any{},
 		})
 	}
@@ -375,6 +394,14 @@ func restTime(t time.Time) any {
 }
 
 func gid(kind string, id int64) string { return fmt.Sprintf("gid://shopify/%s/%d", kind, id) }
+
+// orDefault is s, or def for "".
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
 
 // nullable is s, or JSON null for "".
 func nullable(s string) any {
