@@ -78,6 +78,10 @@ func NewApplier(store Store, notify Notifier) *Applier {
 	return &Applier{store: store, notify: notify, now: time.Now}
 }
 
+// SetNotifier sets whom the applier tells (the runtime, which is built
+// after it: its refund action needs the applier).
+func (a *Applier) SetNotifier(n Notifier) { a.notify = n }
+
 // change is what one application changed, told to the runtime after the
 // commit.
 type change struct {

@@ -13,12 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/commerce"
 	"github.com/frontdesk-ai/frontdesk/commerce/magento"
 	"github.com/frontdesk-ai/frontdesk/commerce/shopify"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/shops"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // commerceSetup is what the configured shops bring: webhook hooks, API
@@ -90,23 +92,36 @@ func (s commerceSetup) connect(ctx context.Context, store *sqlstore.Store, tenan
 	return nil
 }
 
-// wire connects the shops and returns the commerce consumer, its applier
-// and the order fetcher for get_order (nil when no shop has an API client).
-func (s commerceSetup) wire(ctx context.Context, store *sqlstore.Store, log shops.Log, notify shops.Notifier, tenantID string,
-	logger zerolog.Logger, reg prometheus.Registerer) (*shops.Consumer, *shops.Applier, *shops.Fetcher, error) {
+// shopping is what serve runs for the shops.
+type shopping struct {
+	consumer *shops.Consumer
+	applier  *shops.Applier
+	// fetcher looks orders up for get_order (nil without a shop API).
+	fetcher *shops.Fetcher
+	// actions execute confirmed refunds (empty without a shop API).
+	actions map[string]actors.ActionFunc
+}
+
+// wire connects the shops and builds the commerce consumer, its applier
+// (whose notifier, the runtime, is set once built), the order fetcher and
+// the refund action.
+func (s commerceSetup) wire(ctx context.Context, store *sqlstore.Store, log shops.Log, tenantID string,
+	logger zerolog.Logger, reg prometheus.Registerer) (shopping, error) {
+	var w shopping
 	if err := s.connect(ctx, store, tenantID); err != nil {
-		return nil, nil, nil, err
+		return w, err
 	}
-	applier := shops.NewApplier(sqlstore.For[shops.Tx](store), notify)
-	consumer, err := shops.NewConsumer(applier, log, store, logger, reg)
-	if err != nil {
-		return nil, nil, nil, err
+	w.applier = shops.NewApplier(sqlstore.For[shops.Tx](store), nil)
+	var err error
+	if w.consumer, err = shops.NewConsumer(w.applier, log, store, logger, reg); err != nil {
+		return w, err
 	}
-	var fetcher *shops.Fetcher
 	if len(s.clients) > 0 {
-		fetcher = shops.NewFetcher(applier, map[string][]commerce.Shop{tenantID: s.clients})
+		byTenant := map[string][]commerce.Shop{tenantID: s.clients}
+		w.fetcher = shops.NewFetcher(w.applier, byTenant)
+		w.actions = map[string]actors.ActionFunc{tools.RefundOrder: shops.NewRefunds(w.applier, byTenant).Execute}
 	}
-	return consumer, applier, fetcher, nil
+	return w, nil
 }
 
 // runCommerce runs `frontdesk commerce backfill -since T`: it imports the

@@ -236,3 +236,117 @@ func TestCommerceBackfill(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundWithTheCustomersYes: through the real binary, a refund the
+// model proposes is asked by the runtime with WhatsApp buttons, executed at
+// the shop once on the customer's tap (a second tap changes nothing), and
+// the outcome reaches the customer.
+func TestRefundWithTheCustomersYes(t *testing.T) {
+	admin := shopifytest.NewAdmin(t, "shpat_refunds")
+	p := startPilot(t, "FRONTDESK_SHOPIFY_SHOP="+testShop, "FRONTDESK_SHOPIFY_WEBHOOK_SECRET="+testShopSecret,
+		"FRONTDESK_SHOPIFY_ADMIN_TOKEN=shpat_refunds", "FRONTDESK_SHOPIFY_API_URL="+admin.URL())
+	const waID = "15550004444"
+	placed := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
+	order := shopifytest.OrderSpec{ID: 820982911, Name: "#1002", Phone: "+15550004444",
+		Customer:        &shopifytest.CustomerSpec{ID: 115310627, Phone: "+15550004444", FirstName: "Ada", LastName: "Byron"},
+		FinancialStatus: "paid", TotalPrice: "30.00", Currency: "USD",
+		LineItems: []shopifytest.LineItemSpec{{ID: 11, Title: "Teapot", Quantity: 1, Price: "30.00"}},
+		CreatedAt: placed, UpdatedAt: placed}
+	admin.AddOrder(order)
+	if code := p.deliver(t, testShopSecret, "orders/create", "ev-r1", placed, shopifytest.OrderPayload(order)); code != 200 {
+		t.Fatalf("orders/create: %d", code)
+	}
+	// The default agent may refund.
+	var agents struct {
+		Agents []struct {
+			ID      string   `json:"id"`
+			Version int64    `json:"version"`
+			Tools   []string `json:"tools"`
+		} `json:"agents"`
+	}
+	if code := p.api(t, "GET", "/api/v1/agents", nil, &agents); code != 200 || len(agents.Agents) == 0 {
+		t.Fatalf("agents: %d", code)
+	}
+	a := agents.Agents[0]
+	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, map[string]any{"version": a.Version, "tools": append(a.Tools, "refund_order")}, nil); code != 200 {
+		t.Fatalf("enable refund_order: %d", code)
+	}
+	p.llm.Script(
+		llmtest.ToolCalls(llmtest.Call{Name: "refund_order", Arguments: `{"order_number":"#1002","reason":"teapot arrived cracked"}`}),
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			if last := r.Body.Last(); last.Role != "tool" || !strings.Contains(last.Text(), "awaiting_customer_confirmation") {
+				return llmtest.Text("no proposal: " + last.Text())
+			}
+			return llmtest.Text("I have asked you to confirm the refund with the buttons.")
+		}),
+	)
+	waitUntil(t, "order #1002 applied", func() bool {
+		var list struct {
+			Customers []struct {
+				ID string `json:"id"`
+			} `json:"customers"`
+		}
+		p.api(t, "GET", "/api/v1/customers?query=byron", nil, &list)
+		return len(list.Customers) == 1 && len(p.ordersOf(t, list.Customers[0].ID)) == 1
+	})
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Ada", "wamid.refund.1", "my teapot is cracked, refund please", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	var question whatsapptest.Sent
+	waitUntil(t, "the runtime's question with buttons", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if len(s.Buttons) == 2 {
+				question = s
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(question.Text, "30.00 USD") || !strings.Contains(question.Text, "#1002") || question.Buttons[0].Title != "Yes" {
+		t.Fatalf("question %+v", question)
+	}
+	if n := len(admin.Refunds()); n != 0 {
+		t.Fatalf("refunded %d times before the customer's yes", n)
+	}
+	yes := question.Buttons[0].ID
+	for i, wamid := range []string{"wamid.refund.yes1", "wamid.refund.yes2"} {
+		body := whatsapptest.ButtonReplyWebhook(pilotPNID, waID, "Ada", wamid, question.WAMID, yes, "Yes", time.Now())
+		if code := p.webhook(t, body, pilotSecret); code != 200 {
+			t.Fatalf("tap %d: %d", i, code)
+		}
+	}
+	waitUntil(t, "the outcome told", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if strings.HasPrefix(s.Text, "Done:") {
+				return true
+			}
+		}
+		return false
+	})
+	waitUntil(t, "the second tap answered", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if strings.Contains(s.Text, "no longer valid") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := len(admin.Refunds()); n != 1 {
+		t.Fatalf("refundCreate reached the shop %d times, want 1", n)
+	}
+	var list struct {
+		Customers []struct {
+			ID string `json:"id"`
+		} `json:"customers"`
+	}
+	p.api(t, "GET", "/api/v1/customers?query=byron", nil, &list)
+	waitUntil(t, "the refund on the order", func() bool {
+		var out struct {
+			Orders []struct {
+				RefundedMinor int64 `json:"refunded_minor"`
+			} `json:"orders"`
+		}
+		p.api(t, "GET", "/api/v1/customers/"+list.Customers[0].ID+"/orders", nil, &out)
+		return len(out.Orders) == 1 && out.Orders[0].RefundedMinor == 3000
+	})
+}

@@ -100,11 +100,31 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Shops: their webhooks (/webhooks/shopify, /webhooks/magento) append to
+	// the commerce topic; its consumer applies orders and customers. Shops
+	// with an API look up orders for get_order and execute confirmed
+	// refunds.
+	shopSetup, err := newCommerce(cfg)
+	if err != nil {
+		return err
+	}
+	shopping, err := shopSetup.wire(ctx, store, eventLog, tenant.ID, log, reg)
+	if err != nil {
+		return err
+	}
+	if shopping.fetcher != nil {
+		toolbox.SetOrderFetcher(shopping.fetcher)
+	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
 		Store: sqlstore.For[actors.Tx](store), Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Notify: hub.Notify,
+		Actions: shopping.actions,
 	}, log, reg)
 	if err != nil {
 		return err
+	}
+	shopping.applier.SetNotifier(rt)
+	if len(shopping.actions) > 0 {
+		toolbox.SetProposer(rt)
 	}
 	ccfg := cfg.Cluster
 	if kl, ok := eventLog.(*kafkalog.Log); ok { // a peer the membership drops leaves our consumer groups at once
@@ -131,25 +151,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 			return nil
 		},
 	})
-	// Shops: their webhooks (/webhooks/shopify, /webhooks/magento) append to
-	// the commerce topic; its consumer applies orders and customers.
-	shopSetup, err := newCommerce(cfg)
-	if err != nil {
-		return err
-	}
-	shopConsumer, applier, fetcher, err := shopSetup.wire(ctx, store, eventLog, rt, tenant.ID, log, reg)
-	if err != nil {
-		return err
-	}
-	if fetcher != nil {
-		toolbox.SetOrderFetcher(fetcher)
-	}
 	shopHooks, err := gateway.NewShopWebhooks(shopSetup.hooks, sqlstore.For[gateway.WebhookTx](store), log, reg)
 	if err != nil {
 		return err
 	}
 	shopHooks.Register(srv)
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: applier, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
@@ -221,7 +228,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if sender != nil {
 		bg.Go(func() error { return sender.Run(background) })
 	}
-	bg.Go(func() error { return shopConsumer.Run(background) })
+	bg.Go(func() error { return shopping.consumer.Run(background) })
 
 	g, gctx := errgroup.WithContext(intake)
 	g.Go(func() error { return srv.Run(gctx) })
