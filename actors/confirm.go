@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -39,6 +40,17 @@ type Proposal struct {
 	// IdempotencyKey makes a repeated proposal (a turn re-run) return the
 	// first one.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// ApprovalReason, when set, makes the customer's yes wait for a
+	// supervisor's approval (Runtime.Decide).
+	ApprovalReason string `json:"approval_reason,omitempty"`
+}
+
+// Decision is a supervisor's decision on a confirmation awaiting approval.
+type Decision struct {
+	ConfirmationID string `json:"confirmation_id"`
+	Approve        bool   `json:"approve"`
+	UserID         string `json:"user_id"`
+	Note           string `json:"note,omitempty"`
 }
 
 // Answer is the customer's answer to a pending confirmation, given in the
@@ -66,6 +78,11 @@ const (
 	// a newer proposal for the same order replaced it (declined, with the
 	// reason).
 	ActionConfirmationCancelled = "confirmation.cancelled"
+	// The customer's yes to an action above the policy, and a supervisor's
+	// decision on it.
+	ActionConfirmationAwaitingApproval = "confirmation.awaiting_approval"
+	ActionConfirmationApproved         = "confirmation.approved"
+	ActionConfirmationRejected         = "confirmation.rejected"
 )
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -157,6 +174,15 @@ func (g *customerGrain) confirmation(ctx actor.Context, m *grainpb.Command, repl
 		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
 			return g.cancelPending(ctx, tx, d, func(c persistence.Confirmation) bool { return c.ConversationID == cc.ConversationID }, cc.Reason)
 		}
+	case customerCmdDecide:
+		var dec Decision
+		if err := json.Unmarshal(m.Payload, &dec); err != nil || dec.UserID == "" {
+			reply(nil, invalid("malformed decision"))
+			return
+		}
+		change = func(ctx context.Context, tx Tx, d *customerData) (persistence.Confirmation, error) {
+			return g.decide(ctx, tx, d, dec)
+		}
 	case customerCmdExecuted:
 		var e struct {
 			ID     string          `json:"id"`
@@ -173,7 +199,7 @@ func (g *customerGrain) confirmation(ctx actor.Context, m *grainpb.Command, repl
 	}
 	// Only the customer's yes starts the action; recording its outcome
 	// does not run it again (a failure is retried by its reminder).
-	g.transition(ctx, change, reply, m.Kind == customerCmdResolve)
+	g.transition(ctx, change, reply, m.Kind == customerCmdResolve || m.Kind == customerCmdDecide)
 }
 
 // transition runs change in the job lane and, when execute is set and the
@@ -211,6 +237,7 @@ func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Co
 			g.d = r.d
 			g.armExpiry(ctx, r.c)
 			g.tellOutcome(ctx, r.c)
+			g.rt.notify(g.tenant)
 			if execute && r.c.State == persistence.ConfirmationConfirmed {
 				g.execute(ctx, r.c)
 			}
@@ -268,6 +295,9 @@ func (g *customerGrain) propose(ctx context.Context, tx Tx, d *customerData, p P
 	c := persistence.Confirmation{Base: persistence.Base{TenantID: g.tenant}, CustomerID: g.id, ConversationID: p.ConversationID,
 		Action: p.Action, Arguments: p.Arguments, AmountMinor: p.AmountMinor, Currency: p.Currency,
 		State: persistence.ConfirmationPending, ExpiresAt: now.Add(p.TTL), IdempotencyKey: p.IdempotencyKey}
+	if p.ApprovalReason != "" {
+		c.Metadata, _ = json.Marshal(map[string]string{"approval_reason": p.ApprovalReason})
+	}
 	if err := tx.CreateConfirmation(ctx, &c); err != nil {
 		return c, err
 	}
@@ -276,6 +306,9 @@ func (g *customerGrain) propose(ctx context.Context, tx Tx, d *customerData, p P
 		return c, err
 	}
 	if err := g.auditConfirmation(ctx, tx, persistence.ActorAI, ActionConfirmationProposed, c, nil); err != nil {
+		return c, err
+	}
+	if err := g.publishConfirmation(ctx, tx, c); err != nil {
 		return c, err
 	}
 	*d = d.apply(evConfirmation{C: c})
@@ -305,7 +338,10 @@ func (g *customerGrain) resolve(ctx context.Context, tx Tx, d *customerData, a A
 	c.ResolvedAt = &now
 	action := ActionConfirmationDeclined
 	c.State = persistence.ConfirmationDeclined
-	if a.Yes {
+	switch {
+	case a.Yes && approvalReason(c) != "":
+		c.State, action = persistence.ConfirmationAwaitingApproval, ActionConfirmationAwaitingApproval
+	case a.Yes:
 		c.State, action = persistence.ConfirmationConfirmed, ActionConfirmationConfirmed
 	}
 	if err := g.settle(ctx, tx, d, c, action, nil); err != nil {
@@ -320,6 +356,9 @@ func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, c pe
 	if err := tx.UpdateConfirmation(ctx, &c); err != nil {
 		return err
 	}
+	if err := g.publishConfirmation(ctx, tx, c); err != nil {
+		return err
+	}
 	if c.State.Final() {
 		for _, name := range []string{reminderName(c.ID), executeReminder(c.ID)} {
 			if err := tx.DeleteReminder(ctx, KindCustomer, g.identity, name); err != nil {
@@ -328,8 +367,11 @@ func (g *customerGrain) settle(ctx context.Context, tx Tx, d *customerData, c pe
 		}
 	}
 	kind := persistence.ActorSystem
-	if action == ActionConfirmationConfirmed || action == ActionConfirmationDeclined {
+	switch action {
+	case ActionConfirmationConfirmed, ActionConfirmationDeclined, ActionConfirmationAwaitingApproval:
 		kind = "customer"
+	case ActionConfirmationApproved, ActionConfirmationRejected:
+		kind = persistence.ActorUser
 	}
 	if err := g.auditConfirmation(ctx, tx, kind, action, c, data); err != nil {
 		return err
@@ -370,6 +412,59 @@ func (g *customerGrain) executed(ctx context.Context, tx Tx, d *customerData, id
 	raw, _ := json.Marshal(meta)
 	c.Metadata, c.State = raw, persistence.ConfirmationExecuted
 	return c, g.settle(ctx, tx, d, c, ActionConfirmationExecuted, nil)
+}
+
+// decide applies a supervisor's decision on a confirmation awaiting
+// approval: approved → confirmed (then executed), rejected → declined.
+func (g *customerGrain) decide(ctx context.Context, tx Tx, d *customerData, dec Decision) (persistence.Confirmation, error) {
+	i := d.find(dec.ConfirmationID)
+	if i < 0 || d.confirms[i].State != persistence.ConfirmationAwaitingApproval {
+		return persistence.Confirmation{}, invalid("confirmation " + dec.ConfirmationID + " is not awaiting approval")
+	}
+	c := d.confirms[i]
+	meta := map[string]any{}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	meta["decided_by"], meta["decision_note"] = dec.UserID, dec.Note
+	action := ActionConfirmationRejected
+	c.State = persistence.ConfirmationDeclined
+	if dec.Approve {
+		c.State, action = persistence.ConfirmationConfirmed, ActionConfirmationApproved
+	} else {
+		meta["rejected"] = true
+	}
+	c.Metadata, _ = json.Marshal(meta)
+	return c, g.settle(ctx, tx, d, c, action, map[string]any{"note": dec.Note, "by": dec.UserID})
+}
+
+// publishConfirmation queues c's live event on its conversation's stream.
+func (g *customerGrain) publishConfirmation(ctx context.Context, tx Tx, c persistence.Confirmation) error {
+	data, err := json.Marshal(liveview.NewConfirmation(c))
+	if err != nil {
+		return err
+	}
+	return tx.AppendLiveEvents(ctx, []*persistence.LiveEvent{{TenantID: g.tenant, Type: persistence.LiveConfirmationUpdated,
+		ConversationID: c.ConversationID, Data: data}})
+}
+
+// approvalReason is why c waits for a supervisor after the customer's yes.
+func approvalReason(c persistence.Confirmation) string {
+	var meta struct {
+		Reason string `json:"approval_reason"`
+	}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	return meta.Reason
+}
+
+// Decide applies a supervisor's decision on a confirmation awaiting
+// approval and returns it as it then stands.
+func (rt *Runtime) Decide(ctx context.Context, tenantID, customerID string, dec Decision) (persistence.Confirmation, error) {
+	payload, err := json.Marshal(dec)
+	if err != nil {
+		return persistence.Confirmation{}, err
+	}
+	var c persistence.Confirmation
+	err = rt.customerCommand(ctx, tenantID, customerID, customerCmdDecide, payload, &c)
+	return c, err
 }
 
 // cancelPending declines the pending confirmations that match, with the
@@ -429,8 +524,11 @@ func (g *customerGrain) auditConfirmation(ctx context.Context, tx Tx, actorKind,
 		return err
 	}
 	actorID := g.id
-	if actorKind == persistence.ActorAI || actorKind == persistence.ActorSystem {
+	switch actorKind {
+	case persistence.ActorAI, persistence.ActorSystem:
 		actorID = "customer-grain"
+	case persistence.ActorUser:
+		actorID, _ = extra["by"].(string)
 	}
 	return tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: g.tenant}, ActorKind: actorKind,
 		ActorID: actorID, Action: action, TargetKind: "confirmation", TargetID: c.ID, Data: raw})

@@ -125,6 +125,7 @@ const (
 	customerCmdList      = "confirmations"
 	customerCmdExecuted  = "executed"
 	customerCmdCancel    = "cancel"
+	customerCmdDecide    = "decide"
 	ticketsPart          = "tickets"
 	ordersPart           = "orders"
 	profilePart          = "profile"
@@ -293,7 +294,7 @@ func (g *customerGrain) load(ctx context.Context) (customerData, error) {
 			return d, err
 		}
 	}
-	d.confirms, err = g.rt.store.ListConfirmationsByCustomer(ctx, g.tenant, g.id, persistence.ConfirmationPending, persistence.ConfirmationConfirmed)
+	d.confirms, err = g.rt.store.ListConfirmationsByCustomer(ctx, g.tenant, g.id, persistence.ConfirmationPending, persistence.ConfirmationAwaitingApproval, persistence.ConfirmationConfirmed)
 	return d, err
 }
 
@@ -445,7 +446,7 @@ func (g *customerGrain) command(ctx actor.Context, m *grainpb.Command, sender *a
 				reply(struct{}{}, l.err)
 			},
 		})
-	case customerCmdPropose, customerCmdResolve, customerCmdExecuted, customerCmdCancel:
+	case customerCmdPropose, customerCmdResolve, customerCmdExecuted, customerCmdCancel, customerCmdDecide:
 		g.confirmation(ctx, m, reply)
 	default:
 		reply(nil, invalid(fmt.Sprintf("unknown customer command %q", m.Kind)))

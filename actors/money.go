@@ -26,7 +26,8 @@ import (
 // Propose holds p pending in its customer's grain (tools.Proposer).
 func (rt *Runtime) Propose(ctx context.Context, p tools.Proposal) (tools.Ask, error) {
 	c, err := rt.ProposeConfirmation(ctx, Proposal{TenantID: p.TenantID, CustomerID: p.CustomerID, ConversationID: p.ConversationID,
-		Action: p.Action, Arguments: p.Arguments, AmountMinor: p.AmountMinor, Currency: p.Currency, IdempotencyKey: p.IdempotencyKey})
+		Action: p.Action, Arguments: p.Arguments, AmountMinor: p.AmountMinor, Currency: p.Currency, IdempotencyKey: p.IdempotencyKey,
+		ApprovalReason: p.ApprovalReason})
 	if err != nil {
 		return tools.Ask{}, err
 	}
@@ -115,6 +116,8 @@ func (t *thread) acknowledge(ctx context.Context, tx Tx, rt *Runtime, conv *pers
 		text = lang.invalid
 	case a.c.State == persistence.ConfirmationConfirmed:
 		text = fmt.Sprintf(lang.confirmed, lang.action(a.c.Action), commerce.FormatMinor(a.c.AmountMinor, a.c.Currency), subjectOf(a.c))
+	case a.c.State == persistence.ConfirmationAwaitingApproval:
+		text = fmt.Sprintf(lang.review, lang.action(a.c.Action), commerce.FormatMinor(a.c.AmountMinor, a.c.Currency), subjectOf(a.c))
 	default:
 		text = fmt.Sprintf(lang.declined, subjectOf(a.c))
 	}
@@ -143,10 +146,21 @@ func outcomeText(language string, c persistence.Confirmation, failedForGood bool
 		return fmt.Sprintf(lang.executed, lang.action(c.Action), amount, subjectOf(c))
 	case c.State == persistence.ConfirmationExpired:
 		return fmt.Sprintf(lang.expired, subjectOf(c))
+	case c.State == persistence.ConfirmationDeclined && rejected(c):
+		return fmt.Sprintf(lang.rejected, lang.action(c.Action), amount, subjectOf(c))
 	case failedForGood:
 		return fmt.Sprintf(lang.failed, lang.action(c.Action), amount, subjectOf(c))
 	}
 	return ""
+}
+
+// rejected reports whether a supervisor rejected c.
+func rejected(c persistence.Confirmation) bool {
+	var meta struct {
+		Rejected bool `json:"rejected"`
+	}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	return meta.Rejected
 }
 
 // tellOutcome sends the conversation the outcome of c, off the grain.
@@ -187,7 +201,7 @@ func (t *thread) notice(ctx context.Context, tx Tx, rt *Runtime, conv persistenc
 // phrases are the runtime's words in one language.
 type phrases struct {
 	ask, yes, no, confirmed, declined, invalid, executed, expired, failed string
-	refund                                                                string
+	review, rejected, refund                                              string
 }
 
 func (p phrases) action(a string) string {
@@ -202,32 +216,38 @@ var phraseBook = map[string]phrases{
 		confirmed: "Thank you. The %s of %s for order %s is on its way.", declined: "Understood: nothing will be done for order %s.",
 		invalid:  "This confirmation is no longer valid (it expired, was answered already, or is not yours). Nothing was changed.",
 		executed: "Done: the %s of %s for order %s has been made.", expired: "The request for order %s expired without an answer; nothing was done.",
-		failed: "The %s of %s for order %s could not be completed. A member of our team will follow up.", refund: "refund"},
+		failed: "The %s of %s for order %s could not be completed. A member of our team will follow up.", review: "Thank you. The %s of %s for order %s needs a quick review by our team; we will let you know.", rejected: "Our team could not approve the %s of %s for order %s. A member of our team will follow up.",
+		refund: "refund"},
 	"es": {ask: "Por favor, confirme: ¿%s de %s para el pedido %s? Pulse Sí para continuar o No para cancelar (válido hasta las %s).", yes: "Sí", no: "No",
 		confirmed: "Gracias. El %s de %s para el pedido %s está en marcha.", declined: "Entendido: no se hará nada con el pedido %s.",
 		invalid:  "Esta confirmación ya no es válida (caducó, ya fue respondida o no es suya). No se ha cambiado nada.",
 		executed: "Hecho: se ha realizado el %s de %s para el pedido %s.", expired: "La solicitud para el pedido %s caducó sin respuesta; no se hizo nada.",
-		failed: "No se pudo completar el %s de %s para el pedido %s. Alguien de nuestro equipo se pondrá en contacto.", refund: "reembolso"},
+		failed: "No se pudo completar el %s de %s para el pedido %s. Alguien de nuestro equipo se pondrá en contacto.", review: "Gracias. El %s de %s para el pedido %s necesita una revisión de nuestro equipo; le avisaremos.", rejected: "Nuestro equipo no pudo aprobar el %s de %s para el pedido %s. Alguien se pondrá en contacto.",
+		refund: "reembolso"},
 	"de": {ask: "Bitte bestätigen: %s von %s für Bestellung %s? Tippen Sie auf Ja, um fortzufahren, oder Nein zum Abbrechen (gültig bis %s).", yes: "Ja", no: "Nein",
 		confirmed: "Danke. Die %s von %s für Bestellung %s ist unterwegs.", declined: "Verstanden: Für Bestellung %s wird nichts unternommen.",
 		invalid:  "Diese Bestätigung ist nicht mehr gültig (abgelaufen, schon beantwortet oder nicht Ihre). Es wurde nichts geändert.",
 		executed: "Erledigt: Die %s von %s für Bestellung %s wurde ausgeführt.", expired: "Die Anfrage zu Bestellung %s ist ohne Antwort abgelaufen; es wurde nichts unternommen.",
-		failed: "Die %s von %s für Bestellung %s konnte nicht abgeschlossen werden. Jemand aus unserem Team meldet sich.", refund: "Erstattung"},
+		failed: "Die %s von %s für Bestellung %s konnte nicht abgeschlossen werden. Jemand aus unserem Team meldet sich.", review: "Danke. Die %s von %s für Bestellung %s wird kurz von unserem Team geprüft; wir melden uns.", rejected: "Unser Team konnte die %s von %s für Bestellung %s nicht freigeben. Jemand aus dem Team meldet sich.",
+		refund: "Erstattung"},
 	"fr": {ask: "Merci de confirmer : %s de %s pour la commande %s ? Touchez Oui pour continuer ou Non pour annuler (valable jusqu'à %s).", yes: "Oui", no: "Non",
 		confirmed: "Merci. Le %s de %s pour la commande %s est en cours.", declined: "Compris : rien ne sera fait pour la commande %s.",
 		invalid:  "Cette confirmation n'est plus valable (expirée, déjà répondue ou pas la vôtre). Rien n'a été modifié.",
 		executed: "C'est fait : le %s de %s pour la commande %s a été effectué.", expired: "La demande pour la commande %s a expiré sans réponse ; rien n'a été fait.",
-		failed: "Le %s de %s pour la commande %s n'a pas pu aboutir. Quelqu'un de notre équipe va vous recontacter.", refund: "remboursement"},
+		failed: "Le %s de %s pour la commande %s n'a pas pu aboutir. Quelqu'un de notre équipe va vous recontacter.", review: "Merci. Le %s de %s pour la commande %s doit être vérifié par notre équipe ; nous vous tiendrons informé.", rejected: "Notre équipe n'a pas pu approuver le %s de %s pour la commande %s. Quelqu'un va vous recontacter.",
+		refund: "remboursement"},
 	"pt": {ask: "Por favor, confirme: %s de %s para o pedido %s? Toque em Sim para continuar ou Não para cancelar (válido até %s).", yes: "Sim", no: "Não",
 		confirmed: "Obrigado. O %s de %s para o pedido %s está a caminho.", declined: "Entendido: nada será feito no pedido %s.",
 		invalid:  "Esta confirmação já não é válida (expirou, já foi respondida ou não é sua). Nada foi alterado.",
 		executed: "Feito: o %s de %s para o pedido %s foi realizado.", expired: "O pedido de confirmação para o pedido %s expirou sem resposta; nada foi feito.",
-		failed: "Não foi possível concluir o %s de %s para o pedido %s. Alguém da nossa equipa vai entrar em contacto.", refund: "reembolso"},
+		failed: "Não foi possível concluir o %s de %s para o pedido %s. Alguém da nossa equipa vai entrar em contacto.", review: "Obrigado. O %s de %s para o pedido %s precisa de uma revisão da nossa equipa; avisaremos.", rejected: "A nossa equipa não pôde aprovar o %s de %s para o pedido %s. Alguém entrará em contacto.",
+		refund: "reembolso"},
 	"it": {ask: "Conferma per favore: %s di %s per l'ordine %s? Tocca Sì per procedere o No per annullare (valido fino alle %s).", yes: "Sì", no: "No",
 		confirmed: "Grazie. Il %s di %s per l'ordine %s è in corso.", declined: "Capito: non verrà fatto nulla per l'ordine %s.",
 		invalid:  "Questa conferma non è più valida (scaduta, già risposta o non tua). Non è stato cambiato nulla.",
 		executed: "Fatto: il %s di %s per l'ordine %s è stato eseguito.", expired: "La richiesta per l'ordine %s è scaduta senza risposta; non è stato fatto nulla.",
-		failed: "Non è stato possibile completare il %s di %s per l'ordine %s. Qualcuno del nostro team ti ricontatterà.", refund: "rimborso"},
+		failed: "Non è stato possibile completare il %s di %s per l'ordine %s. Qualcuno del nostro team ti ricontatterà.", review: "Grazie. Il %s di %s per l'ordine %s richiede una verifica del nostro team; ti faremo sapere.", rejected: "Il nostro team non ha potuto approvare il %s di %s per l'ordine %s. Qualcuno ti ricontatterà.",
+		refund: "rimborso"},
 }
 
 // phrasesFor returns the runtime's words in language (ISO 639-1), English

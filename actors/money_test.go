@@ -181,3 +181,69 @@ func TestPendingRefundIsCancelledByANewerProposalAndByATakeover(t *testing.T) {
 		t.Fatalf("no cancellation audited: %+v", evs)
 	}
 }
+
+// TestRefundAboveThePolicyWaitsForApproval: the customer's yes to a refund
+// the policy sends for approval executes nothing until a supervisor
+// approves (then once); a rejection declines it; both are told.
+func TestRefundAboveThePolicyWaitsForApproval(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	first, st := answered(t, tenant, "4915557021", "wamid.a1", "hello")
+	propose := func(key string) persistence.Confirmation {
+		t.Helper()
+		c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
+			Action: tools.RefundOrder, Arguments: json.RawMessage(`{"order_id":"` + key + `","order_number":"` + key + `"}`),
+			AmountMinor: 90000, Currency: "EUR", IdempotencyKey: key, ApprovalReason: "above the 500.00 EUR limit"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	approved, rejectedC := propose("2001"), propose("2002")
+	for i, c := range []persistence.Confirmation{approved, rejectedC} {
+		deliver(t, tap(t, tenant, "4915557021", "wamid.a-tap-"+c.ID, confirmButton(c.ID, true)))
+		eventually(t, "the review told", func() bool { return len(systemTexts(t, tenant, first.Key)) == i+1 })
+	}
+	for _, c := range []persistence.Confirmation{approved, rejectedC} {
+		if got, _ := env.store.GetConfirmation(ctx, tenant, c.ID); got.State != persistence.ConfirmationAwaitingApproval {
+			t.Fatalf("after the customer's yes: %s, want awaiting_approval", got.State)
+		}
+	}
+	if txt := systemTexts(t, tenant, first.Key)[0].Text; !strings.Contains(txt, "review") {
+		t.Fatalf("customer told %q", txt)
+	}
+	if n := env.actions.effects(approved.ID); n != 0 {
+		t.Fatal("executed before approval")
+	}
+	// Approve one (twice: the second is refused), reject the other.
+	if c, err := env.rt.Decide(ctx, tenant, st.CustomerID, Decision{ConfirmationID: approved.ID, Approve: true, UserID: "sup-1", Note: "ok"}); err != nil || c.State != persistence.ConfirmationConfirmed {
+		t.Fatalf("approve: %+v, %v", c, err)
+	}
+	if _, err := env.rt.Decide(ctx, tenant, st.CustomerID, Decision{ConfirmationID: approved.ID, Approve: true, UserID: "sup-1"}); err == nil {
+		t.Fatal("a second approval was accepted")
+	}
+	if c, err := env.rt.Decide(ctx, tenant, st.CustomerID, Decision{ConfirmationID: rejectedC.ID, UserID: "sup-1", Note: "too much"}); err != nil || c.State != persistence.ConfirmationDeclined {
+		t.Fatalf("reject: %+v, %v", c, err)
+	}
+	eventually(t, "both outcomes told", func() bool {
+		done, no := false, false
+		for _, m := range systemTexts(t, tenant, first.Key) {
+			done = done || strings.HasPrefix(m.Text, "Done:")
+			no = no || strings.Contains(m.Text, "could not approve")
+		}
+		return done && no
+	})
+	if n, m := env.actions.effects(approved.ID), env.actions.effects(rejectedC.ID); n != 1 || m != 0 {
+		t.Fatalf("effects: approved %d (want 1), rejected %d (want 0)", n, m)
+	}
+	evs, _, _ := env.store.ListAuditEventsForTarget(ctx, tenant, "confirmation", approved.ID, persistence.Page{})
+	by := ""
+	for _, e := range evs {
+		if e.Action == ActionConfirmationApproved {
+			by = e.ActorKind + ":" + e.ActorID
+		}
+	}
+	if by != "user:sup-1" {
+		t.Fatalf("approval audited as %q, want user:sup-1", by)
+	}
+}

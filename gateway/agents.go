@@ -22,6 +22,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/routing"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // AgentStore is what the agent routes need from the store.
@@ -55,6 +56,8 @@ type agentJSON struct {
 	Description string          `json:"description"`
 	Tools       []string        `json:"tools"`
 	Routing     json.RawMessage `json:"routing"`
+	// Policy is the money policy of the agent's financial tools.
+	Policy      json.RawMessage `json:"policy"`
 	LiveVersion int             `json:"live_version"`
 	// Version is the record's version, sent back on PATCH to detect
 	// concurrent changes.
@@ -72,7 +75,7 @@ func toAgentJSON(p persistence.AgentProfile) agentJSON {
 	if len(bytes.TrimSpace(routing)) == 0 {
 		routing = json.RawMessage("{}")
 	}
-	return agentJSON{ID: p.ID, Name: p.Name, Description: p.Description, Tools: tools, Routing: routing,
+	return agentJSON{ID: p.ID, Name: p.Name, Description: p.Description, Tools: tools, Routing: routing, Policy: rawOrEmpty(p.Policy),
 		LiveVersion: p.LiveVersion, Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
@@ -126,6 +129,7 @@ type agentFields struct {
 	Description *string          `json:"description"`
 	Tools       *[]string        `json:"tools"`
 	Routing     *json.RawMessage `json:"routing"`
+	Policy      *json.RawMessage `json:"policy"`
 }
 
 // apply checks the given fields and writes them into ap, returning what
@@ -171,6 +175,16 @@ func (f agentFields) apply(ap *persistence.AgentProfile, known []string) (map[st
 		if !jsonEqual(routing, ap.Routing) {
 			change("routing", rawOrEmpty(ap.Routing), routing)
 			ap.Routing = routing
+		}
+	}
+	if f.Policy != nil {
+		if _, err := tools.ParseMoneyPolicy(*f.Policy); err != nil {
+			return nil, errInvalid(err.Error())
+		}
+		policy := json.RawMessage(bytes.TrimSpace(*f.Policy))
+		if !jsonEqual(policy, ap.Policy) {
+			change("policy", rawOrEmpty(ap.Policy), policy)
+			ap.Policy = policy
 		}
 	}
 	return changes, nil

@@ -50,6 +50,9 @@ type APIConfig struct {
 	Grains Grains
 	// Merges undoes customer merges (admins); without it that answers 503.
 	Merges Merges
+	// Approvals decides confirmations awaiting approval (supervisors,
+	// admins); without it that answers 503.
+	Approvals Approvals
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 	// Demo admits demo users (persistence.User.Demo, whose password is
@@ -125,6 +128,11 @@ type APIStore interface {
 	GetOrder(ctx context.Context, tenantID, id string) (persistence.Order, error)
 	ListShops(ctx context.Context, tenantID string) ([]persistence.Shop, error)
 	ListCustomerMerges(ctx context.Context, tenantID, customerID string) ([]persistence.CustomerMerge, error)
+	GetConfirmation(ctx context.Context, tenantID, id string) (persistence.Confirmation, error)
+	ListConfirmationsByConversation(ctx context.Context, tenantID, conversationID string) ([]persistence.Confirmation, error)
+	ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID string, states ...persistence.ConfirmationState) ([]persistence.Confirmation, error)
+	ListConfirmationsByState(ctx context.Context, tenantID string, state persistence.ConfirmationState, p persistence.Page) ([]persistence.Confirmation, string, error)
+	ListAuditEventsForTarget(ctx context.Context, tenantID, targetKind, targetID string, p persistence.Page) ([]persistence.AuditEvent, string, error)
 
 	AgentStore
 }
@@ -197,6 +205,11 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"POST", "/api/v1/customer-merges/{id}/undo", admins}, a.undoMerge},
 		{Route{"GET", "/api/v1/orders/{id}", all}, a.getOrder},
 		{Route{"GET", "/api/v1/commerce/shops", managers}, a.listShops},
+		{Route{"GET", "/api/v1/conversations/{id}/confirmations", all}, a.listConversationConfirmations},
+		{Route{"GET", "/api/v1/customers/{id}/confirmations", all}, a.listCustomerConfirmations},
+		{Route{"GET", "/api/v1/approvals", managers}, a.listApprovals},
+		{Route{"POST", "/api/v1/approvals/{id}/approve", managers}, a.decideApproval(true)},
+		{Route{"POST", "/api/v1/approvals/{id}/reject", managers}, a.decideApproval(false)},
 		{Route{"GET", "/api/v1/users", managers}, a.listUsers},
 		{Route{"GET", "/api/v1/team", all}, a.listTeam},
 		{Route{"POST", "/api/v1/users", admins}, a.createUser},

@@ -8,11 +8,13 @@ import (
 // ConfirmationState is where a pending confirmation stands.
 type ConfirmationState string
 
-// States of a confirmation. Pending waits for the customer; confirmed means
-// the customer said yes and the action is about to run; declined, expired and
-// executed are final.
+// States of a confirmation. Pending waits for the customer; awaiting
+// approval means the customer said yes to an action above the agent's
+// policy and a supervisor decides; confirmed means the action is about to
+// run; declined, expired and executed are final.
 const (
-	ConfirmationPending   ConfirmationState = "pending"
+	ConfirmationPending          ConfirmationState = "pending"
+	ConfirmationAwaitingApproval ConfirmationState = "awaiting_approval"
 	ConfirmationConfirmed ConfirmationState = "confirmed"
 	ConfirmationDeclined  ConfirmationState = "declined"
 	ConfirmationExpired   ConfirmationState = "expired"
@@ -22,7 +24,7 @@ const (
 // Valid reports whether s is a known confirmation state.
 func (s ConfirmationState) Valid() bool {
 	switch s {
-	case ConfirmationPending, ConfirmationConfirmed, ConfirmationDeclined, ConfirmationExpired, ConfirmationExecuted:
+	case ConfirmationPending, ConfirmationAwaitingApproval, ConfirmationConfirmed, ConfirmationDeclined, ConfirmationExpired, ConfirmationExecuted:
 		return true
 	}
 	return false

@@ -19,6 +19,9 @@ const (
 	LiveConversationUpdated = "conversation.updated"
 	// LiveNoteCreated reports a private note left on a conversation.
 	LiveNoteCreated = "note.created"
+	// LiveConfirmationUpdated: a confirmation (a refund waiting for the
+	// customer's yes) changed state.
+	LiveConfirmationUpdated = "confirmation.updated"
 )
 
 // LiveEvent is one entry of a tenant's live event stream, the feed behind the

@@ -321,6 +321,9 @@ type AgentProfile struct {
 	// Tools is the allow-list of tool names.
 	Tools   []string
 	Routing json.RawMessage
+	// Policy is the money policy of its financial tools (JSON; nil is
+	// stored as {}: no limits beyond the customer's yes).
+	Policy json.RawMessage
 }
 
 // PromptVersion is one immutable revision of an agent profile's prompt.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/commerce"
@@ -32,6 +31,9 @@ type Proposal struct {
 	Currency                             string
 	// IdempotencyKey makes a repeated proposal return the first.
 	IdempotencyKey string
+	// ApprovalReason, when set, is why the customer's yes must be approved
+	// by a supervisor before the action runs.
+	ApprovalReason string
 }
 
 // Ask is a pending confirmation the runtime puts to the customer.
@@ -92,10 +94,35 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 	}
 	number := orderNumber(args)
 	var o persistence.Order
+	var policy MoneyPolicy
+	refundsToday := 0
 	err := r.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		o, err = tx.GetCustomerOrderByNumber(ctx, s.TenantID, s.CustomerID, number)
-		return err
+		if o, err = tx.GetCustomerOrderByNumber(ctx, s.TenantID, s.CustomerID, number); err != nil {
+			return err
+		}
+		if s.ActorKind == persistence.ActorAI && s.ActorID != "" {
+			ap, err := tx.GetAgentProfile(ctx, s.TenantID, s.ActorID)
+			switch {
+			case err == nil:
+				if policy, err = ParseMoneyPolicy(ap.Policy); err != nil {
+					return err
+				}
+			case !errors.Is(err, persistence.ErrNotFound):
+				return err
+			}
+		}
+		past, err := tx.ListConfirmationsByCustomer(ctx, s.TenantID, s.CustomerID)
+		if err != nil {
+			return err
+		}
+		since := r.now().Add(-24 * time.Hour)
+		for _, c := range past {
+			if c.Action == RefundOrder && c.CreatedAt.After(since) && c.State != persistence.ConfirmationDeclined && c.State != persistence.ConfirmationExpired {
+				refundsToday++
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, persistence.ErrNotFound) {
 		return map[string]any{"proposed": false, "order_number": "#" + number,
@@ -114,9 +141,12 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 	refuse := func(why string) (any, *Ask, error) {
 		return map[string]any{"proposed": false, "order_number": "#" + o.Number, "note": why}, nil, nil
 	}
+	if why := policy.refusal(o.Currency, o.FinancialStatus, o.PlacedAt, r.now()); o.Status != "cancelled" && why != "" {
+		return refuse(fmt.Sprintf("Order #%s cannot be refunded: %s. Offer a human.", o.Number, why))
+	}
 	switch {
-	case o.Status == "cancelled" || !slices.Contains(refundableStatuses, o.FinancialStatus):
-		return refuse(fmt.Sprintf("Order #%s is %s (%s): it cannot be refunded here; offer a human.", o.Number, o.FinancialStatus, o.Status))
+	case o.Status == "cancelled":
+		return refuse(fmt.Sprintf("Order #%s is cancelled: it cannot be refunded here; offer a human.", o.Number))
 	case refundable <= 0:
 		return refuse(fmt.Sprintf("Order #%s has nothing left to refund.", o.Number))
 	case amount <= 0 || amount > refundable:
@@ -127,15 +157,21 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 	if err != nil {
 		return nil, nil, err
 	}
+	approval := policy.approvalReason(amount, o.Currency, refundsToday)
 	// One pending refund per order and turn, however often the model calls.
 	ask, err := r.proposer.Propose(ctx, Proposal{TenantID: s.TenantID, CustomerID: s.CustomerID, ConversationID: s.ConversationID,
 		Action: RefundOrder, Arguments: raw, AmountMinor: amount, Currency: o.Currency,
-		IdempotencyKey: "refund:" + s.ConversationID + ":" + s.TurnID + ":" + o.ID})
+		IdempotencyKey: "refund:" + s.ConversationID + ":" + s.TurnID + ":" + o.ID, ApprovalReason: approval})
 	if err != nil {
 		return nil, nil, fmt.Errorf("propose: %w", err)
 	}
 	ask.Subject = "#" + o.Number
-	return map[string]any{"proposed": true, "status": "awaiting_customer_confirmation", "confirmation_id": ask.ConfirmationID,
+	out := map[string]any{"proposed": true, "status": "awaiting_customer_confirmation", "confirmation_id": ask.ConfirmationID,
 		"order_number": "#" + o.Number, "amount": commerce.FormatMinor(amount, o.Currency), "expires_at": ask.ExpiresAt.Format(time.RFC3339),
-		"note": "The customer has been sent a question with Yes / No buttons. Nothing is refunded until they tap Yes; do not say it is done."}, &ask, nil
+		"note": "The customer has been sent a question with Yes / No buttons. Nothing is refunded until they tap Yes; do not say it is done."}
+	if approval != "" {
+		out["needs_approval"] = approval
+		out["note"] = out["note"].(string) + " After their Yes a supervisor must approve it (" + approval + ")."
+	}
+	return out, &ask, nil
 }

@@ -34,6 +34,8 @@ type Tx interface {
 	ListOpenTickets(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Ticket, error)
 	ListOrdersByCustomer(ctx context.Context, tenantID, customerID string, limit int) ([]persistence.Order, error)
 	GetCustomerOrderByNumber(ctx context.Context, tenantID, customerID, number string) (persistence.Order, error)
+	GetAgentProfile(ctx context.Context, tenantID, id string) (persistence.AgentProfile, error)
+	ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID string, states ...persistence.ConfirmationState) ([]persistence.Confirmation, error)
 	GetTicketByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.Ticket, error)
 	CreateTicket(ctx context.Context, m *persistence.Ticket) error
 	CreateAuditEvent(ctx context.Context, m *persistence.AuditEvent) error

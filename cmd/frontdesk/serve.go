@@ -156,7 +156,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	shopHooks.Register(srv)
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Approvals: rt, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).

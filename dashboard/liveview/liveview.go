@@ -8,6 +8,7 @@
 package liveview
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
@@ -57,4 +58,51 @@ type Conversation struct {
 func NewConversation(c persistence.Conversation) Conversation {
 	return Conversation{ID: c.ID, Status: c.Status, Channel: c.Channel, CustomerID: c.CustomerID,
 		AssignedUserID: c.AssignedUserID, Writer: c.Writer(), LastMessageAt: c.LastMessageAt}
+}
+
+// Confirmation is the data of a confirmation.updated event, and of a
+// confirmation in the API.
+type Confirmation struct {
+	ID               string          `json:"id"`
+	CustomerID       string          `json:"customer_id"`
+	ConversationID   string          `json:"conversation_id"`
+	Action           string          `json:"action"`
+	Subject          string          `json:"subject"`
+	AmountMinor      int64           `json:"amount_minor"`
+	Currency         string          `json:"currency"`
+	State            string          `json:"state"`
+	ExpiresAt        time.Time       `json:"expires_at"`
+	CreatedAt        time.Time       `json:"created_at"`
+	ResolvedAt       *time.Time      `json:"resolved_at"`
+	ApprovalReason   string          `json:"approval_reason"`
+	Result           json.RawMessage `json:"result"`
+	LastError        string          `json:"last_error"`
+	FailedExecutions int             `json:"failed_executions"`
+}
+
+// NewConfirmation returns the live view of c.
+func NewConfirmation(c persistence.Confirmation) Confirmation {
+	var meta struct {
+		ApprovalReason   string          `json:"approval_reason"`
+		Result           json.RawMessage `json:"result"`
+		LastError        string          `json:"last_error"`
+		FailedExecutions float64         `json:"failed_executions"`
+	}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	var args struct {
+		OrderNumber string `json:"order_number"`
+	}
+	_ = json.Unmarshal(c.Arguments, &args)
+	subject := ""
+	if args.OrderNumber != "" {
+		subject = "#" + args.OrderNumber
+	}
+	result := meta.Result
+	if len(result) == 0 {
+		result = json.RawMessage("null")
+	}
+	return Confirmation{ID: c.ID, CustomerID: c.CustomerID, ConversationID: c.ConversationID, Action: c.Action, Subject: subject,
+		AmountMinor: c.AmountMinor, Currency: c.Currency, State: string(c.State), ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
+		ResolvedAt: c.ResolvedAt, ApprovalReason: meta.ApprovalReason, Result: result, LastError: meta.LastError,
+		FailedExecutions: int(meta.FailedExecutions)}
 }

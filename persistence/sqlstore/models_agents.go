@@ -8,9 +8,9 @@ import (
 
 var agentProfiles = table[persistence.AgentProfile]{
 	name: "agent_profiles",
-	cols: []string{"name", "description", "live_version", "tools", "routing"},
+	cols: []string{"name", "description", "live_version", "tools", "routing", "policy"},
 	fields: func(m *persistence.AgentProfile) []any {
-		return []any{&m.Name, &m.Description, &m.LiveVersion, &m.Tools, &m.Routing}
+		return []any{&m.Name, &m.Description, &m.LiveVersion, &m.Tools, &m.Routing, &m.Policy}
 	},
 }
 

@@ -89,6 +89,21 @@ func (q q) ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID
 	return out, err
 }
 
+// ListConfirmationsByConversation returns the confirmations asked in the
+// tenant's conversation, newest first, at most 100.
+func (q q) ListConfirmationsByConversation(ctx context.Context, tenantID, conversationID string) ([]persistence.Confirmation, error) {
+	return all(ctx, q, confirmations, "WHERE tenant_id = ? AND conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT 100", tenantID, conversationID)
+}
+
+// ListConfirmationsByState returns one page of the tenant's confirmations in
+// state, oldest first (the approval queue).
+func (q q) ListConfirmationsByState(ctx context.Context, tenantID string, state persistence.ConfirmationState, p persistence.Page) ([]persistence.Confirmation, string, error) {
+	if !state.Valid() {
+		return nil, "", fmt.Errorf("list confirmations: %w", need(false, "state", state))
+	}
+	return list(ctx, q, confirmations, p, "tenant_id = ? AND state = ?", tenantID, string(state))
+}
+
 // reminderColumns are the columns of grain_reminders that a Reminder holds,
 // in the order scanReminder reads them.
 const reminderColumns = "tenant_id, kind, identity, name, due_at, payload"
