@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -237,15 +238,15 @@ func TestCommerceBackfill(t *testing.T) {
 	}
 }
 
-// TestRefundWithTheCustomersYes: through the real binary, a refund the
-// model proposes is asked by the runtime with WhatsApp buttons, executed at
-// the shop once on the customer's tap (a second tap changes nothing), and
-// the outcome reaches the customer.
-func TestRefundWithTheCustomersYes(t *testing.T) {
+// refundPilot is a pilot with a Shopify shop whose API refunds (the fake
+// admin), order #1002 (30.00 USD) of Ada Byron (+15550004444), the default
+// agent allowed refund_order under policy, and Ada having asked for a
+// refund: it returns the runtime's question with its buttons.
+func refundPilot(t *testing.T, policy string) (*pilot, *shopifytest.Admin, whatsapptest.Sent) {
+	t.Helper()
 	admin := shopifytest.NewAdmin(t, "shpat_refunds")
 	p := startPilot(t, "FRONTDESK_SHOPIFY_SHOP="+testShop, "FRONTDESK_SHOPIFY_WEBHOOK_SECRET="+testShopSecret,
 		"FRONTDESK_SHOPIFY_ADMIN_TOKEN=shpat_refunds", "FRONTDESK_SHOPIFY_API_URL="+admin.URL())
-	const waID = "15550004444"
 	placed := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
 	order := shopifytest.OrderSpec{ID: 820982911, Name: "#1002", Phone: "+15550004444",
 		Customer:        &shopifytest.CustomerSpec{ID: 115310627, Phone: "+15550004444", FirstName: "Ada", LastName: "Byron"},
@@ -256,7 +257,6 @@ func TestRefundWithTheCustomersYes(t *testing.T) {
 	if code := p.deliver(t, testShopSecret, "orders/create", "ev-r1", placed, shopifytest.OrderPayload(order)); code != 200 {
 		t.Fatalf("orders/create: %d", code)
 	}
-	// The default agent may refund.
 	var agents struct {
 		Agents []struct {
 			ID      string   `json:"id"`
@@ -268,8 +268,9 @@ func TestRefundWithTheCustomersYes(t *testing.T) {
 		t.Fatalf("agents: %d", code)
 	}
 	a := agents.Agents[0]
-	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, map[string]any{"version": a.Version, "tools": append(a.Tools, "refund_order")}, nil); code != 200 {
-		t.Fatalf("enable refund_order: %d", code)
+	change := map[string]any{"version": a.Version, "tools": append(a.Tools, "refund_order"), "policy": json.RawMessage(policy)}
+	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, change, nil); code != 200 {
+		t.Fatalf("enable refund_order with policy %s: %d", policy, code)
 	}
 	p.llm.Script(
 		llmtest.ToolCalls(llmtest.Call{Name: "refund_order", Arguments: `{"order_number":"#1002","reason":"teapot arrived cracked"}`}),
@@ -281,20 +282,15 @@ func TestRefundWithTheCustomersYes(t *testing.T) {
 		}),
 	)
 	waitUntil(t, "order #1002 applied", func() bool {
-		var list struct {
-			Customers []struct {
-				ID string `json:"id"`
-			} `json:"customers"`
-		}
-		p.api(t, "GET", "/api/v1/customers?query=byron", nil, &list)
-		return len(list.Customers) == 1 && len(p.ordersOf(t, list.Customers[0].ID)) == 1
+		id := p.customerID(t, "byron")
+		return id != "" && len(p.ordersOf(t, id)) == 1
 	})
-	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Ada", "wamid.refund.1", "my teapot is cracked, refund please", time.Now()), pilotSecret); code != 200 {
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, refundWAID, "Ada", "wamid.refund.1", "my teapot is cracked, refund please", time.Now()), pilotSecret); code != 200 {
 		t.Fatalf("whatsapp webhook: %d", code)
 	}
 	var question whatsapptest.Sent
 	waitUntil(t, "the runtime's question with buttons", func() bool {
-		for _, s := range p.sentTo(waID) {
+		for _, s := range p.sentTo(refundWAID) {
 			if len(s.Buttons) == 2 {
 				question = s
 				return true
@@ -308,45 +304,130 @@ func TestRefundWithTheCustomersYes(t *testing.T) {
 	if n := len(admin.Refunds()); n != 0 {
 		t.Fatalf("refunded %d times before the customer's yes", n)
 	}
-	yes := question.Buttons[0].ID
-	for i, wamid := range []string{"wamid.refund.yes1", "wamid.refund.yes2"} {
-		body := whatsapptest.ButtonReplyWebhook(pilotPNID, waID, "Ada", wamid, question.WAMID, yes, "Yes", time.Now())
-		if code := p.webhook(t, body, pilotSecret); code != 200 {
-			t.Fatalf("tap %d: %d", i, code)
-		}
-	}
-	waitUntil(t, "the outcome told", func() bool {
-		for _, s := range p.sentTo(waID) {
-			if strings.HasPrefix(s.Text, "Done:") {
-				return true
-			}
-		}
-		return false
-	})
-	waitUntil(t, "the second tap answered", func() bool {
-		for _, s := range p.sentTo(waID) {
-			if strings.Contains(s.Text, "no longer valid") {
-				return true
-			}
-		}
-		return false
-	})
-	if n := len(admin.Refunds()); n != 1 {
-		t.Fatalf("refundCreate reached the shop %d times, want 1", n)
-	}
+	return p, admin, question
+}
+
+const refundWAID = "15550004444"
+
+// customerID is the one customer query finds, or "".
+func (p *pilot) customerID(t *testing.T, query string) string {
+	t.Helper()
 	var list struct {
 		Customers []struct {
 			ID string `json:"id"`
 		} `json:"customers"`
 	}
-	p.api(t, "GET", "/api/v1/customers?query=byron", nil, &list)
+	p.api(t, "GET", "/api/v1/customers?query="+query, nil, &list)
+	if len(list.Customers) != 1 {
+		return ""
+	}
+	return list.Customers[0].ID
+}
+
+// tap posts the customer's tap on button of question.
+func (p *pilot) tap(t *testing.T, wamid string, question whatsapptest.Sent, button int) {
+	t.Helper()
+	b := question.Buttons[button]
+	if code := p.webhook(t, whatsapptest.ButtonReplyWebhook(pilotPNID, refundWAID, "Ada", wamid, question.WAMID, b.ID, b.Title, time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("tap %s: %d", wamid, code)
+	}
+}
+
+// told waits for a message to the customer starting with or containing
+// text.
+func (p *pilot) told(t *testing.T, text string) {
+	t.Helper()
+	waitUntil(t, "the customer told "+text, func() bool {
+		for _, s := range p.sentTo(refundWAID) {
+			if strings.Contains(s.Text, text) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// refundedOnTheOrder waits for the order to show minor refunded.
+func (p *pilot) refundedOnTheOrder(t *testing.T, minor int64) {
+	t.Helper()
+	id := p.customerID(t, "byron")
 	waitUntil(t, "the refund on the order", func() bool {
 		var out struct {
 			Orders []struct {
 				RefundedMinor int64 `json:"refunded_minor"`
 			} `json:"orders"`
 		}
-		p.api(t, "GET", "/api/v1/customers/"+list.Customers[0].ID+"/orders", nil, &out)
-		return len(out.Orders) == 1 && out.Orders[0].RefundedMinor == 3000
+		p.api(t, "GET", "/api/v1/customers/"+id+"/orders", nil, &out)
+		return len(out.Orders) == 1 && out.Orders[0].RefundedMinor == minor
 	})
+}
+
+// TestRefundWithTheCustomersYes: through the real binary, a refund the
+// model proposes is asked by the runtime with WhatsApp buttons, executed at
+// the shop once on the customer's tap (a second tap changes nothing), and
+// the outcome reaches the customer.
+func TestRefundWithTheCustomersYes(t *testing.T) {
+	p, admin, question := refundPilot(t, `{}`)
+	p.tap(t, "wamid.refund.yes1", question, 0)
+	p.tap(t, "wamid.refund.yes2", question, 0)
+	p.told(t, "Done:")
+	p.told(t, "no longer valid")
+	if n := len(admin.Refunds()); n != 1 {
+		t.Fatalf("refundCreate reached the shop %d times, want 1", n)
+	}
+	p.refundedOnTheOrder(t, 3000)
+}
+
+// TestRefundAboveTheLimitIsApprovedBySupervisor: above the agent's limit
+// the customer's yes waits in the approval queue; an agent may not decide;
+// the admin's approval refunds once and the customer is told.
+func TestRefundAboveTheLimitIsApprovedBySupervisor(t *testing.T) {
+	p, admin, question := refundPilot(t, `{"auto_limit_minor":{"USD":2000}}`)
+	p.tap(t, "wamid.refund.yes1", question, 0)
+	p.told(t, "review")
+	type approval struct {
+		ID             string `json:"id"`
+		State          string `json:"state"`
+		ApprovalReason string `json:"approval_reason"`
+		CustomerName   string `json:"customer_name"`
+		Timeline       []struct {
+			Action string `json:"action"`
+		} `json:"timeline"`
+	}
+	var queue struct{ Approvals []approval }
+	if code := p.api(t, "GET", "/api/v1/approvals", nil, &queue); code != 200 || len(queue.Approvals) != 1 {
+		t.Fatalf("approvals: %d %+v", code, queue)
+	}
+	a := queue.Approvals[0]
+	if a.State != "awaiting_approval" || a.ApprovalReason != "above the 20.00 USD limit" || len(a.Timeline) < 2 {
+		t.Fatalf("approval %+v", a)
+	}
+	if n := len(admin.Refunds()); n != 0 {
+		t.Fatal("refunded before approval")
+	}
+	// An agent may not decide.
+	if code := p.api(t, "POST", "/api/v1/users", map[string]string{"email": "al@example.com", "name": "Al", "password": "al-password-1234", "role": "agent"}, nil); code != 201 {
+		t.Fatalf("create agent: %d", code)
+	}
+	admin2 := p.token
+	var login struct{ Token string }
+	p.token = ""
+	p.api(t, "POST", "/api/v1/auth/login", map[string]string{"email": "al@example.com", "password": "al-password-1234"}, &login)
+	p.token = login.Token
+	if code := p.api(t, "POST", "/api/v1/approvals/"+a.ID+"/approve", map[string]string{}, nil); code != 403 {
+		t.Fatalf("an agent approving: %d, want 403", code)
+	}
+	p.token = admin2
+	var decided approval
+	if code := p.api(t, "POST", "/api/v1/approvals/"+a.ID+"/approve", map[string]string{"note": "long-standing customer"}, &decided); code != 200 {
+		t.Fatalf("approve: %d", code)
+	}
+	if code := p.api(t, "POST", "/api/v1/approvals/"+a.ID+"/approve", map[string]string{}, nil); code != 409 {
+		t.Fatalf("a second approval: %d, want 409", code)
+	}
+	p.told(t, "Done:")
+	if n := len(admin.Refunds()); n != 1 {
+		t.Fatalf("refundCreate reached the shop %d times, want 1", n)
+	}
+	p.refundedOnTheOrder(t, 3000)
 }
