@@ -1,5 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Api, loadSession, login, saveSession, type Session } from './api';
+import { Approvals, useApprovals } from './Approvals';
+import { LiveHub } from './hub';
 import { Inbox } from './Inbox';
 import { Agents } from './Agents';
 import { Customers } from './Customers';
@@ -22,38 +24,65 @@ function usePath(): [string, (p: string) => void] {
   return [path, go];
 }
 
+/** POLL_MS is how often the live connection's fallback polls when an answer came back empty. */
+const POLL_MS = 2000;
+
+/** useLive holds the tab's one live connection while signed in (null before it starts and after sign-out). */
+function useLive(token: string | undefined): LiveHub | null {
+  const [hub, setHub] = useState<LiveHub | null>(null);
+  useEffect(() => {
+    if (!token) return;
+    const h = new LiveHub({ token, pollMs: POLL_MS });
+    h.start();
+    (window as any).__frontdesk = { live: h.client };
+    setHub(h);
+    return () => {
+      h.stop();
+      setHub(null);
+    };
+  }, [token]);
+  return hub;
+}
+
+const PAGES = ['/inbox', '/agents', '/customers', '/team', '/settings/shops', '/approvals'];
+
 export function App() {
   const [session, setSession] = useState<Session | null>(loadSession);
   const [path, go] = usePath();
+  const token = session?.token;
+  const api = useMemo(() => (token ? new Api(token) : null), [token]);
+  const live = useLive(token);
+  const role = session?.user.role;
+  const signOut = () => {
+    api?.logout().catch(() => undefined);
+    saveSession(null);
+    setSession(null);
+    go('/login');
+  };
+  const approvals = useApprovals(api, live, !!role && can.approve(role), signOut);
 
-  if (!session) {
+  if (!session || !api || !role) {
     return (
       <Login
         onLogin={(s) => {
           saveSession(s);
           setSession(s);
-          if (!['/inbox', '/agents', '/customers', '/team', '/settings/shops'].some((p) => path.startsWith(p))) go('/inbox');
+          if (!PAGES.some((p) => path.startsWith(p))) go('/inbox');
         }}
       />
     );
   }
-  const api = new Api(session.token);
-  const signOut = () => {
-    api.logout().catch(() => undefined);
-    saveSession(null);
-    setSession(null);
-    go('/login');
-  };
-  const role = session.user.role;
   const onAgents = path.startsWith('/agents');
   const onCustomers = path === '/customers' || path.startsWith('/customers/');
   const onTeam = path === '/team';
   const onShops = path === '/settings/shops';
+  const onApprovals = path === '/approvals';
+  const waiting = approvals.list?.length ?? 0;
   return (
     <div className="app">
       <nav className="nav">
         <strong className="brand">frontdesk</strong>
-        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam && !onShops ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam && !onShops && !onApprovals ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
           Inbox
         </a>
         <a href="/customers" data-testid="nav-customers" className={onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/customers'))}>
@@ -74,13 +103,40 @@ export function App() {
             Shops
           </a>
         )}
+        {can.approve(role) && (
+          <a
+            href="/approvals"
+            data-testid="nav-approvals"
+            className={onApprovals ? 'active' : ''}
+            title={waiting ? `${waiting} awaiting approval` : 'Nothing awaits approval'}
+            onClick={(e) => (e.preventDefault(), go('/approvals'))}
+          >
+            Approvals
+            {waiting > 0 && (
+              <span className="badge nav-count" data-testid="nav-approvals-count" aria-label={`${waiting} awaiting approval`}>
+                {waiting}
+              </span>
+            )}
+          </a>
+        )}
         <span className="spacer" />
         <span className="me" data-testid="me">
           {session.user.name} · {role}
         </span>
         <button onClick={signOut}>Sign out</button>
       </nav>
-      {onShops ? (
+      {!live ? (
+        <main className="detail muted">Connecting…</main>
+      ) : onApprovals ? (
+        <Approvals
+          api={api}
+          role={role}
+          queue={approvals}
+          onOpenConversation={(id) => go(`/inbox/${encodeURIComponent(id)}`)}
+          onOpenCustomer={(id) => go(customerHref(id))}
+          onUnauthorized={signOut}
+        />
+      ) : onShops ? (
         <Shops api={api} role={role} onUnauthorized={signOut} />
       ) : onTeam ? (
         <Team api={api} role={role} />
@@ -89,6 +145,7 @@ export function App() {
       ) : onCustomers ? (
         <Customers
           api={api}
+          live={live}
           me={session.user}
           customerId={customerIdFromPath(path)}
           onSelect={(id) => go(customerHref(id))}
@@ -99,6 +156,7 @@ export function App() {
         <Inbox
           api={api}
           session={session}
+          live={live}
           openId={decodeURIComponent(path.replace(/^\/inbox\/?/, ''))}
           onOpen={(id) => go(id ? `/inbox/${encodeURIComponent(id)}` : '/inbox')}
           onUnauthorized={signOut}

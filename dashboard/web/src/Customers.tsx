@@ -30,13 +30,17 @@ import {
 } from './timeline';
 import { Badge, When } from './ui';
 import { OrdersSection } from './Orders';
-import type { Customer, CustomerTimeline, TicketPriority, TimelineItem, TimelineKind, TimelineTicket, User } from './types';
+import { RefundsSection } from './Confirmations';
+import type { LiveHub } from './hub';
+import type { Customer, CustomerTimeline, TicketPriority, TimelineItem, TimelineKind, TimelinePayment, TimelineTicket, User } from './types';
 
 const SEARCH_DEBOUNCE_MS = 250;
 const PAGE = 50;
 
 interface Props {
   api: Api;
+  /** the tab's live connection (refunds refresh on their changes) */
+  live?: LiveHub | null;
   me: User;
   /** the selected customer ("" for none) */
   customerId: string;
@@ -45,7 +49,7 @@ interface Props {
   onUnauthorized: () => void;
 }
 
-export function Customers({ api, me, customerId, onSelect, onOpenConversation, onUnauthorized }: Props) {
+export function Customers({ api, live = null, me, customerId, onSelect, onOpenConversation, onUnauthorized }: Props) {
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<Customer[]>([]);
   const [next, setNext] = useState('');
@@ -201,6 +205,7 @@ export function Customers({ api, me, customerId, onSelect, onOpenConversation, o
         <CustomerView
           key={timeline.customer.id}
           api={api}
+          live={live}
           me={me}
           data={timeline}
           reloading={loading}
@@ -219,6 +224,7 @@ export function Customers({ api, me, customerId, onSelect, onOpenConversation, o
 
 interface ViewProps {
   api: Api;
+  live: LiveHub | null;
   me: User;
   data: CustomerTimeline;
   reloading: boolean;
@@ -229,7 +235,7 @@ interface ViewProps {
   isAuthError: (e: unknown) => boolean;
 }
 
-function CustomerView({ api, me, data, reloading, reloadError, onReload, onTicket, onOpenConversation, isAuthError }: ViewProps) {
+function CustomerView({ api, live, me, data, reloading, reloadError, onReload, onTicket, onOpenConversation, isAuthError }: ViewProps) {
   const c = data.customer;
   const writable = can.write(me.role);
   const [kinds, setKinds] = useState<TimelineKind[]>([]);
@@ -245,6 +251,7 @@ function CustomerView({ api, me, data, reloading, reloadError, onReload, onTicke
   const today = localDay(new Date().toISOString());
   const users = useMemo(() => ({ [me.id]: me.name }), [me.id, me.name]);
   const conversations = data.items.filter((i) => i.kind === 'conversation');
+  const payments = useMemo(() => data.items.filter((i): i is TimelinePayment => i.kind === 'payment'), [data.items]);
 
   const openConversation = async () => {
     setOpening(true);
@@ -356,6 +363,7 @@ function CustomerView({ api, me, data, reloading, reloadError, onReload, onTicke
         />
       )}
       <OrdersSection api={api} customerId={c.id} isAuthError={isAuthError} />
+      <RefundsSection api={api} customerId={c.id} payments={payments} live={live} isAuthError={isAuthError} onOpenConversation={onOpenConversation} />
       <h3 className="section-title">Timeline</h3>
       <div className="tl-filters" role="group" aria-label="Show">
         {KINDS.map((k) => (

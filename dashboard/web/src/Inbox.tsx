@@ -5,6 +5,8 @@ import {
   applyFrame,
   emptyInbox,
   markRead,
+  senderKind,
+  senderLabel,
   stealNotice,
   unknownAgents,
   visibleConversations,
@@ -16,29 +18,38 @@ import {
   type Filter,
   type InboxState,
 } from './inbox';
-import { LiveClient, type LiveState } from './live';
+import type { LiveHub } from './hub';
+import type { LiveState } from './live';
 import { can } from './roles';
-import type { Conversation, Message, Note, TimelineItem, ToolCall } from './types';
+import type { Confirmation, Conversation, Message, Note, TimelineItem, ToolCall } from './types';
 import { formatMoney } from './timeline';
+import { mergeConfirmation } from './confirmations';
+import { ConfirmationsPanel } from './Confirmations';
 
-const POLL_MS = 2000;
+/** How long a burst of confirmation frames is gathered before the timelines are read again. */
+const CONFIRMATIONS_RELOAD_MS = 300;
 
 interface Props {
   api: Api;
   session: Session;
+  /** the tab's live connection */
+  live: LiveHub;
   openId: string;
   onOpen: (id: string) => void;
   onUnauthorized: () => void;
 }
 
-export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
+export function Inbox({ api, session, live: hub, openId, onOpen, onUnauthorized }: Props) {
   const me = session.user;
   const [state, setState] = useState<InboxState>(emptyInbox);
-  const stateRef = useRef(state);
-  stateRef.current = state;
   const openRef = useRef(openId);
   openRef.current = openId;
-  const [live, setLive] = useState<LiveState>('connecting');
+  const [live, setLive] = useState<LiveState>(hub.state);
+  // Each conversation's money confirmations, newest first, once loaded; a
+  // load that failed leaves an error for the panel instead.
+  const [confs, setConfs] = useState<Record<string, Confirmation[]>>({});
+  const [confErrors, setConfErrors] = useState<Record<string, string>>({});
+  const confTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const [filter, setFilter] = useState<Filter>({ status: '', mine: false, channel: '' });
   const [users, setUsers] = useState<Record<string, string>>({ [me.id]: me.name });
   // AI agent profiles, id → name (every role may read them).
@@ -61,38 +72,59 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
     );
 
   const loadList = () => api.conversations().then((list) => update((s) => withConversations(s, list)));
+  // Confirmations load apart from the stream: their failure (an older server
+  // without the route, say) shows in their panel, never as the inbox's error.
+  const loadConfirmations = (id: string) =>
+    api.conversationConfirmations(id).then(
+      (list) => {
+        setConfs((c) => ({ ...c, [id]: list }));
+        setConfErrors(({ [id]: _, ...rest }) => rest);
+      },
+      (e) => {
+        if (e instanceof ApiError && e.status === 401) return onUnauthorized();
+        // A server without the route has no confirmations to show.
+        if (e instanceof ApiError && e.status === 404) return setConfs((c) => ({ ...c, [id]: [] }));
+        setConfErrors((c) => ({ ...c, [id]: (e as Error).message || 'could not load the confirmations' }));
+      },
+    );
   // A conversation's stream: messages, private notes and the tool-call log.
   const loadMessages = (id: string) =>
     Promise.all([
       api.messages(id).then((list) => update((s) => withMessages(s, id, list))),
       api.notes(id).then((list) => update((s) => withNotes(s, id, list))),
       api.toolCalls(id).then((list) => update((s) => withToolCalls(s, id, list))),
+      loadConfirmations(id),
     ]);
 
   useEffect(() => {
     loadList().catch(fail);
     loadTeam();
-    const client = new LiveClient({
-      token: session.token,
-      lastEventId: () => stateRef.current.lastEventId,
-      onFrame: (f) => update((s) => applyFrame(s, f, openRef.current)),
-      onState: setLive,
-      onOpen: (resumed) => {
-        // A fresh subscription only carries new events: reload what came before.
-        if (!resumed) {
-          loadList().catch(fail);
-          if (openRef.current) loadMessages(openRef.current).catch(fail);
+    const unsubscribe = hub.subscribe({
+      onFrame: (f) => {
+        update((s) => applyFrame(s, f, openRef.current));
+        if (f.type === 'confirmation.updated') {
+          const cid = f.conversation_id || f.data?.conversation_id || '';
+          // The frame's copy has no timeline: show its state at once, then read the timeline again.
+          if (f.data?.id) setConfs((c) => (c[cid] ? { ...c, [cid]: mergeConfirmation(c[cid], f.data as Confirmation) } : c));
+          if (cid && cid === openRef.current) {
+            clearTimeout(confTimer.current);
+            confTimer.current = setTimeout(() => {
+              if (openRef.current === cid) loadConfirmations(cid);
+            }, CONFIRMATIONS_RELOAD_MS);
+          }
         }
       },
-      poll: async () => {
+      onState: setLive,
+      // The frames before now will not come: reload what came before.
+      onReload: async () => {
         await loadList();
         if (openRef.current) await loadMessages(openRef.current);
       },
-      pollMs: POLL_MS,
     });
-    client.start();
-    (window as any).__frontdesk = { live: client };
-    return () => client.stop();
+    return () => {
+      unsubscribe();
+      clearTimeout(confTimer.current);
+    };
   }, []);
 
   // A writer not on the team list yet (a user added since): reload the team.
@@ -189,6 +221,8 @@ export function Inbox({ api, session, openId, onOpen, onUnauthorized }: Props) {
           messages={state.messages[open.id] ?? []}
           tools={state.tools[open.id] ?? []}
           notes={state.notes[open.id] ?? []}
+          confirmations={confs[open.id]}
+          confirmationsError={confErrors[open.id] ?? ''}
           notice={stealNotice(state.changes[open.id], me.id, users)}
           onConv={(c) => update((s) => withConversations(s, [c]))}
           onMessage={(m) => update((s) => withMessages(s, open.id, [m]))}
@@ -235,6 +269,9 @@ interface ConvProps {
   messages: Message[];
   tools: ToolCall[];
   notes: Note[];
+  /** The conversation's money confirmations, newest first; undefined until loaded. */
+  confirmations: Confirmation[] | undefined;
+  confirmationsError: string;
   /** A steal of this conversation to show (stealNotice), or "". */
   notice: string;
   onConv: (c: Conversation) => void;
@@ -249,7 +286,7 @@ function go(path: string) {
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
 
-function Conversation_({ api, conv, me, users, agents, messages, tools, notes, notice, onConv, onMessage, onNote, onError }: ConvProps) {
+function Conversation_({ api, conv, me, users, agents, messages, tools, notes, confirmations, confirmationsError, notice, onConv, onMessage, onNote, onError }: ConvProps) {
   const [steal, setSteal] = useState('');
   const [handback, setHandback] = useState(false);
   const [note, setNote] = useState('');
@@ -375,6 +412,13 @@ function Conversation_({ api, conv, me, users, agents, messages, tools, notes, n
             <button onClick={() => setHandback(false)}>Cancel</button>
           </div>
         )}
+        <ConfirmationsPanel
+          confirmations={confirmations}
+          error={confirmationsError}
+          users={users}
+          canApprove={can.approve(me.role)}
+          onApprovals={() => go('/approvals')}
+        />
         <div className="messages">
           {timeline.map((it) =>
             'm' in it ? (
@@ -564,11 +608,25 @@ function NoteRow({ n, users }: { n: Note; users: Record<string, string> }) {
   );
 }
 
-function MessageRow({ m, users }: { m: Message; users: Record<string, string> }) {
-  const who = m.direction === 'inbound' ? 'Customer' : m.sender === 'ai' ? 'AI' : m.sender.startsWith('user:') ? writerLabel(m.sender, users) : m.sender;
+/**
+ * MessageRow shows one message: the customer's on the left; on the right the
+ * AI's, a user's (by name), and the runtime's own (sender "system": the
+ * confirmation questions and outcomes frontdesk writes itself, neither the
+ * AI nor a person), each labelled and coloured apart.
+ */
+export function MessageRow({ m, users }: { m: Message; users: Record<string, string> }) {
+  const kind = senderKind(m);
   return (
-    <div data-testid="message" data-direction={m.direction} data-message-id={m.id} className={'msg ' + m.direction}>
-      <div className="who muted">{who}</div>
+    <div data-testid="message" data-direction={m.direction} data-sender={kind} data-message-id={m.id} className={'msg ' + m.direction + ' sender-' + kind}>
+      <div className="who muted" data-testid="message-who">
+        {senderLabel(m, users)}
+        {kind === 'system' && (
+          <span className="auto-tag" title="Written by frontdesk itself, not by the AI or a person">
+            {' '}
+            automated
+          </span>
+        )}
+      </div>
       {m.kind && m.kind !== 'text' ? (
         <div className="media" data-testid="media">
           [{m.kind}

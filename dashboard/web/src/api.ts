@@ -3,6 +3,8 @@
 
 import type {
   Agent,
+  Approval,
+  Confirmation,
   Conversation,
   CustomersPage,
   CustomerTimeline,
@@ -180,6 +182,26 @@ export class Api {
   /** The connected shops and their webhook health (admins and supervisors; 403 for others). */
   async shops(): Promise<Shop[]> {
     return (await call<{ shops: Shop[] | null }>('GET', '/api/v1/commerce/shops', this.token)).shops ?? [];
+  }
+  /** The conversation's money confirmations with their timelines, newest first (every role). */
+  async conversationConfirmations(id: string): Promise<Confirmation[]> {
+    return (await call<{ confirmations: Confirmation[] | null }>('GET', `/api/v1/conversations/${encodeURIComponent(id)}/confirmations`, this.token)).confirmations ?? [];
+  }
+  /** The customer's money confirmations (refunds) with their timelines, newest first (every role). */
+  async customerConfirmations(id: string): Promise<Confirmation[]> {
+    return (await call<{ confirmations: Confirmation[] | null }>('GET', `/api/v1/customers/${encodeURIComponent(id)}/confirmations`, this.token)).confirmations ?? [];
+  }
+  /** The confirmations awaiting a supervisor's approval, oldest first (admins and supervisors; 403 for others). */
+  async approvals(): Promise<Approval[]> {
+    return (await call<{ approvals: Approval[] | null }>('GET', '/api/v1/approvals', this.token)).approvals ?? [];
+  }
+  /**
+   * decide approves or rejects a confirmation awaiting approval, with an
+   * optional note (audited; the customer is told). Answers the confirmation
+   * as it is now; 409 "invalid" when it no longer awaits approval.
+   */
+  decide(id: string, decision: 'approve' | 'reject', note = ''): Promise<Confirmation> {
+    return call('POST', `/api/v1/approvals/${encodeURIComponent(id)}/${decision}`, this.token, { note });
   }
   /** The tool names an agent may be allowed (the registry's). */
   tools(): Promise<{ tools: string[] }> {

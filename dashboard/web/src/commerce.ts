@@ -60,6 +60,20 @@ export function formatMinor(minor: number | null | undefined, currency: string |
   return f.format(minorToDecimal(minor, digits));
 }
 
+/**
+ * formatMinorCode writes an amount in minor units with the currency's code
+ * and no symbol, the same in every locale, for the text of a decision:
+ * (4998, "USD") → "49.98 USD", (1500, "JPY") → "1500 JPY", (1234, "KWD") →
+ * "1.234 KWD"; an unknown code takes 2 digits; a missing amount "—".
+ */
+export function formatMinorCode(minor: number | null | undefined, currency: string | null | undefined): string {
+  if (minor === null || minor === undefined || !Number.isFinite(minor)) return '—';
+  const code = (currency ?? '').trim().toUpperCase();
+  const digits = code ? fractionDigits(code) : null;
+  const plain = minorToDecimal(minor, digits ?? 2);
+  return code ? `${plain} ${code}` : plain;
+}
+
 /** lineTotalMinor is quantity × unit price, in minor units (integers only). */
 export function lineTotalMinor(quantity: number, priceMinor: number): number {
   return Math.trunc(quantity) * Math.trunc(priceMinor);

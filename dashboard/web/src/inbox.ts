@@ -275,6 +275,35 @@ export function unknownAgents(conversations: Conversation[], agents: Record<stri
   return [...ids].sort();
 }
 
+/** SenderKind is who wrote a message: the customer, the AI, a user, or the runtime itself. */
+export type SenderKind = 'customer' | 'ai' | 'user' | 'system' | 'other';
+
+/** senderKind tells who wrote m: inbound is the customer's; "ai", "user:<id>" and "system" (the runtime) are ours. */
+export function senderKind(m: Pick<Message, 'direction' | 'sender'>): SenderKind {
+  if (m.direction === 'inbound') return 'customer';
+  const s = m.sender ?? '';
+  if (s === 'ai') return 'ai';
+  if (s === 'system') return 'system';
+  if (s.startsWith('user:')) return 'user';
+  return 'other';
+}
+
+/** senderLabel names a message's writer: "Customer", "AI", "Runtime" (sender "system"), a user's name, else the sender as sent. */
+export function senderLabel(m: Pick<Message, 'direction' | 'sender'>, users: Record<string, string>): string {
+  switch (senderKind(m)) {
+    case 'customer':
+      return 'Customer';
+    case 'ai':
+      return 'AI';
+    case 'system':
+      return 'Runtime';
+    case 'user':
+      return writerLabel(m.sender, users);
+    default:
+      return m.sender || 'Unknown';
+  }
+}
+
 /** writerLabel names who writes: "AI", the caller's or a known user's name, else the id. */
 export function writerLabel(writer: string | undefined, users: Record<string, string>): string {
   if (!writer || writer === 'ai') return 'AI';

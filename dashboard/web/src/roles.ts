@@ -12,6 +12,8 @@ export const can = {
   viewTeam: (r: Role) => r === 'admin' || r === 'supervisor',
   /** see the shops settings page (connected shops, webhook URLs and failures) */
   viewShops: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** see the approval queue and approve or reject refunds above the policy's limits */
+  approve: (r: Role) => r === 'admin' || r === 'supervisor',
   /** add users */
   createUsers: (r: Role) => r === 'admin',
 };

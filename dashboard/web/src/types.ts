@@ -80,7 +80,7 @@ export interface Note {
 /** One /ws frame (dashboard/ws.go Frame). */
 export interface Frame {
   id: number;
-  type: 'message.created' | 'message.status' | 'tool.called' | 'conversation.updated' | string;
+  type: 'message.created' | 'message.status' | 'tool.called' | 'conversation.updated' | 'confirmation.updated' | string;
   conversation_id: string;
   data: any;
   time: string;
@@ -290,4 +290,63 @@ export interface Shop {
   /** the last refused delivery's reason ("" when none) */
   last_failure: string;
   last_failure_at: string | null;
+}
+
+// Money with the customer's yes (gateway: /conversations/{id}/confirmations,
+// /customers/{id}/confirmations, /approvals; the /ws frame "confirmation.updated").
+
+/** Where a confirmation stands: asked, waiting for a supervisor, confirmed, declined, expired or executed. */
+export type ConfirmationState = 'pending' | 'awaiting_approval' | 'confirmed' | 'declined' | 'expired' | 'executed';
+
+/** Who took a step: the AI, the customer, the runtime itself, or a user (a supervisor's decision). */
+export type ActorKind = 'ai' | 'customer' | 'system' | 'user';
+
+/** One step of a confirmation's life, oldest first. */
+export interface ConfirmationStep {
+  /** confirmation.proposed, .confirmed, .declined, .cancelled, .expired, .executed, .execution_failed, .awaiting_approval, .approved, .rejected */
+  action: string;
+  at: string;
+  actor_kind: ActorKind | string;
+  actor_id: string;
+  /** the step's details: reason, error (a provider's), note (a supervisor's) among them */
+  data?: Record<string, unknown> | null;
+}
+
+/** What the provider answered once the refund was made. */
+export interface RefundResult {
+  refund_id: string;
+  amount_minor: number;
+  currency: string;
+  /** the provider already had this refund (a retry found it): nothing was refunded twice */
+  replayed: boolean;
+}
+
+/** A money action the agent proposed and the customer must say Yes to. Money in minor units of currency. */
+export interface Confirmation {
+  id: string;
+  customer_id: string;
+  conversation_id: string;
+  /** "refund_order" */
+  action: string;
+  /** what it is about, as the customer knows it: "#1001" */
+  subject: string;
+  amount_minor: number;
+  currency: string;
+  state: ConfirmationState | string;
+  expires_at: string;
+  created_at: string;
+  resolved_at: string | null;
+  /** why it needs a supervisor ("above the 50.00 USD limit"); "" when it does not */
+  approval_reason: string;
+  result: RefundResult | null;
+  /** the provider's reason of the last failed execution ("" when none) */
+  last_error: string;
+  failed_executions: number;
+  /** absent from live frames */
+  timeline?: ConfirmationStep[] | null;
+}
+
+/** A confirmation in the approval queue (GET /api/v1/approvals). */
+export interface Approval extends Confirmation {
+  customer_name: string;
 }

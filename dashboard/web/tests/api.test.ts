@@ -92,3 +92,42 @@ describe('Api commerce', () => {
     expect(err.message).toBe('admins and supervisors only');
   });
 });
+
+describe('Api confirmations and approvals', () => {
+  it('reads a conversation’s and a customer’s confirmations, and the queue', async () => {
+    let { urls } = pages({ confirmations: [{ id: 'cf_1' }] });
+    expect((await new Api('t').conversationConfirmations('conv/1')).map((c) => c.id)).toEqual(['cf_1']);
+    expect((await new Api('t').customerConfirmations('cus 1')).map((c) => c.id)).toEqual(['cf_1']);
+    expect(urls).toEqual(['/api/v1/conversations/conv%2F1/confirmations', '/api/v1/customers/cus%201/confirmations']);
+    ({ urls } = pages({ approvals: [{ id: 'cf_2', customer_name: 'Grace' }] }));
+    expect((await new Api('t').approvals()).map((a) => a.customer_name)).toEqual(['Grace']);
+    expect(urls).toEqual(['/api/v1/approvals']);
+    pages({ confirmations: null, approvals: null });
+    expect(await new Api('t').conversationConfirmations('c')).toEqual([]);
+    expect(await new Api('t').approvals()).toEqual([]);
+  });
+
+  it('posts a decision with its note, and turns 409 into an ApiError', async () => {
+    const sent: { url: string; method: string; body: string }[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init: { method: string; body: string }) => {
+        sent.push({ url, method: init.method, body: init.body });
+        if (sent.length === 3) return new Response(JSON.stringify({ error: { code: 'invalid', message: 'not awaiting approval' } }), { status: 409 });
+        return new Response(JSON.stringify({ id: 'cf 1', state: sent.length === 1 ? 'executed' : 'declined' }), { status: 200 });
+      }),
+    );
+    const api = new Api('t');
+    expect((await api.decide('cf 1', 'approve', 'within policy')).state).toBe('executed');
+    expect((await api.decide('cf 1', 'reject')).state).toBe('declined');
+    const err = await api.decide('cf 1', 'approve').catch((e) => e);
+    expect(sent.map((s) => `${s.method} ${s.url} ${s.body}`)).toEqual([
+      'POST /api/v1/approvals/cf%201/approve {"note":"within policy"}',
+      'POST /api/v1/approvals/cf%201/reject {"note":""}',
+      'POST /api/v1/approvals/cf%201/approve {"note":""}',
+    ]);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(409);
+    expect(err.code).toBe('invalid');
+  });
+});

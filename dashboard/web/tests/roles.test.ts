@@ -15,4 +15,8 @@ it('gates writing and agent edits by role', () => {
   expect(can.viewShops('supervisor')).toBe(true);
   expect(can.viewShops('agent')).toBe(false);
   expect(can.viewShops('analyst')).toBe(false);
+  expect(can.approve('admin')).toBe(true);
+  expect(can.approve('supervisor')).toBe(true);
+  expect(can.approve('agent')).toBe(false);
+  expect(can.approve('analyst')).toBe(false);
 });
