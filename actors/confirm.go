@@ -347,7 +347,20 @@ func (g *customerGrain) resolve(ctx context.Context, tx Tx, d *customerData, a A
 	if err := g.settle(ctx, tx, d, c, action, nil); err != nil {
 		return c, err
 	}
-	return c, nil
+	return c, g.armExecution(ctx, tx, c)
+}
+
+// armExecution saves, for a confirmed action about to run, a durable
+// reminder that runs it again should this member die before its outcome is
+// recorded (the action is keyed by the confirmation id: a second run finds
+// the first one's effect). Recording the outcome deletes or moves it.
+func (g *customerGrain) armExecution(ctx context.Context, tx Tx, c persistence.Confirmation) error {
+	if c.State != persistence.ConfirmationConfirmed {
+		return nil
+	}
+	due := g.rt.clock.Now().UTC().Add(max(2*g.rt.cfg.TurnTimeout, time.Minute))
+	return tx.SaveReminder(ctx, persistence.Reminder{TenantID: g.tenant, Kind: KindCustomer, Identity: g.identity,
+		Name: executeReminder(c.ID), DueAt: due})
 }
 
 // settle writes c (version-checked) with its audit event, drops its
@@ -433,7 +446,10 @@ func (g *customerGrain) decide(ctx context.Context, tx Tx, d *customerData, dec 
 		meta["rejected"] = true
 	}
 	c.Metadata, _ = json.Marshal(meta)
-	return c, g.settle(ctx, tx, d, c, action, map[string]any{"note": dec.Note, "by": dec.UserID})
+	if err := g.settle(ctx, tx, d, c, action, map[string]any{"note": dec.Note, "by": dec.UserID}); err != nil {
+		return c, err
+	}
+	return c, g.armExecution(ctx, tx, c)
 }
 
 // publishConfirmation queues c's live event on its conversation's stream.

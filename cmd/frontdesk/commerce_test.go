@@ -431,3 +431,27 @@ func TestRefundAboveTheLimitIsApprovedBySupervisor(t *testing.T) {
 	}
 	p.refundedOnTheOrder(t, 3000)
 }
+
+// TestRefundSurvivesACrashBetweenTheYesAndTheShopsAnswer: the shop refunds,
+// the process is killed (SIGKILL) before it hears so, and after a restart
+// the customer's grain finishes what was confirmed by finding the shop's
+// refund, not by refunding again.
+func TestRefundSurvivesACrashBetweenTheYesAndTheShopsAnswer(t *testing.T) {
+	p, admin, question := refundPilot(t, `{}`)
+	release := admin.HoldNextRefund()
+	defer release()
+	p.tap(t, "wamid.refund.yes1", question, 0)
+	waitUntil(t, "the shop refunded", func() bool { return len(admin.Refunds()) == 1 })
+	p.crashAndRestart(t)
+	release()
+	// Ada writes again: her grains activate and finish what was confirmed.
+	p.llm.Script(llmtest.Text("You are welcome."))
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, refundWAID, "Ada", "wamid.refund.2", "any news?", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	p.told(t, "Done:")
+	if n, calls := len(admin.Refunds()), admin.Calls("refundCreate"); n != 1 || calls != 1 {
+		t.Fatalf("after the crash: %d refunds, %d refundCreate calls; want 1 and 1", n, calls)
+	}
+	p.refundedOnTheOrder(t, 3000)
+}

@@ -35,6 +35,8 @@ type pilot struct {
 	llm   *llmtest.Server
 	token string
 	dir   string
+	// env is the server's environment, for restarts.
+	env []string
 }
 
 func startPilot(t *testing.T, env ...string) *pilot {
@@ -43,22 +45,35 @@ func startPilot(t *testing.T, env ...string) *pilot {
 	graph.AcceptTokens(pilotToken)
 	llm := llmtest.NewServer(t)
 	dir := t.TempDir()
-	s := startServer(t, append([]string{
+	env = append([]string{
 		"FRONTDESK_DATA_DIR=" + dir,
 		"FRONTDESK_ADMIN_EMAIL=" + adminEmail, "FRONTDESK_ADMIN_PASSWORD=" + adminPass,
 		"FRONTDESK_WHATSAPP_VERIFY_TOKEN=verify-me", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
 		"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,
 		"FRONTDESK_GRAPH_API_URL=" + graph.BaseURL(),
 		"FRONTDESK_LLM_BASE_URL=" + llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
-	}, env...)...)
+	}, env...)
+	s := startServer(t, env...)
 	s.waitReady(t)
-	p := &pilot{server: s, graph: graph, llm: llm, dir: dir}
+	p := &pilot{server: s, graph: graph, llm: llm, dir: dir, env: env}
 	var login struct{ Token string }
 	if code := p.api(t, "POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPass}, &login); code != 200 || login.Token == "" {
 		t.Fatalf("login: %d", code)
 	}
 	p.token = login.Token
 	return p
+}
+
+// crashAndRestart kills the server with SIGKILL and starts it again on
+// the same data dir (sessions survive in the store).
+func (p *pilot) crashAndRestart(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.server = startServer(t, p.env...)
+	p.waitReady(t)
 }
 
 func (p *pilot) api(t *testing.T, method, path string, body, out any) int {

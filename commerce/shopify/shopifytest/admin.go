@@ -115,6 +115,9 @@ type Admin struct {
 		n, status int
 	}
 	failAfterRefund int
+	// holdRefund, when set, keeps the answer of the next refundCreate (made)
+	// until it is closed: a client that dies meanwhile never learns of it.
+	holdRefund chan struct{}
 	// idempotent keeps refundCreate's answers by @idempotent key.
 	idempotent map[string]any
 }
@@ -228,6 +231,18 @@ func (a *Admin) FailAfterNextRefund(status int) {
 	a.failAfterRefund = status
 }
 
+// HoldNextRefund makes the next refundCreate refund and then keep its
+// answer until release is called (the shop acted; the caller does not know
+// yet).
+func (a *Admin) HoldNextRefund() (release func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := make(chan struct{})
+	a.holdRefund = ch
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
 // Calls is how many requests of operation op (see Query) reached the
 // fake, refused ones included.
 func (a *Admin) Calls(op string) int {
@@ -317,6 +332,12 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 		data, err = a.refundOrder(q)
 	case "refundCreate":
 		data, err = a.refundCreate(q)
+		if hold := a.holdRefund; hold != nil && err == nil {
+			a.holdRefund = nil
+			a.mu.Unlock()
+			<-hold
+			a.mu.Lock()
+		}
 		if status := a.failAfterRefund; status != 0 && err == nil {
 			a.failAfterRefund = 0
 			writeJSON(w, status, map[string]any{"errors": http.StatusText(status)})
