@@ -237,6 +237,7 @@ func (g *customerGrain) transition(ctx actor.Context, change func(ctx context.Co
 			g.d = r.d
 			g.armExpiry(ctx, r.c)
 			g.tellOutcome(ctx, r.c)
+			g.count(r.c)
 			g.rt.notify(g.tenant)
 			if execute && r.c.State == persistence.ConfirmationConfirmed {
 				g.execute(ctx, r.c)
@@ -450,6 +451,31 @@ func (g *customerGrain) decide(ctx context.Context, tx Tx, d *customerData, dec 
 		return c, err
 	}
 	return c, g.armExecution(ctx, tx, c)
+}
+
+// count records c's new state in the metrics: the step, the customer's
+// time to answer, the money an executed action moved.
+func (g *customerGrain) count(c persistence.Confirmation) {
+	if c.ID == "" {
+		return
+	}
+	m := g.rt.metrics
+	meta := map[string]any{}
+	_ = json.Unmarshal(c.Metadata, &meta)
+	step := string(c.State)
+	if _, failed := meta["last_error"]; failed && c.State == persistence.ConfirmationConfirmed {
+		step = "execution_failed"
+	}
+	m.confirmations.WithLabelValues(c.Action, step).Inc()
+	_, decided := meta["decided_by"]
+	switch c.State {
+	case persistence.ConfirmationConfirmed, persistence.ConfirmationDeclined, persistence.ConfirmationAwaitingApproval:
+		if c.ResolvedAt != nil && !decided && step != "execution_failed" {
+			m.answerTime.WithLabelValues(c.Action).Observe(c.ResolvedAt.Sub(c.CreatedAt).Seconds())
+		}
+	case persistence.ConfirmationExecuted:
+		m.executedMinor.WithLabelValues(c.Action, c.Currency).Add(float64(c.AmountMinor))
+	}
 }
 
 // publishConfirmation queues c's live event on its conversation's stream.

@@ -18,6 +18,10 @@ type metrics struct {
 	// (activation, agent, summary, …); a warm turn adds none.
 	storeReads *prometheus.CounterVec
 	reminders  prometheus.Counter
+	// Confirmations (money with the customer's yes).
+	confirmations *prometheus.CounterVec
+	answerTime    *prometheus.HistogramVec
+	executedMinor *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -49,8 +53,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reminders: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "frontdesk_reminders_fired_total", Help: "Durable grain reminders fired.",
 		}),
+		confirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "frontdesk_confirmations_total", Help: "Confirmation steps, by action and step (proposed, confirmed, declined, cancelled, awaiting_approval, approved, rejected, executed, execution_failed, expired).",
+		}, []string{"action", "step"}),
+		answerTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "frontdesk_confirmation_answer_seconds", Help: "Time from a confirmation's proposal to the customer's answer, by action.",
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"action"}),
+		executedMinor: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "frontdesk_confirmation_executed_minor_total", Help: "Money moved by executed confirmations, in minor units, by action and currency.",
+		}, []string{"action", "currency"}),
 	}
-	for _, c := range []prometheus.Collector{m.activeGrains, m.activations, m.applied, m.turns, m.errors, m.lag, m.delivered, m.storeReads, m.reminders} {
+	for _, c := range []prometheus.Collector{m.activeGrains, m.activations, m.applied, m.turns, m.errors, m.lag, m.delivered, m.storeReads, m.reminders,
+		m.confirmations, m.answerTime, m.executedMinor} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register actor metrics: %w", err)
 		}

@@ -247,3 +247,47 @@ func TestRefundAboveThePolicyWaitsForApproval(t *testing.T) {
 		t.Fatalf("approval audited as %q, want user:sup-1", by)
 	}
 }
+
+// TestTypedYesAndLateTapsMoveNothing: a typed "yes" where buttons were sent
+// is an ordinary message (only the buttons confirm), and a tap after expiry
+// is refused and the customer told.
+func TestTypedYesAndLateTapsMoveNothing(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	first, st := answered(t, tenant, "4915557031", "wamid.y1", "hello")
+	c, err := env.rt.ProposeConfirmation(ctx, Proposal{TenantID: tenant, CustomerID: st.CustomerID, ConversationID: st.ConversationID,
+		Action: tools.RefundOrder, Arguments: json.RawMessage(`{"order_id":"o-3001","order_number":"3001"}`), AmountMinor: 500, Currency: "EUR",
+		TTL: time.Minute, IdempotencyKey: "k-3001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, received(t, tenant, "4915557031", "wamid.y2", "yes"))
+	eventually(t, "the typed yes answered by a turn", func() bool { return len(outbound(t, tenant, first.Key)) == 2 })
+	if got, _ := env.store.GetConfirmation(ctx, tenant, c.ID); got.State != persistence.ConfirmationPending {
+		t.Fatalf("after a typed yes: %s, want still pending", got.State)
+	}
+	env.clock.Advance(2 * time.Minute)
+	eventually(t, "expired", func() bool {
+		got, _ := env.store.GetConfirmation(ctx, tenant, c.ID)
+		return got.State == persistence.ConfirmationExpired
+	})
+	deliver(t, tap(t, tenant, "4915557031", "wamid.y3", confirmButton(c.ID, true)))
+	eventually(t, "the late tap answered", func() bool {
+		for _, m := range systemTexts(t, tenant, first.Key) {
+			if strings.Contains(m.Text, "no longer valid") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := env.actions.effects(c.ID); n != 0 {
+		t.Fatalf("executed %d times", n)
+	}
+	expiredTold := false
+	for _, m := range systemTexts(t, tenant, first.Key) {
+		expiredTold = expiredTold || strings.Contains(m.Text, "expired")
+	}
+	if !expiredTold {
+		t.Fatal("the customer was not told the request expired")
+	}
+}

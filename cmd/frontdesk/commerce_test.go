@@ -376,6 +376,17 @@ func TestRefundWithTheCustomersYes(t *testing.T) {
 		t.Fatalf("refundCreate reached the shop %d times, want 1", n)
 	}
 	p.refundedOnTheOrder(t, 3000)
+	_, metrics := p.get("/metrics")
+	for _, want := range []string{
+		`frontdesk_confirmations_total{action="refund_order",step="executed"} 1`,
+		`frontdesk_confirmations_total{action="refund_order",step="pending"} 1`,
+		`frontdesk_confirmation_executed_minor_total{action="refund_order",currency="USD"} 3000`,
+		`frontdesk_confirmation_answer_seconds_count{action="refund_order"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestRefundAboveTheLimitIsApprovedBySupervisor: above the agent's limit
