@@ -105,7 +105,7 @@ func runWithMember(m *testing.M) int {
 	if err != nil {
 		panic(err)
 	}
-	reg.SetProposer(rt)
+	reg.SetProposer(rt, tools.RefundOrder)
 	// A long attempt: on a busy machine a first attempt that times out
 	// after it applied is retried and answered "duplicate", which the
 	// tests that count applications would read as a failure.

@@ -21,6 +21,9 @@ const (
 	// TypeShopEvent is a delivery from a shop (Shopify, Magento), as
 	// received (commerce topic).
 	TypeShopEvent = "commerce.shop_event"
+	// TypePaymentEvent is a payment provider's webhook event, as received
+	// (payments topic).
+	TypePaymentEvent = "payments.provider_event"
 )
 
 // ShopKey is the record key of a shop's events: one shop's events land on
@@ -127,6 +130,15 @@ type ShopEvent struct {
 	Body        json.RawMessage `json:"body"`
 }
 
+// PaymentEvent is the payload of TypePaymentEvent, version 1: the
+// provider's event as received.
+type PaymentEvent struct {
+	Provider string          `json:"provider"`
+	EventID  string          `json:"event_id"`
+	Type     string          `json:"type"`
+	Body     json.RawMessage `json:"body"`
+}
+
 type typeVersion struct {
 	typ     string
 	version int
@@ -138,12 +150,13 @@ var decoders = map[typeVersion]func() any{
 	{TypeMessageSend, 1}:     func() any { return new(MessageSend) },
 	{TypeMarkRead, 1}:        func() any { return new(MarkRead) },
 	{TypeShopEvent, 1}:       func() any { return new(ShopEvent) },
+	{TypePaymentEvent, 1}:    func() any { return new(PaymentEvent) },
 }
 
 // Version returns the current version of typ, the one producers write.
 func Version(typ string) int {
 	switch typ {
-	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent:
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent, TypePaymentEvent:
 		return 1
 	}
 	return 0

@@ -12,6 +12,8 @@ const (
 	TopicOutbound = "outbound"
 	// TopicCommerce carries the shops' events (orders, customers, refunds).
 	TopicCommerce = "commerce"
+	// TopicPayments carries the payment provider's events.
+	TopicPayments = "payments"
 )
 
 // DeadLetterTopic names the topic that receives records of topic which could

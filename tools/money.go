@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/commerce"
@@ -18,9 +20,12 @@ import (
 // customer's own Yes, in this conversation, before expiry, executes it,
 // once.
 
-// RefundOrder is the name of the refund tool; it is also the action name
-// of its confirmations.
-const RefundOrder = "refund_order"
+// Names of the financial tools; each is also the action name of its
+// confirmations.
+const (
+	RefundOrder         = "refund_order"
+	CreatePaymentIntent = "create_payment_intent"
+)
 
 // Proposal is an action the customer must confirm.
 type Proposal struct {
@@ -52,9 +57,15 @@ type Proposer interface {
 	Propose(ctx context.Context, p Proposal) (Ask, error)
 }
 
-// SetProposer enables the financial tools: without one they answer that
-// they are not available.
-func (r *Registry) SetProposer(p Proposer) { r.proposer = p }
+// SetProposer enables the financial tools whose actions are given (those
+// the runtime can execute: a shop API refunds, a payment provider takes
+// payments); the others answer that they are not available.
+func (r *Registry) SetProposer(p Proposer, actions ...string) {
+	r.proposer, r.actions = p, map[string]bool{}
+	for _, a := range actions {
+		r.actions[a] = true
+	}
+}
 
 // refundableStatuses are the payment statuses an order may be refunded in.
 var refundableStatuses = []string{"paid", "partially_refunded"}
@@ -72,7 +83,80 @@ func moneyTools() []*tool {
 			},"required":["order_number"],"additionalProperties":false}`),
 		},
 		outside: proposeRefund,
+	}, {
+		def: Definition{
+			Name: CreatePaymentIntent,
+			Description: "Propose asking the customer in this conversation to pay an amount (an order's balance, a fee) through a secure payment link. " +
+				"Nothing is charged by this call: the customer is asked to confirm with buttons, and only then receives the link.",
+			Parameters: json.RawMessage(`{"type":"object","properties":{
+				"amount_minor":{"type":"integer","minimum":1,"description":"Amount in minor units of currency (cents)."},
+				"currency":{"type":"string","pattern":"^[A-Za-z]{3}$","description":"ISO 4217 currency code, e.g. EUR."},
+				"description":{"type":"string","minLength":1,"maxLength":200,"description":"What the payment is for, shown to the customer."}
+			},"required":["amount_minor","currency"],"additionalProperties":false}`),
+		},
+		outside: proposePayment,
 	}}
+}
+
+// paymentArgs are what a create_payment_intent confirmation carries.
+type paymentArgs struct {
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency"`
+	Description string `json:"description,omitempty"`
+}
+
+func proposePayment(ctx context.Context, r *Registry, s Scope, args map[string]any, key string) (any, *Ask, error) {
+	if r.proposer == nil || !r.actions[CreatePaymentIntent] {
+		return map[string]any{"proposed": false, "note": "Payments are not enabled for this brand: offer a human instead."}, nil, nil
+	}
+	amount, err := args["amount_minor"].(json.Number).Int64()
+	if err != nil {
+		return nil, nil, fmt.Errorf("amount_minor: %w", err)
+	}
+	currency := strings.ToUpper(str(args, "currency"))
+	refuse := func(why string) (any, *Ask, error) { return map[string]any{"proposed": false, "note": why}, nil, nil }
+	if _, err := commerce.MinorUnits(currency); err != nil {
+		return refuse(fmt.Sprintf("%s is not a currency payments can be taken in.", currency))
+	}
+	var policy MoneyPolicy
+	err = r.store.InTx(ctx, func(tx Tx) error {
+		if s.ActorKind != persistence.ActorAI || s.ActorID == "" {
+			return nil
+		}
+		ap, err := tx.GetAgentProfile(ctx, s.TenantID, s.ActorID)
+		if errors.Is(err, persistence.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		policy, err = ParseMoneyPolicy(ap.Policy)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(policy.Currencies) > 0 && !slices.Contains(policy.Currencies, currency) {
+		return refuse(fmt.Sprintf("Payments in %s are not allowed by this agent's policy.", currency))
+	}
+	raw, err := json.Marshal(paymentArgs{AmountMinor: amount, Currency: currency, Description: str(args, "description")})
+	if err != nil {
+		return nil, nil, err
+	}
+	approval := policy.approvalReason(amount, currency, 0)
+	ask, err := r.proposer.Propose(ctx, Proposal{TenantID: s.TenantID, CustomerID: s.CustomerID, ConversationID: s.ConversationID,
+		Action: CreatePaymentIntent, Arguments: raw, AmountMinor: amount, Currency: currency, IdempotencyKey: key, ApprovalReason: approval})
+	if err != nil {
+		return nil, nil, fmt.Errorf("propose: %w", err)
+	}
+	ask.Subject = str(args, "description")
+	out := map[string]any{"proposed": true, "status": "awaiting_customer_confirmation", "confirmation_id": ask.ConfirmationID,
+		"amount": commerce.FormatMinor(amount, currency), "expires_at": ask.ExpiresAt.Format(time.RFC3339),
+		"note": "The customer has been asked with Yes / No buttons; on Yes they receive a secure link to pay. Nothing is charged yet."}
+	if approval != "" {
+		out["needs_approval"] = approval
+	}
+	return out, &ask, nil
 }
 
 // refundArgs are a refund confirmation's arguments: what its execution
@@ -89,7 +173,7 @@ type refundArgs struct {
 }
 
 func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]any, key string) (any, *Ask, error) {
-	if r.proposer == nil {
+	if r.proposer == nil || !r.actions[RefundOrder] {
 		return map[string]any{"proposed": false, "note": "Refunds are not enabled for this shop: offer a human instead."}, nil, nil
 	}
 	number := orderNumber(args)

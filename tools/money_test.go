@@ -27,7 +27,7 @@ func TestRefundOrderProposesOnly(t *testing.T) {
 			ctx := context.Background()
 			f := setup(t, d)
 			p := &proposer{}
-			f.reg.SetProposer(p)
+			f.reg.SetProposer(p, tools.RefundOrder)
 			now := time.Now().UTC()
 			f.order(t, f.scope.CustomerID, "1", "1001", "paid", now.Add(-time.Hour))
 			f.order(t, f.scope.CustomerID, "2", "1002", "pending", now.Add(-time.Hour))

@@ -121,8 +121,10 @@ type Registry struct {
 	store    Store
 	fetcher  OrderFetcher
 	proposer Proposer
-	tools    map[string]*tool
-	now      func() time.Time
+	// actions are the financial actions the runtime executes.
+	actions map[string]bool
+	tools   map[string]*tool
+	now     func() time.Time
 }
 
 // New returns a registry with every built-in tool.

@@ -4,6 +4,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/payments"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/shops"
 	"github.com/frontdesk-ai/frontdesk/tools"
@@ -21,6 +22,7 @@ var (
 	_ gateway.WebhookTx = (*sqlstore.Tx)(nil)
 	_ channels.SenderTx = (*sqlstore.Tx)(nil)
 	_ shops.Tx          = (*sqlstore.Tx)(nil)
+	_ payments.Tx       = (*sqlstore.Tx)(nil)
 
 	_ gateway.ShopStore = sqlstore.Typed[gateway.WebhookTx]{}
 )

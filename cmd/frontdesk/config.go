@@ -40,6 +40,12 @@ type config struct {
 	LLM                       llmConfig
 	Shopify                   shopifyConfig
 	Magento                   magentoConfig
+	Stripe                    stripeConfig
+}
+
+// stripeConfig is the default tenant's Stripe account (payments).
+type stripeConfig struct {
+	SecretKey, WebhookSecret, APIURL, SuccessURL, CancelURL string
 }
 
 // shopifyConfig is the default tenant's Shopify store.
@@ -233,6 +239,22 @@ var settings = []setting{
 		func(c *config, v string) error { c.Magento.WebhookSecret = v; return nil }},
 	{"FRONTDESK_MAGENTO_PUBLIC_KEY_FILE", "magento-public-key-file", "", "PEM public key that checks x-adobe-commerce-webhook-signature (Adobe Commerce webhooks)",
 		func(c *config, v string) error { c.Magento.PublicKeyFile = v; return nil }},
+	{"FRONTDESK_STRIPE_SECRET_KEY", "stripe-secret-key", "", "Stripe secret key: create_payment_intent sends the customer a Checkout link once they confirm",
+		func(c *config, v string) error { c.Stripe.SecretKey = v; return nil }},
+	{"FRONTDESK_STRIPE_WEBHOOK_SECRET", "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint /webhooks/stripe",
+		func(c *config, v string) error { c.Stripe.WebhookSecret = v; return nil }},
+	{"FRONTDESK_STRIPE_API_URL", "stripe-api-url", "https://api.stripe.com", "Stripe API base URL",
+		func(c *config, v string) error { c.Stripe.APIURL = v; return validURL(v) }},
+	{"FRONTDESK_STRIPE_SUCCESS_URL", "stripe-success-url", "https://stripe.com/", "where Stripe Checkout sends the customer after paying (your thank-you page)",
+		func(c *config, v string) error { c.Stripe.SuccessURL = v; return validURL(v) }},
+	{"FRONTDESK_STRIPE_CANCEL_URL", "stripe-cancel-url", "", "where Stripe Checkout sends a customer who leaves without paying (optional)",
+		func(c *config, v string) error {
+			c.Stripe.CancelURL = v
+			if v == "" {
+				return nil
+			}
+			return validURL(v)
+		}},
 	{"FRONTDESK_LLM_BASE_URL", "llm-base-url", "", "OpenAI-compatible base URL (…/v1) of the default agent's model; empty: offline responder",
 		func(c *config, v string) error {
 			c.LLM.BaseURL = v

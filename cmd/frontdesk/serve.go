@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -21,6 +23,8 @@ import (
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/llmrouter/service"
+	"github.com/frontdesk-ai/frontdesk/payments"
+	"github.com/frontdesk-ai/frontdesk/payments/stripe"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
@@ -115,17 +119,29 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if shopping.fetcher != nil {
 		toolbox.SetOrderFetcher(shopping.fetcher)
 	}
+	// Payments: a confirmed create_payment_intent sends a Stripe Checkout
+	// link; Stripe's webhooks append to the payments topic, whose consumer
+	// records what the customer did and tells the conversation.
+	actions := maps.Clone(shopping.actions)
+	if actions == nil {
+		actions = map[string]actors.ActionFunc{}
+	}
+	var payClient *stripe.Client
+	if sc := cfg.Stripe; sc.SecretKey != "" {
+		if payClient, err = stripe.New(stripe.Config{SecretKey: sc.SecretKey, APIURL: sc.APIURL, SuccessURL: sc.SuccessURL, CancelURL: sc.CancelURL}); err != nil {
+			return fmt.Errorf("FRONTDESK_STRIPE_*: %w", err)
+		}
+		actions[tools.CreatePaymentIntent] = payments.NewLinks(payClient, sqlstore.For[payments.Tx](store)).Execute
+	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
 		Store: sqlstore.For[actors.Tx](store), Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Notify: hub.Notify,
-		Actions: shopping.actions,
+		Actions: actions,
 	}, log, reg)
 	if err != nil {
 		return err
 	}
 	shopping.applier.SetNotifier(rt)
-	if len(shopping.actions) > 0 {
-		toolbox.SetProposer(rt)
-	}
+	toolbox.SetProposer(rt, slices.Collect(maps.Keys(actions))...)
 	ccfg := cfg.Cluster
 	if kl, ok := eventLog.(*kafkalog.Log); ok { // a peer the membership drops leaves our consumer groups at once
 		ccfg.PeerLost = func(ctx context.Context, addr string) error { _, err := kl.Evict(ctx, addr); return err }
@@ -156,6 +172,17 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	shopHooks.Register(srv)
+	var payConsumer *payments.Consumer
+	if cfg.Stripe.SecretKey != "" {
+		payConsumer = payments.NewConsumer(sqlstore.For[payments.Tx](store), eventLog, rt, log)
+	}
+	if cfg.Stripe.WebhookSecret != "" {
+		payHooks, err := gateway.NewPaymentWebhooks(payments.Hook{Secret: cfg.Stripe.WebhookSecret}, tenant.ID, sqlstore.For[gateway.WebhookTx](store), log, reg)
+		if err != nil {
+			return err
+		}
+		payHooks.Register(srv)
+	}
 	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Approvals: rt, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
@@ -229,6 +256,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		bg.Go(func() error { return sender.Run(background) })
 	}
 	bg.Go(func() error { return shopping.consumer.Run(background) })
+	if payConsumer != nil {
+		bg.Go(func() error { return payConsumer.Run(background) })
+	}
 
 	g, gctx := errgroup.WithContext(intake)
 	g.Go(func() error { return srv.Run(gctx) })

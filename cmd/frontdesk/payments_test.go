@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/llmrouter/llmtest"
+	"github.com/frontdesk-ai/frontdesk/payments/stripe/stripetest"
+)
+
+// TestPaymentLinkWithTheCustomersYes: through the real binary, a payment the
+// model proposes is asked by the runtime; on the customer's Yes one Stripe
+// Checkout Session is created and its link sent; Stripe's signed webhooks
+// (a forged one refused, a replay and the second report of the same
+// payment changing nothing) record the payment, and the customer is told
+// once.
+func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
+	const whsec = "whsec_test_secret"
+	fake := stripetest.New(t, "sk_test_frontdesk")
+	p := startPilot(t, "FRONTDESK_STRIPE_SECRET_KEY=sk_test_frontdesk", "FRONTDESK_STRIPE_API_URL="+fake.URL(),
+		"FRONTDESK_STRIPE_WEBHOOK_SECRET="+whsec, "FRONTDESK_STRIPE_SUCCESS_URL=https://brand.example/thanks")
+	const waID = "15550005555"
+	var agents struct {
+		Agents []struct {
+			ID      string   `json:"id"`
+			Version int64    `json:"version"`
+			Tools   []string `json:"tools"`
+		} `json:"agents"`
+	}
+	if code := p.api(t, "GET", "/api/v1/agents", nil, &agents); code != 200 || len(agents.Agents) == 0 {
+		t.Fatalf("agents: %d", code)
+	}
+	a := agents.Agents[0]
+	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, map[string]any{"version": a.Version, "tools": append(a.Tools, "create_payment_intent")}, nil); code != 200 {
+		t.Fatalf("enable create_payment_intent: %d", code)
+	}
+	p.llm.Script(
+		llmtest.ToolCalls(llmtest.Call{Name: "create_payment_intent", Arguments: `{"amount_minor":2500,"currency":"eur","description":"Express shipping"}`}),
+		llmtest.Text("I have asked you to confirm the payment."),
+	)
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Lin", "wamid.pay.1", "can I pay for express shipping?", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	var question whatsapptest.Sent
+	waitUntil(t, "the runtime's question", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if len(s.Buttons) == 2 {
+				question = s
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(question.Text, "25.00 EUR") || !strings.Contains(question.Text, "Express shipping") {
+		t.Fatalf("question %+v", question)
+	}
+	if fake.SessionsCreated() != 0 {
+		t.Fatal("a session was created before the customer's yes")
+	}
+	yes := question.Buttons[0]
+	if code := p.webhook(t, whatsapptest.ButtonReplyWebhook(pilotPNID, waID, "Lin", "wamid.pay.yes", question.WAMID, yes.ID, yes.Title, time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("tap: %d", code)
+	}
+	link := regexp.MustCompile(`https?://\S+`)
+	var url string
+	waitUntil(t, "the payment link", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if strings.HasPrefix(s.Text, "Here is your secure link to pay 25.00 EUR") {
+				url = link.FindString(s.Text)
+				return true
+			}
+		}
+		return false
+	})
+	if fake.SessionsCreated() != 1 || url == "" {
+		t.Fatalf("sessions %d, link %q", fake.SessionsCreated(), url)
+	}
+	// The customer pays; Stripe reports it (the session and its intent).
+	id := url[strings.LastIndex(url, "/")+1:]
+	if _, err := fake.Pay(id); err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(secret string, body []byte) int {
+		t.Helper()
+		req, err := stripetest.NewWebhookRequest(context.Background(), "http://"+p.addr+"/webhooks/stripe", secret, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	evs := fake.Events()
+	if len(evs) == 0 {
+		t.Fatal("the fake reported no events")
+	}
+	if code := deliver("whsec_forged", evs[0]); code != 401 {
+		t.Fatalf("forged webhook: %d, want 401", code)
+	}
+	for _, ev := range append(evs, evs[0]) {
+		if code := deliver(whsec, ev); code != 200 {
+			t.Fatalf("webhook: %d", code)
+		}
+	}
+	waitUntil(t, "the payment acknowledged", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if strings.Contains(s.Text, "We received your payment of 25.00 EUR") {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(500 * time.Millisecond) // a second acknowledgement would have been queued by now
+	n := 0
+	for _, s := range p.sentTo(waID) {
+		if strings.Contains(s.Text, "We received your payment") {
+			n++
+		}
+	}
+	if n != 1 || fake.SessionsCreated() != 1 {
+		t.Fatalf("acknowledgements %d (want 1), sessions %d (want 1)", n, fake.SessionsCreated())
+	}
+}
