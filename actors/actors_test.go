@@ -106,6 +106,7 @@ func runWithMember(m *testing.M) int {
 		panic(err)
 	}
 	reg.SetProposer(rt, tools.RefundOrder)
+	reg.SetScheduler(rt)
 	// A long attempt: on a busy machine a first attempt that times out
 	// after it applied is retried and answered "duplicate", which the
 	// tests that count applications would read as a failure.

@@ -43,6 +43,9 @@ const (
 	// confirmation's outcome), whoever writes the conversation; Note says
 	// what it is about.
 	CommandNotice CommandKind = "notice"
+	// CommandFollowUp: a follow-up the AI scheduled fell due (Note; Text
+	// names its reminder).
+	CommandFollowUp CommandKind = "follow_up"
 	// CommandRelink re-reads which customer the thread's identity and its
 	// conversation belong to, after a customer merge (or its undo) moved
 	// them.
@@ -278,6 +281,8 @@ func (t *thread) runCommand(ctx context.Context, tx Tx, rt *Runtime, cmd Command
 		conv = c
 	}
 	switch cmd.Kind {
+	case CommandFollowUp:
+		return t.followUp(ctx, tx, rt, conv, cmd)
 	case CommandNotice:
 		return t.notice(ctx, tx, rt, conv, cmd)
 	case CommandNote:

@@ -89,6 +89,21 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 			return
 		}
 		g.handle(ctx, r)
+	case *grainpb.Remind:
+		// A follow-up the AI scheduled: run as a command (after
+		// activation, in the job lane).
+		cmd, ok := followUpCommand(g.tenantOf(), m.Name, m.Payload)
+		if !ok {
+			ctx.Respond(&grainpb.Reply{})
+			return
+		}
+		payload, _ := json.Marshal(cmd)
+		r := request{msg: &grainpb.Command{Kind: string(cmd.Kind), Payload: payload}, sender: ctx.Sender()}
+		if !g.loaded {
+			g.waiting = append(g.waiting, r)
+			return
+		}
+		g.handle(ctx, r)
 	case *jobDone:
 		g.jobs.done(ctx, m)
 		g.maybeTurn(ctx)
@@ -129,6 +144,12 @@ func (g *conversationGrain) Receive(ctx actor.Context) {
 			g.log().Debug().Msg("conversation grain passivated")
 		}
 	}
+}
+
+// tenantOf is the tenant of the grain's identity.
+func (g *conversationGrain) tenantOf() string {
+	tenant, _, _, _ := parseThreadKey(g.thread.identity)
+	return tenant
 }
 
 // log returns the grain's logger. It is built when a line is written, not

@@ -34,8 +34,11 @@ type threadState struct {
 	// PendingThrough is the inbound sequence (MessagesApplied) of the latest
 	// message that needs an answer; AnsweredThrough the one the last
 	// committed turn answered. A turn is due while Pending > Answered.
-	PendingThrough  int64 `json:"pending_through,omitempty"`
-	AnsweredThrough int64 `json:"answered_through,omitempty"`
+	PendingThrough int64 `json:"pending_through,omitempty"`
+	// FollowUp is the note of a follow-up the AI scheduled that is due: it
+	// makes a turn that writes to the customer about it.
+	FollowUp        string `json:"follow_up,omitempty"`
+	AnsweredThrough int64  `json:"answered_through,omitempty"`
 	// AnsweredInboundID is the latest inbound message the last committed
 	// turn saw; later inbound messages are what the next turn answers.
 	AnsweredInboundID string `json:"answered_inbound_id,omitempty"`
@@ -90,7 +93,11 @@ type (
 		Through       int64
 		LastInboundID string
 		Seen          int
+		// FollowUp: the turn wrote the due follow-up.
+		FollowUp bool
 	}
+	// evFollowUpDue: a scheduled follow-up fell due (the AI writes it).
+	evFollowUpDue struct{ Note string }
 )
 
 // apply returns s with e folded in; it keeps at most keep recent messages.
@@ -133,6 +140,11 @@ func (s threadState) apply(e any, keep int) threadState {
 		s.AnsweredThrough = e.Through
 		s.AnsweredInboundID = e.LastInboundID
 		s.Unanswered = s.Unanswered[min(e.Seen, len(s.Unanswered)):]
+		if e.FollowUp {
+			s.FollowUp = ""
+		}
+	case evFollowUpDue:
+		s.FollowUp = e.Note
 	default:
 		panic(fmt.Sprintf("actors: unknown state event %T", e))
 	}
@@ -147,7 +159,7 @@ func (s *threadState) remember(m recentMessage, keep int) {
 }
 
 // turnDue reports whether inbound messages wait for an answer.
-func (s threadState) turnDue() bool { return s.PendingThrough > s.AnsweredThrough }
+func (s threadState) turnDue() bool { return s.PendingThrough > s.AnsweredThrough || s.FollowUp != "" }
 
 func (s threadState) clone() threadState {
 	s.Recent = append([]recentMessage(nil), s.Recent...)

@@ -31,7 +31,7 @@ const DefaultPrompt = `You are the customer support agent of {{brand}}. Answer t
 
 // DefaultTools returns the allow-list of an agent profile that lists none.
 func DefaultTools() []string {
-	return []string{tools.GetCustomerProfile, tools.ListCustomerOrders, tools.GetOrder, tools.CreateTicket, tools.HandoffToHuman}
+	return []string{tools.GetCustomerProfile, tools.ListCustomerOrders, tools.GetOrder, tools.ScheduleFollowup, tools.CreateTicket, tools.HandoffToHuman}
 }
 
 // offlineTools are the tools the offline responder may use whatever the
@@ -85,7 +85,10 @@ type ContextBundle struct {
 	// HumanNote is what the human agent wrote when handing the
 	// conversation back to the AI.
 	HumanNote string `json:"note_from_human_agent,omitempty"`
-	Now       string `json:"now"`
+	// FollowUp is a follow-up the AI scheduled that is due now: the turn
+	// writes to the customer about it.
+	FollowUp string `json:"scheduled_follow_up_due_now,omitempty"`
+	Now      string `json:"now"`
 }
 
 // agentSetup is the agent profile a turn runs with.
@@ -278,6 +281,9 @@ func (rt *Runtime) bundle(ctx context.Context, st threadState, cc CustomerContex
 	}
 	if json.Unmarshal(st.Conv.Metadata, &meta) == nil {
 		b.HumanNote = meta.Note
+	}
+	if st.FollowUp != "" {
+		b.FollowUp = st.FollowUp
 	}
 	return b
 }

@@ -75,7 +75,8 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 				}
 			}
 		}
-		next.fold(rt, evAnswered{Through: res.in.through, LastInboundID: res.in.st.LastInboundID, Seen: len(res.in.st.Unanswered)})
+		next.fold(rt, evAnswered{Through: res.in.through, LastInboundID: res.in.st.LastInboundID, Seen: len(res.in.st.Unanswered),
+			FollowUp: res.in.st.FollowUp != ""})
 		return nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
@@ -18,7 +19,7 @@ const (
 )
 
 func builtins() []*tool {
-	return append(append(orderTools(), moneyTools()...), []*tool{
+	return append(slices.Concat(orderTools(), moneyTools(), followUpTools()), []*tool{
 		{
 			def: Definition{
 				Name:        GetCustomerProfile,

@@ -122,9 +122,10 @@ type Registry struct {
 	fetcher  OrderFetcher
 	proposer Proposer
 	// actions are the financial actions the runtime executes.
-	actions map[string]bool
-	tools   map[string]*tool
-	now     func() time.Time
+	actions   map[string]bool
+	scheduler Scheduler
+	tools     map[string]*tool
+	now       func() time.Time
 }
 
 // New returns a registry with every built-in tool.

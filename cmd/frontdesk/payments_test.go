@@ -129,3 +129,36 @@ func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
 		t.Fatalf("acknowledgements %d (want 1), sessions %d (want 1)", n, fake.SessionsCreated())
 	}
 }
+
+// TestFollowUpFiresOnceAfterARestart: the model schedules a follow-up two
+// seconds ahead; the process is killed (SIGKILL) and restarted meanwhile;
+// the follow-up fires once, and its turn writes to the customer.
+func TestFollowUpFiresOnceAfterARestart(t *testing.T) {
+	p := startPilot(t)
+	const waID = "15550006666"
+	p.llm.Script(
+		llmtest.ToolCalls(llmtest.Call{Name: "schedule_followup", Arguments: `{"in":"2s","note":"check that the parcel arrived"}`}),
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			if last := r.Body.Last(); last.Role != "tool" || !strings.Contains(last.Text(), `"scheduled":true`) {
+				return llmtest.Text("not scheduled: " + last.Text())
+			}
+			return llmtest.Text("I will check back with you.")
+		}),
+		llmtest.Func(func(r llmtest.Request) llmtest.Step {
+			if !strings.Contains(r.Body.Messages[0].Text(), "check that the parcel arrived") {
+				return llmtest.Text("the follow-up's note is missing")
+			}
+			return llmtest.Text("Hello again! Did your parcel arrive?")
+		}),
+	)
+	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Mo", "wamid.fu.1", "my parcel should come tomorrow", time.Now()), pilotSecret); code != 200 {
+		t.Fatalf("whatsapp webhook: %d", code)
+	}
+	waitUntil(t, "the first reply", func() bool { return p.textRequests("I will check back with you.") == 1 })
+	p.crashAndRestart(t)
+	waitUntil(t, "the follow-up", func() bool { return p.textRequests("Hello again! Did your parcel arrive?") == 1 })
+	time.Sleep(3 * time.Second) // a second firing would have come by now (reminders are polled every second)
+	if n := p.textRequests("Hello again! Did your parcel arrive?"); n != 1 {
+		t.Fatalf("the follow-up was sent %d times", n)
+	}
+}

@@ -142,6 +142,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	shopping.applier.SetNotifier(rt)
 	toolbox.SetProposer(rt, slices.Collect(maps.Keys(actions))...)
+	toolbox.SetScheduler(rt)
 	ccfg := cfg.Cluster
 	if kl, ok := eventLog.(*kafkalog.Log); ok { // a peer the membership drops leaves our consumer groups at once
 		ccfg.PeerLost = func(ctx context.Context, addr string) error { _, err := kl.Evict(ctx, addr); return err }
