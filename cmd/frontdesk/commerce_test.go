@@ -257,21 +257,7 @@ func refundPilot(t *testing.T, policy string) (*pilot, *shopifytest.Admin, whats
 	if code := p.deliver(t, testShopSecret, "orders/create", "ev-r1", placed, shopifytest.OrderPayload(order)); code != 200 {
 		t.Fatalf("orders/create: %d", code)
 	}
-	var agents struct {
-		Agents []struct {
-			ID      string   `json:"id"`
-			Version int64    `json:"version"`
-			Tools   []string `json:"tools"`
-		} `json:"agents"`
-	}
-	if code := p.api(t, "GET", "/api/v1/agents", nil, &agents); code != 200 || len(agents.Agents) == 0 {
-		t.Fatalf("agents: %d", code)
-	}
-	a := agents.Agents[0]
-	change := map[string]any{"version": a.Version, "tools": append(a.Tools, "refund_order"), "policy": json.RawMessage(policy)}
-	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, change, nil); code != 200 {
-		t.Fatalf("enable refund_order with policy %s: %d", policy, code)
-	}
+	p.enableTool(t, "refund_order", policy)
 	p.llm.Script(
 		llmtest.ToolCalls(llmtest.Call{Name: "refund_order", Arguments: `{"order_number":"#1002","reason":"teapot arrived cracked"}`}),
 		llmtest.Func(func(r llmtest.Request) llmtest.Step {
@@ -288,16 +274,7 @@ func refundPilot(t *testing.T, policy string) (*pilot, *shopifytest.Admin, whats
 	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, refundWAID, "Ada", "wamid.refund.1", "my teapot is cracked, refund please", time.Now()), pilotSecret); code != 200 {
 		t.Fatalf("whatsapp webhook: %d", code)
 	}
-	var question whatsapptest.Sent
-	waitUntil(t, "the runtime's question with buttons", func() bool {
-		for _, s := range p.sentTo(refundWAID) {
-			if len(s.Buttons) == 2 {
-				question = s
-				return true
-			}
-		}
-		return false
-	})
+	question := p.question(t, refundWAID)
 	if !strings.Contains(question.Text, "30.00 USD") || !strings.Contains(question.Text, "#1002") || question.Buttons[0].Title != "Yes" {
 		t.Fatalf("question %+v", question)
 	}
@@ -308,6 +285,43 @@ func refundPilot(t *testing.T, policy string) (*pilot, *shopifytest.Admin, whats
 }
 
 const refundWAID = "15550004444"
+
+// enableTool gives the default agent profile tool, and policy (JSON) as its
+// money policy.
+func (p *pilot) enableTool(t *testing.T, tool, policy string) {
+	t.Helper()
+	var agents struct {
+		Agents []struct {
+			ID      string   `json:"id"`
+			Version int64    `json:"version"`
+			Tools   []string `json:"tools"`
+		} `json:"agents"`
+	}
+	if code := p.api(t, "GET", "/api/v1/agents", nil, &agents); code != 200 || len(agents.Agents) == 0 {
+		t.Fatalf("agents: %d", code)
+	}
+	a := agents.Agents[0]
+	change := map[string]any{"version": a.Version, "tools": append(a.Tools, tool), "policy": json.RawMessage(policy)}
+	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, change, nil); code != 200 {
+		t.Fatalf("enable %s with policy %s: %d", tool, policy, code)
+	}
+}
+
+// question waits for the runtime's question with Yes / No buttons to waID.
+func (p *pilot) question(t *testing.T, waID string) whatsapptest.Sent {
+	t.Helper()
+	var question whatsapptest.Sent
+	waitUntil(t, "the runtime's question with buttons", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if len(s.Buttons) == 2 {
+				question = s
+				return true
+			}
+		}
+		return false
+	})
+	return question
+}
 
 // customerID is the one customer query finds, or "".
 func (p *pilot) customerID(t *testing.T, query string) string {

@@ -25,20 +25,7 @@ func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
 	p := startPilot(t, "FRONTDESK_STRIPE_SECRET_KEY=sk_test_frontdesk", "FRONTDESK_STRIPE_API_URL="+fake.URL(),
 		"FRONTDESK_STRIPE_WEBHOOK_SECRET="+whsec, "FRONTDESK_STRIPE_SUCCESS_URL=https://brand.example/thanks")
 	const waID = "15550005555"
-	var agents struct {
-		Agents []struct {
-			ID      string   `json:"id"`
-			Version int64    `json:"version"`
-			Tools   []string `json:"tools"`
-		} `json:"agents"`
-	}
-	if code := p.api(t, "GET", "/api/v1/agents", nil, &agents); code != 200 || len(agents.Agents) == 0 {
-		t.Fatalf("agents: %d", code)
-	}
-	a := agents.Agents[0]
-	if code := p.api(t, "PATCH", "/api/v1/agents/"+a.ID, map[string]any{"version": a.Version, "tools": append(a.Tools, "create_payment_intent")}, nil); code != 200 {
-		t.Fatalf("enable create_payment_intent: %d", code)
-	}
+	p.enableTool(t, "create_payment_intent", `{}`)
 	p.llm.Script(
 		llmtest.ToolCalls(llmtest.Call{Name: "create_payment_intent", Arguments: `{"amount_minor":2500,"currency":"eur","description":"Express shipping"}`}),
 		llmtest.Text("I have asked you to confirm the payment."),
@@ -46,16 +33,7 @@ func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
 	if code := p.webhook(t, whatsapptest.TextWebhook(pilotPNID, waID, "Lin", "wamid.pay.1", "can I pay for express shipping?", time.Now()), pilotSecret); code != 200 {
 		t.Fatalf("whatsapp webhook: %d", code)
 	}
-	var question whatsapptest.Sent
-	waitUntil(t, "the runtime's question", func() bool {
-		for _, s := range p.sentTo(waID) {
-			if len(s.Buttons) == 2 {
-				question = s
-				return true
-			}
-		}
-		return false
-	})
+	question := p.question(t, waID)
 	if !strings.Contains(question.Text, "25.00 EUR") || !strings.Contains(question.Text, "Express shipping") {
 		t.Fatalf("question %+v", question)
 	}
