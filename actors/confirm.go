@@ -14,6 +14,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/actors/grainpb"
 	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
+	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -572,8 +573,24 @@ func (g *customerGrain) auditConfirmation(ctx context.Context, tx Tx, actorKind,
 	case persistence.ActorUser:
 		actorID, _ = extra["by"].(string)
 	}
-	return tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: g.tenant}, ActorKind: actorKind,
-		ActorID: actorID, Action: action, TargetKind: "confirmation", TargetID: c.ID, Data: raw})
+	if err := tx.CreateAuditEvent(ctx, &persistence.AuditEvent{Base: persistence.Base{TenantID: g.tenant}, ActorKind: actorKind,
+		ActorID: actorID, Action: action, TargetKind: "confirmation", TargetID: c.ID, Data: raw}); err != nil {
+		return err
+	}
+	// The same step on the decisions topic: replayable with the log.
+	env, err := events.New(events.TypeConfirmationStep, events.Version(events.TypeConfirmationStep), g.tenant, g.identity,
+		g.rt.clock.Now(), events.ConfirmationStep{ConfirmationID: c.ID, CustomerID: c.CustomerID, ConversationID: c.ConversationID,
+			Action: c.Action, Step: action, State: string(c.State), AmountMinor: c.AmountMinor, Currency: c.Currency,
+			ActorKind: actorKind, ActorID: actorID, Data: raw})
+	if err != nil {
+		return err
+	}
+	rec, err := env.Record(persistence.TopicDecisions)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AppendLog(ctx, rec)
+	return err
 }
 
 // execute runs a confirmed action off the grain and records its outcome

@@ -11,6 +11,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
@@ -245,6 +246,31 @@ func TestRefundAboveThePolicyWaitsForApproval(t *testing.T) {
 	}
 	if by != "user:sup-1" {
 		t.Fatalf("approval audited as %q, want user:sup-1", by)
+	}
+	// Every step is on the decisions topic too, in order.
+	var steps []string
+	for p := range int32(sqlstore.DefaultLogPartitions) {
+		recs, err := env.store.Log().Read(ctx, persistence.TopicDecisions, p, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			e, err := events.Parse(r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := events.Decode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if step := v.(*events.ConfirmationStep); step.ConfirmationID == approved.ID {
+				steps = append(steps, step.Step)
+			}
+		}
+	}
+	want := []string{ActionConfirmationProposed, ActionConfirmationAwaitingApproval, ActionConfirmationApproved, ActionConfirmationExecuted}
+	if strings.Join(steps, ",") != strings.Join(want, ",") {
+		t.Fatalf("decisions topic: %v, want %v", steps, want)
 	}
 }
 

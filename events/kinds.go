@@ -24,6 +24,10 @@ const (
 	// TypePaymentEvent is a payment provider's webhook event, as received
 	// (payments topic).
 	TypePaymentEvent = "payments.provider_event"
+	// TypeConfirmationStep is one step of a confirmation (proposed,
+	// confirmed, approved, executed, …): a decision about money, on the
+	// decisions topic.
+	TypeConfirmationStep = "confirmation.step"
 )
 
 // ShopKey is the record key of a shop's events: one shop's events land on
@@ -139,24 +143,40 @@ type PaymentEvent struct {
 	Body     json.RawMessage `json:"body"`
 }
 
+// ConfirmationStep is the payload of TypeConfirmationStep, version 1.
+type ConfirmationStep struct {
+	ConfirmationID string          `json:"confirmation_id"`
+	CustomerID     string          `json:"customer_id"`
+	ConversationID string          `json:"conversation_id"`
+	Action         string          `json:"action"`
+	Step           string          `json:"step"`
+	State          string          `json:"state"`
+	AmountMinor    int64           `json:"amount_minor"`
+	Currency       string          `json:"currency,omitempty"`
+	ActorKind      string          `json:"actor_kind"`
+	ActorID        string          `json:"actor_id,omitempty"`
+	Data           json.RawMessage `json:"data,omitempty"`
+}
+
 type typeVersion struct {
 	typ     string
 	version int
 }
 
 var decoders = map[typeVersion]func() any{
-	{TypeMessageReceived, 1}: func() any { return new(MessageReceived) },
-	{TypeMessageStatus, 1}:   func() any { return new(MessageStatus) },
-	{TypeMessageSend, 1}:     func() any { return new(MessageSend) },
-	{TypeMarkRead, 1}:        func() any { return new(MarkRead) },
-	{TypeShopEvent, 1}:       func() any { return new(ShopEvent) },
-	{TypePaymentEvent, 1}:    func() any { return new(PaymentEvent) },
+	{TypeMessageReceived, 1}:  func() any { return new(MessageReceived) },
+	{TypeMessageStatus, 1}:    func() any { return new(MessageStatus) },
+	{TypeMessageSend, 1}:      func() any { return new(MessageSend) },
+	{TypeMarkRead, 1}:         func() any { return new(MarkRead) },
+	{TypeShopEvent, 1}:        func() any { return new(ShopEvent) },
+	{TypePaymentEvent, 1}:     func() any { return new(PaymentEvent) },
+	{TypeConfirmationStep, 1}: func() any { return new(ConfirmationStep) },
 }
 
 // Version returns the current version of typ, the one producers write.
 func Version(typ string) int {
 	switch typ {
-	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent, TypePaymentEvent:
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent, TypePaymentEvent, TypeConfirmationStep:
 		return 1
 	}
 	return 0

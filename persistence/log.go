@@ -14,6 +14,9 @@ const (
 	TopicCommerce = "commerce"
 	// TopicPayments carries the payment provider's events.
 	TopicPayments = "payments"
+	// TopicDecisions carries the runtime's decisions about money (each
+	// step of a confirmation), for audit, analytics and replay.
+	TopicDecisions = "decisions"
 )
 
 // DeadLetterTopic names the topic that receives records of topic which could
