@@ -75,7 +75,7 @@ func (c *Consumer) Handle(ctx context.Context, rec persistence.Record) bool {
 		return consume.AppendDeadLetter(ctx, c.log, rec, err)
 	}
 	outcome, ok := outcomes[ev.Kind]
-	if !ok || ev.Object.Reference == "" {
+	if !ok || (ev.Object.Reference == "" && ev.Object.PaymentIntentID == "") {
 		return true // not a change of one of our payments
 	}
 	for {
@@ -104,7 +104,14 @@ func (c *Consumer) apply(ctx context.Context, tenantID string, ev stripe.Event, 
 	err := c.store.InTx(ctx, func(tx Tx) error {
 		changed = false
 		var err error
-		pi, err = tx.GetPaymentIntentByIdempotencyKey(ctx, tenantID, ev.Object.Reference)
+		// Our reference (the confirmation id) where the event carries it;
+		// else (a charge refunded) the provider's payment intent, recorded
+		// when it was paid.
+		if ev.Object.Reference != "" {
+			pi, err = tx.GetPaymentIntentByIdempotencyKey(ctx, tenantID, ev.Object.Reference)
+		} else {
+			pi, err = tx.GetPaymentIntentByProviderRef(ctx, tenantID, Provider, ev.Object.PaymentIntentID)
+		}
 		if errors.Is(err, persistence.ErrNotFound) {
 			return nil // a session this frontdesk did not create
 		}
@@ -128,7 +135,9 @@ func (c *Consumer) apply(ctx context.Context, tenantID string, ev stripe.Event, 
 		meta := map[string]any{}
 		_ = json.Unmarshal(pi.Metadata, &meta)
 		if ev.Object.PaymentIntentID != "" {
-			meta["payment_intent"] = ev.Object.PaymentIntentID
+			// From now on the payment is found by the provider's intent (its
+			// refunds name only that); the session stays in the metadata.
+			pi.ProviderRef = ev.Object.PaymentIntentID
 		}
 		pi.Metadata, _ = json.Marshal(meta)
 		pi.Status, changed = outcome, true

@@ -26,6 +26,7 @@ const Provider = "stripe"
 // Tx is what recording a payment reads and writes.
 type Tx interface {
 	GetPaymentIntentByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.PaymentIntent, error)
+	GetPaymentIntentByProviderRef(ctx context.Context, tenantID, provider, ref string) (persistence.PaymentIntent, error)
 	CreatePaymentIntent(ctx context.Context, m *persistence.PaymentIntent) error
 	UpdatePaymentIntent(ctx context.Context, m *persistence.PaymentIntent) error
 	GetTransactionByIdempotencyKey(ctx context.Context, tenantID, key string) (persistence.Transaction, error)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
 	"github.com/frontdesk-ai/frontdesk/llmrouter/llmtest"
+	"github.com/frontdesk-ai/frontdesk/payments/stripe"
 	"github.com/frontdesk-ai/frontdesk/payments/stripe/stripetest"
 )
 
@@ -60,7 +61,8 @@ func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
 	}
 	// The customer pays; Stripe reports it (the session and its intent).
 	id := url[strings.LastIndex(url, "/")+1:]
-	if _, err := fake.Pay(id); err != nil {
+	paid, err := fake.Pay(id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	deliver := func(secret string, body []byte) int {
@@ -106,6 +108,28 @@ func TestPaymentLinkWithTheCustomersYes(t *testing.T) {
 	if n != 1 || fake.SessionsCreated() != 1 {
 		t.Fatalf("acknowledgements %d (want 1), sessions %d (want 1)", n, fake.SessionsCreated())
 	}
+	// The brand refunds the payment in Stripe: its charge.refunded names
+	// only the payment intent, and the customer is told.
+	client, err := stripe.New(stripe.Config{SecretKey: "sk_test_frontdesk", APIURL: fake.URL(), SuccessURL: "https://brand.example/thanks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Refund(context.Background(), stripe.RefundRequest{PaymentIntentID: paid, AmountMinor: 2500, Currency: "EUR", IdempotencyKey: "refund-1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range fake.Events()[len(evs):] {
+		if code := deliver(whsec, ev); code != 200 {
+			t.Fatalf("webhook: %d", code)
+		}
+	}
+	waitUntil(t, "the refund told", func() bool {
+		for _, s := range p.sentTo(waID) {
+			if strings.Contains(s.Text, "Your payment of 25.00 EUR has been refunded") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // TestFollowUpFiresOnceAfterARestart: the model schedules a follow-up two

@@ -115,6 +115,15 @@ func (q q) GetPaymentIntentByIdempotencyKey(ctx context.Context, tenantID, key s
 	return byKey(ctx, q, paymentIntents, tenantID, "idempotency_key", key)
 }
 
+// GetPaymentIntentByProviderRef returns the tenant's payment intent whose
+// provider's reference is ref, or persistence.ErrNotFound.
+func (q q) GetPaymentIntentByProviderRef(ctx context.Context, tenantID, provider, ref string) (persistence.PaymentIntent, error) {
+	if ref == "" {
+		return persistence.PaymentIntent{}, fmt.Errorf("get payment_intents: empty provider ref: %w", persistence.ErrNotFound)
+	}
+	return first(ctx, q, paymentIntents, "tenant_id = ? AND provider = ? AND provider_ref = ?", tenantID, provider, ref)
+}
+
 // UpdatePaymentIntent writes m if m.Version is still the stored version
 // (else persistence.ErrVersionConflict) and bumps m's Version and UpdatedAt.
 func (q q) UpdatePaymentIntent(ctx context.Context, m *persistence.PaymentIntent) error {
