@@ -15,10 +15,10 @@ type ConfirmationState string
 const (
 	ConfirmationPending          ConfirmationState = "pending"
 	ConfirmationAwaitingApproval ConfirmationState = "awaiting_approval"
-	ConfirmationConfirmed ConfirmationState = "confirmed"
-	ConfirmationDeclined  ConfirmationState = "declined"
-	ConfirmationExpired   ConfirmationState = "expired"
-	ConfirmationExecuted  ConfirmationState = "executed"
+	ConfirmationConfirmed        ConfirmationState = "confirmed"
+	ConfirmationDeclined         ConfirmationState = "declined"
+	ConfirmationExpired          ConfirmationState = "expired"
+	ConfirmationExecuted         ConfirmationState = "executed"
 )
 
 // Valid reports whether s is a known confirmation state.
