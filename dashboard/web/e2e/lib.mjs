@@ -192,7 +192,9 @@ function json(res, status, v) {
 /**
  * fakeGraph serves POST /v21.0/{phone_number_id}/messages like the Cloud API
  * and records every request ({method, path, phoneNumberId, token, body}).
- * sent() lists the accepted text messages ({to, text, wamid}).
+ * sent() lists the accepted text messages ({to, text, wamid}) and
+ * interactive ones with reply buttons ({to, text: the body, wamid, buttons:
+ * [{id, title}]}).
  */
 export async function fakeGraph(acceptToken) {
   const requests = [];
@@ -217,6 +219,10 @@ export async function fakeGraph(acceptToken) {
     seq++;
     const wamid = `wamid.FAKE${1000 + seq}`;
     if (type === 'text') sentList.push({ to: body.to, text: body.text?.body ?? '', wamid });
+    if (type === 'interactive') {
+      const buttons = (body.interactive?.action?.buttons ?? []).map((b) => ({ id: b.reply?.id ?? '', title: b.reply?.title ?? '' }));
+      sentList.push({ to: body.to, text: body.interactive?.body?.text ?? '', wamid, buttons });
+    }
     json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: String(body.to).replace(/^\+/, '') }], messages: [{ id: wamid }] });
   });
   const port = await listen(srv);
@@ -234,9 +240,13 @@ export async function fakeGraph(acceptToken) {
  * answers "AI answer N", N counting its chat calls from 1, as JSON or (when
  * the request asks to stream) as server-sent events. Every request is recorded
  * ({method, path, body}); chats() lists the chat-completion ones.
+ * script(...steps) queues answers taken before the default, one a chat call:
+ * { text } answers text, { toolCalls: [{ name, arguments (a JSON string) }] }
+ * calls tools, and a function of the request body returns either.
  */
 export async function fakeModel(model) {
   const requests = [];
+  const queue = [];
   let n = 0;
   const srv = http.createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -253,15 +263,22 @@ export async function fakeModel(model) {
     }
     n++;
     r.n = n;
-    const content = `AI answer ${n}`;
-    r.answer = content;
+    let step = queue.shift() ?? { text: `AI answer ${n}` };
+    if (typeof step === 'function') step = step(body);
+    const calls = (step.toolCalls ?? []).map((c, i) => ({ id: `call_${n}_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const content = calls.length ? null : (step.text ?? '');
+    const finishReason = calls.length ? 'tool_calls' : 'stop';
+    r.answer = content ?? '';
+    r.toolCalls = calls;
     const id = `chatcmpl-e2e-${n}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 };
     if (body.stream) {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       const chunk = (delta, finish) => ({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-      const events = [chunk({ role: 'assistant', content: '' }, null), chunk({ content }, null), chunk({}, 'stop')];
+      const events = calls.length
+        ? [chunk({ role: 'assistant', content: null, tool_calls: calls.map((c, index) => ({ index, ...c })) }, null), chunk({}, finishReason)]
+        : [chunk({ role: 'assistant', content: '' }, null), chunk({ content }, null), chunk({}, 'stop')];
       if (body.stream_options?.include_usage) events.push({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage });
       for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
       res.end('data: [DONE]\n\n');
@@ -272,7 +289,7 @@ export async function fakeModel(model) {
       object: 'chat.completion',
       created,
       model: body.model,
-      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content, ...(calls.length && { tool_calls: calls }) }, finish_reason: finishReason }],
       usage,
     });
   });
@@ -281,6 +298,7 @@ export async function fakeModel(model) {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests: () => requests.slice(),
     chats: () => requests.filter((r) => r.n),
+    script: (...steps) => void queue.push(...steps),
     close: () => srv.close(),
   };
 }
@@ -343,6 +361,122 @@ export function textWebhook(phoneNumberId, waID, name, wamid, text, ts = new Dat
 }
 
 /**
+ * buttonReplyWebhook is the Cloud API "messages" webhook body of waID's tap
+ * on the reply button buttonId (title) of the message question (a wamid);
+ * see whatsapptest.ButtonReplyWebhook.
+ */
+export function buttonReplyWebhook(phoneNumberId, waID, name, wamid, question, buttonId, title, ts = new Date()) {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name }, wa_id: waID }],
+              messages: [
+                {
+                  from: waID,
+                  id: wamid,
+                  timestamp: String(Math.floor(ts.getTime() / 1000)),
+                  type: 'interactive',
+                  context: { from: phoneNumberId, id: question },
+                  interactive: { type: 'button_reply', button_reply: { id: buttonId, title } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/**
+ * fakeShopifyAdmin serves the Shopify Admin GraphQL API that refunds need
+ * (shopify.Client.Refund) at {url}/graphql.json, url being what
+ * FRONTDESK_SHOPIFY_API_URL takes: the RefundOrder query (the order's
+ * refunds, one successful sale of its total, and what is still refundable)
+ * and refundCreate (a refund recorded on the order, or userErrors when it is
+ * more than is left). Requests without the access token get Shopify's 401.
+ * addOrder({ id, total: "30.00", currency }) adds an order; refunds() lists
+ * the refunds made ({ id, orderId, amount, note }); calls(op) counts the
+ * requests of an operation ("RefundOrder", "RefundCreate").
+ */
+export async function fakeShopifyAdmin(acceptToken) {
+  const orders = new Map();
+  const made = [];
+  const ops = [];
+  const money = (amount, currencyCode) => ({ presentmentMoney: { amount, currencyCode } });
+  const cents = (s) => Math.round(Number(s) * 100);
+  const dec = (c) => (c / 100).toFixed(2);
+  const srv = http.createServer(async (req, res) => {
+    const raw = await readBody(req);
+    if (req.headers['x-shopify-access-token'] !== acceptToken) return json(res, 401, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+    if (req.method !== 'POST' || !req.url.endsWith('/graphql.json')) return json(res, 404, { errors: 'Not Found' });
+    let body = null;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return json(res, 400, { errors: { query: 'Required parameter missing or invalid' } });
+    }
+    const op = /(?:query|mutation)\s+(\w+)/.exec(body.query ?? '')?.[1] ?? '';
+    ops.push(op);
+    const v = body.variables ?? {};
+    if (op === 'RefundOrder') {
+      const o = orders.get(v.id);
+      if (!o) return json(res, 200, { data: { order: null } });
+      const refunded = o.refunds.reduce((a, f) => a + cents(f.amount), 0);
+      const left = dec(cents(o.total) - refunded);
+      const sale = { id: `gid://shopify/OrderTransaction/${o.legacy}1`, kind: 'SALE', status: 'SUCCESS', gateway: 'bogus', amountSet: money(o.total, o.currency), parentTransaction: null };
+      const refundTxs = o.refunds.map((f, i) => ({ id: `gid://shopify/OrderTransaction/${o.legacy}9${i}`, kind: 'REFUND', status: 'SUCCESS', gateway: 'bogus', amountSet: money(f.amount, o.currency), parentTransaction: { id: sale.id } }));
+      return json(res, 200, {
+        data: {
+          order: {
+            id: v.id,
+            legacyResourceId: String(o.legacy),
+            currencyCode: o.currency,
+            presentmentCurrencyCode: o.currency,
+            refunds: o.refunds.map((f) => ({ id: f.id, legacyResourceId: f.id.split('/').pop(), note: f.note, totalRefundedSet: money(f.amount, o.currency) })),
+            transactions: [sale, ...refundTxs],
+            suggestedRefund: { amountSet: money('0.00', o.currency), maximumRefundableSet: money(left, o.currency), suggestedTransactions: [] },
+          },
+        },
+      });
+    }
+    if (op === 'RefundCreate') {
+      const input = v.input ?? {};
+      const o = orders.get(input.orderId);
+      if (!o) return json(res, 200, { data: { refundCreate: { refund: null, userErrors: [{ field: ['orderId'], message: 'Order does not exist' }] } } });
+      const amount = (input.transactions ?? []).reduce((a, t) => a + cents(t.amount), 0);
+      const left = cents(o.total) - o.refunds.reduce((a, f) => a + cents(f.amount), 0);
+      if (amount <= 0 || amount > left) {
+        return json(res, 200, { data: { refundCreate: { refund: null, userErrors: [{ field: ['transactions'], message: 'Refund amount exceeds the refundable amount' }] } } });
+      }
+      const f = { id: `gid://shopify/Refund/${929361460 + made.length}`, orderId: input.orderId, amount: dec(amount), note: input.note ?? '' };
+      o.refunds.push(f);
+      made.push(f);
+      return json(res, 200, {
+        data: { refundCreate: { refund: { id: f.id, legacyResourceId: f.id.split('/').pop(), note: f.note, totalRefundedSet: money(f.amount, o.currency) }, userErrors: [] } },
+      });
+    }
+    json(res, 200, { errors: [{ message: `e2e fake: no operation ${op || '(unnamed)'}` }] });
+  });
+  const port = await listen(srv);
+  return {
+    url: `http://127.0.0.1:${port}/admin/api/2025-01`,
+    addOrder: ({ id, total, currency = 'USD' }) => orders.set(`gid://shopify/Order/${id}`, { legacy: id, total, currency, refunds: [] }),
+    refunds: () => made.slice(),
+    calls: (op) => ops.filter((o) => o === op).length,
+    close: () => srv.close(),
+  };
+}
+
+/**
  * scenario runs body(s), one browser scenario, and reports it: "PASS in N s"
  * (then the server's data dir is removed), or "FAIL: …" with the path of the
  * server's log and exit code 1. s is { log, cleanups, srv, browser }: body
@@ -399,8 +533,10 @@ const FAKE_MODEL = 'e2e-model';
  * the fakes, and env's variables on top (a shop's secret, say). All three
  * are closed by s's cleanups. Answers { srv,
  * graph, model, api (the server's http://host:port), customerWrites(waID,
- * name, wamid, text) } where customerWrites posts the customer's text as a
- * signed webhook (postWebhook).
+ * name, wamid, text), customerTaps(waID, name, wamid, question, button) }
+ * where customerWrites posts the customer's text as a signed webhook
+ * (postWebhook) and customerTaps the customer's tap on button ({id, title})
+ * of question (an interactive message sent()).
  */
 export async function serveWithFakes(s, bin, { pnid, admin = ADMIN, env = {} }) {
   const graph = await fakeGraph(FAKE_ACCESS);
@@ -420,7 +556,8 @@ export async function serveWithFakes(s, bin, { pnid, admin = ADMIN, env = {} }) 
   });
   const api = `http://${srv.addr}`;
   const customerWrites = (waID, name, wamid, text) => postWebhook(api, FAKE_SECRET, textWebhook(pnid, waID, name, wamid, text));
-  return { srv, graph, model, api, customerWrites };
+  const customerTaps = (waID, name, wamid, question, button) => postWebhook(api, FAKE_SECRET, buttonReplyWebhook(pnid, waID, name, wamid, question.wamid, button.id, button.title));
+  return { srv, graph, model, api, customerWrites, customerTaps };
 }
 
 /**

@@ -170,7 +170,7 @@ function StepRow({ step, users, locale }: { step: ConfirmationStep; users: Recor
   return (
     <li className={'conf-step tone-' + stepTone(step.action)} data-testid="confirmation-step" data-action={step.action}>
       <span className="muted small conf-step-at">
-        <When at={step.at} locale={locale} />
+        <When at={step.at} locale={locale} precise />
       </span>{' '}
       <strong data-testid="confirmation-step-label">{stepLabel(step.action)}</strong>
       <span className="muted"> · </span>

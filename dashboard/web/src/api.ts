@@ -87,7 +87,7 @@ export class Api {
       const q = new URLSearchParams({ limit: '500' });
       if (cursor) q.set('cursor', cursor);
       const page = await call<{ [k in K]: T[] } & { next_cursor?: string }>('GET', `${path}?${q}`, this.token);
-      out.push(...page[key]);
+      out.push(...(page[key] ?? []));
       if (!page.next_cursor) break;
       cursor = page.next_cursor;
     }
@@ -192,8 +192,8 @@ export class Api {
     return (await call<{ confirmations: Confirmation[] | null }>('GET', `/api/v1/customers/${encodeURIComponent(id)}/confirmations`, this.token)).confirmations ?? [];
   }
   /** The confirmations awaiting a supervisor's approval, oldest first (admins and supervisors; 403 for others). */
-  async approvals(): Promise<Approval[]> {
-    return (await call<{ approvals: Approval[] | null }>('GET', '/api/v1/approvals', this.token)).approvals ?? [];
+  approvals(): Promise<Approval[]> {
+    return this.all('/api/v1/approvals', 'approvals', 10);
   }
   /**
    * decide approves or rejects a confirmation awaiting approval, with an

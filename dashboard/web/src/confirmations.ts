@@ -86,7 +86,8 @@ const STEPS: Record<string, string> = {
   'confirmation.expired': 'Expired without an answer',
   'confirmation.executed': 'Executed',
   'confirmation.execution_failed': 'Execution failed',
-  'confirmation.awaiting_approval': 'Sent for approval',
+  // the customer's yes above the policy's limits
+  'confirmation.awaiting_approval': 'Customer said yes; sent for approval',
   'confirmation.approved': 'Approved',
   'confirmation.rejected': 'Rejected',
 };

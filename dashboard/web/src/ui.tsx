@@ -2,13 +2,13 @@
 
 import type { ReactNode } from 'react';
 
-/** When shows an RFC 3339 time in the viewer's locale ("—" when it is not a time). */
-export function When({ at, locale }: { at: string | null | undefined; locale?: string }) {
+/** When shows an RFC 3339 time in the viewer's locale ("—" when it is not a time); precise adds the seconds. */
+export function When({ at, locale, precise = false }: { at: string | null | undefined; locale?: string; precise?: boolean }) {
   const d = new Date(at ?? '');
   if (!at || Number.isNaN(d.getTime())) return <span className="muted">—</span>;
   return (
     <time dateTime={at} title={d.toISOString()}>
-      {d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' })}
+      {d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: precise ? 'medium' : 'short' })}
     </time>
   );
 }

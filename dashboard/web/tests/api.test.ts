@@ -101,7 +101,7 @@ describe('Api confirmations and approvals', () => {
     expect(urls).toEqual(['/api/v1/conversations/conv%2F1/confirmations', '/api/v1/customers/cus%201/confirmations']);
     ({ urls } = pages({ approvals: [{ id: 'cf_2', customer_name: 'Grace' }] }));
     expect((await new Api('t').approvals()).map((a) => a.customer_name)).toEqual(['Grace']);
-    expect(urls).toEqual(['/api/v1/approvals']);
+    expect(urls).toEqual(['/api/v1/approvals?limit=500']);
     pages({ confirmations: null, approvals: null });
     expect(await new Api('t').conversationConfirmations('c')).toEqual([]);
     expect(await new Api('t').approvals()).toEqual([]);

@@ -67,7 +67,7 @@ describe('labels', () => {
     expect(stepLabel('confirmation.proposed')).toBe('Proposed; customer asked');
     expect(stepLabel('confirmation.confirmed')).toBe('Customer said yes');
     expect(stepLabel('confirmation.execution_failed')).toBe('Execution failed');
-    expect(stepLabel('confirmation.awaiting_approval')).toBe('Sent for approval');
+    expect(stepLabel('confirmation.awaiting_approval')).toBe('Customer said yes; sent for approval');
     expect(stepLabel('confirmation.approved')).toBe('Approved');
     expect(stepLabel('confirmation.rejected')).toBe('Rejected');
     expect(stepLabel('confirmation.something_else')).toBe('something else');

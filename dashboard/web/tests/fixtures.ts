@@ -80,8 +80,8 @@ export const awaiting: Approval = {
   result: null,
   timeline: [
     { action: 'confirmation.proposed', at: '2025-03-01T11:30:00Z', actor_kind: 'ai', actor_id: '' },
-    { action: 'confirmation.confirmed', at: '2025-03-01T11:31:00Z', actor_kind: 'customer', actor_id: 'cus_1' },
-    { action: 'confirmation.awaiting_approval', at: '2025-03-01T11:31:00Z', actor_kind: 'system', actor_id: '', data: { reason: 'above the 50.00 USD limit' } },
+    // the customer's yes above the limit is one step, taken by the customer
+    { action: 'confirmation.awaiting_approval', at: '2025-03-01T11:31:00Z', actor_kind: 'customer', actor_id: 'cus_1', data: {} },
   ],
 };
 
@@ -94,8 +94,7 @@ export const rejected: Confirmation = {
   resolved_at: '2025-03-01T09:30:00Z',
   timeline: [
     { action: 'confirmation.proposed', at: '2025-03-01T09:00:00Z', actor_kind: 'ai', actor_id: '' },
-    { action: 'confirmation.confirmed', at: '2025-03-01T09:01:00Z', actor_kind: 'customer', actor_id: 'cus_1' },
-    { action: 'confirmation.awaiting_approval', at: '2025-03-01T09:01:00Z', actor_kind: 'system', actor_id: '', data: { reason: 'above the 50.00 USD limit' } },
+    { action: 'confirmation.awaiting_approval', at: '2025-03-01T09:01:00Z', actor_kind: 'customer', actor_id: 'cus_1', data: {} },
     { action: 'confirmation.rejected', at: '2025-03-01T09:30:00Z', actor_kind: 'user', actor_id: 'usr_sup', data: { note: 'customer already got a voucher' } },
   ],
 };

@@ -61,13 +61,16 @@ describe('ConfirmationsPanel (inbox)', () => {
     expect(r.byTestId('confirmation-step-actor')).toEqual(['AI', 'Customer', 'Runtime']);
     expect(r.byTestId('confirmation-step-reason')).toEqual(['mug arrived broken']);
     expect(r.html).toContain('dateTime="2025-03-01T11:01:00Z"');
+    // steps a second apart stay apart: their times carry seconds
+    for (const step of r.byTestId('confirmation-step')) expect(step).toMatch(/\d:\d\d:\d\d/);
     // collapsed until asked for: readable with many confirmations
     expect(r.tags('confirmation-timeline')[0]).not.toContain(' open');
   });
 
   it('names the supervisor who rejected, with the note', () => {
     const r = panel([rejected]);
-    expect(r.byTestId('confirmation-step-actor')).toEqual(['AI', 'Customer', 'Runtime', 'Sam Supervisor']);
+    expect(r.byTestId('confirmation-step-actor')).toEqual(['AI', 'Customer', 'Sam Supervisor']);
+    expect(r.byTestId('confirmation-step-label')).toEqual(['Proposed; customer asked', 'Customer said yes; sent for approval', 'Rejected']);
     expect(r.byTestId('confirmation-step-note')).toEqual(['Note: “customer already got a voucher”']);
   });
 
