@@ -101,7 +101,8 @@ func runWithMember(m *testing.M) int {
 	reads := &readCounter{Store: sqlstore.For[Tx](store), n: map[string]int{}}
 	actions := &fakeActions{done: map[string]int{}}
 	rt, err := New(Config{IdleTimeout: 5 * time.Minute, SummaryEvery: 3, Clock: fake},
-		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run, tools.RefundOrder: actions.run}}, log, prometheus.NewRegistry())
+		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run, tools.RefundOrder: actions.run},
+			Buttons: func(channel string) bool { return channel != "sms" }}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}

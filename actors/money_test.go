@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -315,5 +316,91 @@ func TestTypedYesAndLateTapsMoveNothing(t *testing.T) {
 	}
 	if !expiredTold {
 		t.Fatal("the customer was not told the request expired")
+	}
+}
+
+// TestConfirmationByCodeOnAChannelWithoutButtons: where the channel has no
+// buttons, the question names a one-time code; "yes" does not confirm, the
+// code does, once; six digits that answer nothing are an ordinary message.
+func TestConfirmationByCodeOnAChannelWithoutButtons(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	agent := persistence.AgentProfile{Base: persistence.Base{TenantID: tenant}, Name: "Refunds", Routing: json.RawMessage(`{"default": true}`),
+		Tools: append(DefaultTools(), tools.RefundOrder)}
+	if err := env.store.CreateAgentProfile(ctx, &agent); err != nil {
+		t.Fatal(err)
+	}
+	sms := func(wamid, text string) persistence.Record {
+		t.Helper()
+		env1, err := events.New(events.TypeMessageReceived, 1, tenant, events.ThreadKey(tenant, "sms", "4915557041"), time.Now(), events.MessageReceived{
+			Channel: "sms", ExternalUserID: "4915557041", Phone: "+4915557041", ChannelMessageID: tenant + ":" + wamid, Kind: "text", Text: text,
+			SentAt: time.Now().UTC()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := env1.Record(persistence.TopicInbound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := env.store.Log().Append(ctx, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	var step atomic.Int32
+	model.set(tenant, func(ctx context.Context, req llmrouter.Request) (llmrouter.Response, error) {
+		if req.Messages[0].Content == summaryPrompt {
+			return llmrouter.Response{Offline: true}, nil
+		}
+		if step.Add(1) == 2 {
+			return llmrouter.Response{Message: llmrouter.Message{ToolCalls: []llmrouter.ToolCall{{ID: "r1", Name: tools.RefundOrder,
+				Arguments: json.RawMessage(`{"order_number":"4001"}`)}}}}, nil
+		}
+		return llmrouter.Response{Message: llmrouter.Message{Content: "ok"}}, nil
+	})
+	first := sms("s1", "hello")
+	deliver(t, first)
+	eventually(t, "the reply", func() bool { return len(outbound(t, tenant, first.Key)) == 1 })
+	_, st := checkpointState(t, first.Key)
+	order := &persistence.Order{Base: persistence.Base{TenantID: tenant}, CustomerID: st.CustomerID, Source: "shopify", Shop: "acme.myshopify.com",
+		ExternalID: "4001", Number: "4001", Status: "open", FinancialStatus: "paid", TotalMinor: 700, Currency: "EUR"}
+	if err := env.store.CreateOrder(ctx, order); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, sms("s2", "please refund order 4001"))
+	eventually(t, "the question", func() bool { return len(systemTexts(t, tenant, first.Key)) == 1 })
+	ask := systemTexts(t, tenant, first.Key)[0]
+	var meta struct {
+		ConfirmationID string          `json:"confirmation_id"`
+		Buttons        []events.Button `json:"buttons"`
+	}
+	_ = json.Unmarshal(ask.Metadata, &meta)
+	code := confirmCode(meta.ConfirmationID)
+	if len(meta.Buttons) != 0 || !strings.Contains(ask.Text, "reply "+code) || !strings.Contains(ask.Text, "NO "+code) {
+		t.Fatalf("question on a channel without buttons: %q, buttons %v", ask.Text, meta.Buttons)
+	}
+	before := len(outbound(t, tenant, first.Key))
+	for i, text := range []string{"yes", "123456"} {
+		if text == code {
+			continue
+		}
+		deliver(t, sms(fmt.Sprintf("s-plain-%d", i), text))
+	}
+	eventually(t, "plain answers handled as messages", func() bool { return len(outbound(t, tenant, first.Key)) == before+2 })
+	if n := env.actions.effects(meta.ConfirmationID); n != 0 {
+		t.Fatal("a plain yes or a stray number confirmed")
+	}
+	deliver(t, sms("s-code", " "+code+" "))
+	eventually(t, "executed and told", func() bool {
+		for _, m := range systemTexts(t, tenant, first.Key) {
+			if strings.HasPrefix(m.Text, "Done:") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := env.actions.effects(meta.ConfirmationID); n != 1 {
+		t.Fatalf("executed %d times", n)
 	}
 }

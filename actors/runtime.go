@@ -37,6 +37,10 @@ type Deps struct {
 	// Actions execute confirmed confirmations, by action name (the money
 	// tools register theirs); a proposal naming another is refused.
 	Actions map[string]ActionFunc
+	// Buttons reports whether a channel has reply buttons; on one without,
+	// a confirmation is answered with a one-time code instead. Nil: every
+	// channel has them.
+	Buttons func(channel string) bool
 }
 
 // Caller calls a grain with frontdesk's deadline and retry policy
@@ -167,6 +171,7 @@ type Runtime struct {
 	tools    ToolRunner
 	notify   func(tenantID string)
 	actions  map[string]ActionFunc
+	buttons  func(channel string) bool
 	profiles ttlCache[[]persistence.AgentProfile]
 	brands   ttlCache[string]
 	clock    clock.Clock
@@ -198,7 +203,7 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 		return nil, err
 	}
 	return &Runtime{cfg: cfg, store: deps.Store, model: deps.Model, offline: deps.Offline, tools: deps.Tools,
-		notify: deps.Notify, actions: deps.Actions,
+		notify: deps.Notify, actions: deps.Actions, buttons: deps.Buttons,
 		clock: cfg.Clock, agents: ttlCache[agentSetup]{ttl: cfg.AgentCacheTTL},
 		brands: ttlCache[string]{ttl: cfg.AgentCacheTTL}, profiles: ttlCache[[]persistence.AgentProfile]{ttl: cfg.AgentCacheTTL}, log: log, metrics: m,
 		hot: newHotSet(cfg.MaxHotConversations)}, nil

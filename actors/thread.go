@@ -225,8 +225,11 @@ type prepared struct {
 
 func (t *thread) prepare(ctx context.Context, rt *Runtime, p *events.MessageReceived) prepared {
 	pre := prepared{language: rt.detectLanguage(p.Text, t.st.Language)}
-	if p.ButtonID != "" {
+	switch {
+	case p.ButtonID != "":
 		pre.answer = t.answerConfirmation(ctx, rt, p.ButtonID)
+	case !rt.hasButtons(p.Channel):
+		pre.answer = t.answerByCode(ctx, rt, p.Text)
 	}
 	if t.opensConversation(rt) {
 		lang := pre.language

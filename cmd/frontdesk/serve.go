@@ -133,9 +133,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		}
 		actions[tools.CreatePaymentIntent] = payments.NewLinks(payClient, sqlstore.For[payments.Tx](store)).Execute
 	}
+	// The channel set is built below, before anything reaches a grain.
+	var chanSet *channels.Set
+	buttons := func(channel string) bool {
+		ch, ok := chanSet.Get(channel)
+		return !ok || ch.Capabilities().Interactive
+	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
 		Store: sqlstore.For[actors.Tx](store), Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Notify: hub.Notify,
-		Actions: actions,
+		Actions: actions, Buttons: buttons,
 	}, log, reg)
 	if err != nil {
 		return err
@@ -220,7 +226,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	} else {
 		log.Warn().Msg("whatsapp channel off (FRONTDESK_WHATSAPP_* unset)")
 	}
-	chanSet, err := channels.NewSet(chans...)
+	chanSet, err = channels.NewSet(chans...)
 	if err != nil {
 		return err
 	}
