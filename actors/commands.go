@@ -85,6 +85,10 @@ type Command struct {
 	Steal  bool   `json:"steal,omitempty"`
 	Note   string `json:"note,omitempty"`
 	Text   string `json:"text,omitempty"`
+	// Template is the approved template a follow-up outside the reply
+	// window is sent with (CommandFollowUp; set by the grain from the agent
+	// profile's policy).
+	Template *events.Template `json:"template,omitempty"`
 	// AfterConversationID is the conversation an opened one follows
 	// (CommandOpen; for the audit trail).
 	AfterConversationID string `json:"after_conversation_id,omitempty"`
@@ -249,6 +253,13 @@ func (t *thread) command(ctx context.Context, rt *Runtime, cmd Command) (Command
 			agentID = cmd.Latest.AgentProfileID
 		default:
 			agentID = rt.chooseAgent(ctx, t.st, t.st.ChannelAccount, t.st.Language)
+		}
+	}
+	if cmd.Kind == CommandFollowUp && t.st.Conv.ID != "" {
+		// The template outside the reply window comes from the agent's
+		// policy (read before the transaction).
+		if a, err := rt.agentFor(ctx, t.st.Conv); err == nil && a.policy.FollowUpTemplate != nil {
+			cmd.Template = &events.Template{Name: a.policy.FollowUpTemplate.Name, Language: a.policy.FollowUpTemplate.Language}
 		}
 	}
 	var res CommandResult
@@ -502,7 +513,7 @@ func (t *thread) open(ctx context.Context, tx Tx, rt *Runtime, cmd Command, agen
 // the AI's replies and humans' alike: the message (pending), the
 // conversation's last message time, the message.send record for the
 // channel's sender, and the grain's hot context.
-func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, msg *persistence.Message, buttons ...events.Button) error {
+func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, msg *persistence.Message, extra ...func(*events.MessageSend)) error {
 	if err := tx.CreateMessage(ctx, msg); err != nil {
 		return err
 	}
@@ -515,10 +526,12 @@ func (t *thread) enqueueOutbound(ctx context.Context, tx Tx, rt *Runtime, conv *
 		t.fold(rt, evConversationWritten{Conv: *conv})
 		t.fold(rt, evOutbound{Msg: recentOf(*msg)})
 	}
-	return t.appendLog(persistence.TopicOutbound, events.TypeMessageSend, rt.clock.Now(), events.MessageSend{
-		MessageID: msg.ID, ConversationID: conv.ID, Channel: conv.Channel, ChannelAccount: conv.ChannelAccount,
-		To: t.st.ExternalUserID, Text: msg.Text, Buttons: buttons,
-	})
+	send := events.MessageSend{MessageID: msg.ID, ConversationID: conv.ID, Channel: conv.Channel, ChannelAccount: conv.ChannelAccount,
+		To: t.st.ExternalUserID, Text: msg.Text}
+	for _, f := range extra {
+		f(&send)
+	}
+	return t.appendLog(persistence.TopicOutbound, events.TypeMessageSend, rt.clock.Now(), send)
 }
 
 // audit writes the audit event of a human's command.

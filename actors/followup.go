@@ -69,6 +69,14 @@ func (t *thread) followUp(ctx context.Context, tx Tx, rt *Runtime, conv persiste
 	switch {
 	case conv.Status == persistence.ConversationClosed || conv.ID != t.st.Conv.ID:
 		done = "skipped: the conversation is closed"
+	case !t.inReplyWindow(rt) && cmd.Template != nil && aiMayWrite(conv) == "":
+		// Only an approved template may be sent: the agent's, with the note.
+		done = "template " + cmd.Template.Name + ": outside the reply window"
+		tmpl := *cmd.Template
+		tmpl.Params = []string{cmd.Note}
+		if err := t.sayRuntime(ctx, tx, rt, &conv, cmd.Note, map[string]any{"template": tmpl.Name, "follow_up": cmd.Text}, withTemplate(tmpl)); err != nil {
+			return CommandResult{}, err
+		}
 	case !t.inReplyWindow(rt):
 		// A free-form message would be refused: a person takes it up.
 		done = "ticket: outside the reply window"

@@ -116,11 +116,9 @@ func (t *thread) answerConfirmation(ctx context.Context, rt *Runtime, buttonID s
 }
 
 // sayRuntime queues a message the runtime writes to the customer (not the
-// model, not a human), with buttons when given.
-func (t *thread) sayRuntime(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, text string, meta map[string]any, buttons ...events.Button) error {
-	if len(buttons) > 0 {
-		meta["buttons"] = buttons
-	}
+// model, not a human); extra shapes its outbound record (buttons, a
+// template).
+func (t *thread) sayRuntime(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, text string, meta map[string]any, extra ...func(*events.MessageSend)) error {
 	raw, err := json.Marshal(meta)
 	if err != nil {
 		return err
@@ -128,11 +126,21 @@ func (t *thread) sayRuntime(ctx context.Context, tx Tx, rt *Runtime, conv *persi
 	msg := &persistence.Message{Base: persistence.Base{TenantID: t.st.TenantID, Metadata: raw}, ConversationID: conv.ID,
 		Direction: persistence.DirectionOutbound, Channel: conv.Channel, Sender: persistence.SenderSystem, Kind: "text",
 		Text: text, DeliveryStatus: persistence.DeliveryPending}
-	if err := t.enqueueOutbound(ctx, tx, rt, conv, msg, buttons...); err != nil {
+	if err := t.enqueueOutbound(ctx, tx, rt, conv, msg, extra...); err != nil {
 		return err
 	}
 	t.publish(persistence.LiveMessageCreated, conv.ID, liveview.NewMessage(*msg))
 	return nil
+}
+
+// withButtons puts reply buttons under the message.
+func withButtons(buttons ...events.Button) func(*events.MessageSend) {
+	return func(s *events.MessageSend) { s.Buttons = buttons }
+}
+
+// withTemplate sends the message as an approved template.
+func withTemplate(tmpl events.Template) func(*events.MessageSend) {
+	return func(s *events.MessageSend) { s.Template = &tmpl }
 }
 
 // ask puts a pending confirmation to the customer.
@@ -148,9 +156,9 @@ func (t *thread) ask(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.
 		return t.sayRuntime(ctx, tx, rt, conv, text+" "+fmt.Sprintf(lang.codeHint, code, code),
 			map[string]any{"confirmation_id": a.ConfirmationID, "confirmation": "asked"})
 	}
-	return t.sayRuntime(ctx, tx, rt, conv, text, map[string]any{"confirmation_id": a.ConfirmationID, "confirmation": "asked"},
-		events.Button{ID: confirmButton(a.ConfirmationID, true), Title: lang.yes},
-		events.Button{ID: confirmButton(a.ConfirmationID, false), Title: lang.no})
+	buttons := []events.Button{{ID: confirmButton(a.ConfirmationID, true), Title: lang.yes}, {ID: confirmButton(a.ConfirmationID, false), Title: lang.no}}
+	return t.sayRuntime(ctx, tx, rt, conv, text, map[string]any{"confirmation_id": a.ConfirmationID, "confirmation": "asked", "buttons": buttons},
+		withButtons(buttons...))
 }
 
 // acknowledge answers the customer's tap on a confirmation button.

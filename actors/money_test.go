@@ -404,3 +404,54 @@ func TestConfirmationByCodeOnAChannelWithoutButtons(t *testing.T) {
 		t.Fatalf("executed %d times", n)
 	}
 }
+
+// TestFollowUpOutsideTheWindow: a follow-up due more than 24 hours after
+// the customer's last message goes out as the agent's approved template
+// with the note; without a template it becomes a ticket.
+func TestFollowUpOutsideTheWindow(t *testing.T) {
+	ctx := context.Background()
+	tenant := newTenant(t)
+	first, st := answered(t, tenant, "4915557051", "wamid.f1", "hello")
+	conv, err := env.store.GetConversation(ctx, tenant, st.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := env.clock.Now().Add(-30 * time.Hour)
+	run := func(tmpl *events.Template) thread {
+		t.Helper()
+		th := thread{identity: first.Key, st: st}
+		th.st.Conv = conv
+		th.st.Recent = []recentMessage{{ID: "m1", Direction: "inbound", Text: "hello", At: old}}
+		err := env.store.InTx(ctx, func(tx *sqlstore.Tx) error {
+			_, err := th.followUp(ctx, tx, env.rt, conv, Command{Kind: CommandFollowUp, TenantID: tenant, ConversationID: conv.ID,
+				Note: "check the parcel", Text: "followup:k1", Template: tmpl})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return th
+	}
+	th := run(&events.Template{Name: "order_follow_up", Language: "en_US"})
+	var sends []events.MessageSend
+	for _, r := range th.logs {
+		e, _ := events.Parse(r.Value)
+		if v, err := events.Decode(e); err == nil {
+			if s, ok := v.(*events.MessageSend); ok {
+				sends = append(sends, *s)
+			}
+		}
+	}
+	if len(sends) != 1 || sends[0].Template == nil || sends[0].Template.Name != "order_follow_up" ||
+		len(sends[0].Template.Params) != 1 || sends[0].Template.Params[0] != "check the parcel" || th.st.FollowUp != "" {
+		t.Fatalf("outside the window with a template: %+v (follow-up state %q)", sends, th.st.FollowUp)
+	}
+	th = run(nil)
+	if len(th.logs) != 0 || th.st.FollowUp != "" {
+		t.Fatalf("outside the window without a template: %d records, follow-up %q", len(th.logs), th.st.FollowUp)
+	}
+	ts, err := env.store.ListOpenTickets(ctx, tenant, st.CustomerID, 10)
+	if err != nil || len(ts) != 1 || !strings.HasPrefix(ts[0].Subject, "Follow-up due: check the parcel") {
+		t.Fatalf("tickets %+v, %v", ts, err)
+	}
+}

@@ -96,6 +96,8 @@ type agentSetup struct {
 	id     string
 	prompt string
 	tools  []string
+	// policy is the profile's policy (money, follow-up template).
+	policy tools.Policy
 }
 
 // runTurn answers the thread's inbound messages up to in.through: it builds
@@ -231,6 +233,9 @@ func (rt *Runtime) agentFor(ctx context.Context, conv persistence.Conversation) 
 	}
 	ap := profiles[i]
 	a := agentSetup{id: ap.ID, prompt: DefaultPrompt, tools: ap.Tools}
+	// A policy the API refused never reaches the store; a broken one acts
+	// as none.
+	a.policy, _ = tools.ParsePolicy(ap.Policy)
 	if a.tools == nil {
 		a.tools = DefaultTools()
 	}

@@ -61,6 +61,8 @@ type Capabilities struct {
 	Typing bool
 	// Interactive: Send accepts reply Buttons.
 	Interactive bool
+	// Templates: Send accepts an approved Template.
+	Templates bool
 	// Media: Send accepts Media.
 	Media bool
 	// ReplyWindow is how long after the customer's last message a free-form
@@ -149,6 +151,9 @@ type Outgoing struct {
 	Text string
 	// Buttons makes the message interactive (Capabilities.Interactive).
 	Buttons []Button
+	// Template sends an approved template instead of Text
+	// (Capabilities.Templates).
+	Template *events.Template
 	// Media is an attachment (Capabilities.Media), by provider media id or URL.
 	Media *events.Media
 }

@@ -320,6 +320,12 @@ func (s *Sender) send(ctx context.Context, env events.Envelope, rec persistence.
 			out.Buttons = append(out.Buttons, Button{ID: b.ID, Title: b.Title})
 		}
 	}
+	if m.Template != nil {
+		if !ch.Capabilities().Templates {
+			return s.fail(ctx, rec, msg, label, errors.New("the channel cannot send templates"), logger)
+		}
+		out.Template = m.Template
+	}
 	for attempt := 0; ; attempt++ {
 		id, err := ch.Send(ctx, out)
 		if err == nil {

@@ -104,6 +104,16 @@ type MessageSend struct {
 	// Buttons are reply buttons under Text, on channels that have them
 	// (the runtime's confirmation questions).
 	Buttons []Button `json:"buttons,omitempty"`
+	// Template, when set, sends an approved template instead of Text (the
+	// only message allowed outside the channel's reply window).
+	Template *Template `json:"template,omitempty"`
+}
+
+// Template is an approved message template with its body's parameters.
+type Template struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language"`
+	Params   []string `json:"params,omitempty"`
 }
 
 // Button is a reply button: ID comes back in the customer's reply, Title

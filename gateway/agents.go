@@ -178,7 +178,7 @@ func (f agentFields) apply(ap *persistence.AgentProfile, known []string) (map[st
 		}
 	}
 	if f.Policy != nil {
-		if _, err := tools.ParseMoneyPolicy(*f.Policy); err != nil {
+		if _, err := tools.ParsePolicy(*f.Policy); err != nil {
 			return nil, errInvalid(err.Error())
 		}
 		policy := json.RawMessage(bytes.TrimSpace(*f.Policy))

@@ -118,7 +118,7 @@ func proposePayment(ctx context.Context, r *Registry, s Scope, args map[string]a
 	if _, err := commerce.MinorUnits(currency); err != nil {
 		return refuse(fmt.Sprintf("%s is not a currency payments can be taken in.", currency))
 	}
-	var policy MoneyPolicy
+	var policy Policy
 	err = r.store.InTx(ctx, func(tx Tx) error {
 		if s.ActorKind != persistence.ActorAI || s.ActorID == "" {
 			return nil
@@ -130,7 +130,7 @@ func proposePayment(ctx context.Context, r *Registry, s Scope, args map[string]a
 		if err != nil {
 			return err
 		}
-		policy, err = ParseMoneyPolicy(ap.Policy)
+		policy, err = ParsePolicy(ap.Policy)
 		return err
 	})
 	if err != nil {
@@ -178,7 +178,7 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 	}
 	number := orderNumber(args)
 	var o persistence.Order
-	var policy MoneyPolicy
+	var policy Policy
 	refundsToday := 0
 	err := r.store.InTx(ctx, func(tx Tx) error {
 		var err error
@@ -189,7 +189,7 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 			ap, err := tx.GetAgentProfile(ctx, s.TenantID, s.ActorID)
 			switch {
 			case err == nil:
-				if policy, err = ParseMoneyPolicy(ap.Policy); err != nil {
+				if policy, err = ParsePolicy(ap.Policy); err != nil {
 					return err
 				}
 			case !errors.Is(err, persistence.ErrNotFound):

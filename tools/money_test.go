@@ -72,15 +72,15 @@ func TestRefundOrderProposesOnly(t *testing.T) {
 	}
 }
 
-func TestParseMoneyPolicy(t *testing.T) {
+func TestParsePolicy(t *testing.T) {
 	for raw, ok := range map[string]bool{
 		``: true, `{}`: true, `{"currencies":["usd"],"auto_limit_minor":{"eur":100}}`: true,
 		`{"currency":["USD"]}`: false, `{"currencies":["XXQ"]}`: false, `{"auto_limit_minor":{"USD":-1}}`: false,
 		`{"max_order_age_days":-3}`: false, `[1]`: false,
 	} {
-		p, err := tools.ParseMoneyPolicy(json.RawMessage(raw))
+		p, err := tools.ParsePolicy(json.RawMessage(raw))
 		if (err == nil) != ok {
-			t.Errorf("ParseMoneyPolicy(%s) = %+v, %v; want ok %v", raw, p, err, ok)
+			t.Errorf("ParsePolicy(%s) = %+v, %v; want ok %v", raw, p, err, ok)
 		}
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce"
 )
 
-// MoneyPolicy is an agent profile's rules for its financial tools, on top
-// of the customer's yes. What breaks a rule of the order (currency, status,
-// age) is refused at once; what exceeds a limit (amount, refunds per day)
-// waits, after the customer's yes, for a supervisor's approval.
-type MoneyPolicy struct {
+// Policy is an agent profile's rules for what its tools do beyond words.
+// Money, on top of the customer's yes: what breaks a rule of the order
+// (currency, status, age) is refused at once; what exceeds a limit (amount,
+// refunds per day) waits, after the customer's yes, for a supervisor's
+// approval. Follow-ups: the approved template that reaches the customer
+// outside the channel's reply window.
+type Policy struct {
 	// Currencies the tools may move money in; empty: any.
 	Currencies []string `json:"currencies,omitempty"`
 	// AutoLimitMinor is, per currency, the largest amount (minor units)
@@ -31,20 +33,30 @@ type MoneyPolicy struct {
 	// MaxRefundsPerCustomerPerDay: refunds proposed to one customer in 24
 	// hours beyond this need approval; 0: any.
 	MaxRefundsPerCustomerPerDay int `json:"max_refunds_per_customer_per_day,omitempty"`
+	// FollowUpTemplate is the approved WhatsApp template a follow-up due
+	// outside the 24-hour window is sent with (its body's {{1}} is the
+	// follow-up's note); unset: a ticket for a person instead.
+	FollowUpTemplate *Template `json:"followup_template,omitempty"`
 }
 
-// ParseMoneyPolicy reads a policy strictly: unknown fields, duplicate or
+// Template names an approved message template and its language.
+type Template struct {
+	Name     string `json:"name"`
+	Language string `json:"language"`
+}
+
+// ParsePolicy reads a policy strictly: unknown fields, duplicate or
 // malformed currencies and negative numbers are errors. Empty is the zero
 // policy.
-func ParseMoneyPolicy(raw json.RawMessage) (MoneyPolicy, error) {
-	var p MoneyPolicy
+func ParsePolicy(raw json.RawMessage) (Policy, error) {
+	var p Policy
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return p, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return p, fmt.Errorf("money policy: %w", err)
+		return p, fmt.Errorf("policy: %w", err)
 	}
 	var errs []error
 	for i, c := range p.Currencies {
@@ -66,17 +78,20 @@ func ParseMoneyPolicy(raw json.RawMessage) (MoneyPolicy, error) {
 	if p.AutoLimitMinor != nil {
 		p.AutoLimitMinor = limits
 	}
+	if t := p.FollowUpTemplate; t != nil && (strings.TrimSpace(t.Name) == "" || strings.TrimSpace(t.Language) == "") {
+		errs = append(errs, errors.New("followup_template: name and language are required"))
+	}
 	if p.MaxOrderAgeDays < 0 || p.MaxRefundsPerCustomerPerDay < 0 {
 		errs = append(errs, errors.New("max_order_age_days and max_refunds_per_customer_per_day must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return p, fmt.Errorf("money policy: %w", err)
+		return p, fmt.Errorf("policy: %w", err)
 	}
 	return p, nil
 }
 
 // refusal is why the policy refuses a refund of an order outright, or "".
-func (p MoneyPolicy) refusal(currency, financialStatus string, placed *time.Time, now time.Time) string {
+func (p Policy) refusal(currency, financialStatus string, placed *time.Time, now time.Time) string {
 	statuses := p.RefundableStatuses
 	if len(statuses) == 0 {
 		statuses = refundableStatuses
@@ -95,7 +110,7 @@ func (p MoneyPolicy) refusal(currency, financialStatus string, placed *time.Time
 // approvalReason is why a refund of amount needs a supervisor's approval
 // after the customer's yes (refundsToday: this customer's refunds proposed
 // in the last 24 hours), or "".
-func (p MoneyPolicy) approvalReason(amount int64, currency string, refundsToday int) string {
+func (p Policy) approvalReason(amount int64, currency string, refundsToday int) string {
 	if p.AutoLimitMinor != nil {
 		limit, ok := p.AutoLimitMinor[currency]
 		switch {

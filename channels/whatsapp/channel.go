@@ -56,7 +56,7 @@ func (c *Channel) Name() string { return Name }
 // Capabilities: read receipts, typing indicators, reply buttons and media,
 // within the 24-hour window.
 func (c *Channel) Capabilities() channels.Capabilities {
-	return channels.Capabilities{ReadReceipts: true, Typing: true, Interactive: true, Media: true, ReplyWindow: ReplyWindow}
+	return channels.Capabilities{ReadReceipts: true, Typing: true, Interactive: true, Templates: true, Media: true, ReplyWindow: ReplyWindow}
 }
 
 // Verify checks X-Hub-Signature-256 against the raw body (VerifySignature).
@@ -149,6 +149,8 @@ func (c *Channel) Send(ctx context.Context, m channels.Outgoing) (string, error)
 		return "", err
 	}
 	switch {
+	case m.Template != nil:
+		return c.client.SendTemplate(ctx, m.Account, token, m.To, *m.Template, m.Key)
 	case m.Media != nil:
 		media := Media{Kind: mediaKind(m.Media.MimeType), Caption: m.Text, Filename: m.Media.Filename, Voice: m.Media.Voice}
 		if m.Media.ID != "" {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/frontdesk-ai/frontdesk/events"
 )
 
 // DefaultBaseURL is the Graph API base used when Config.BaseURL is empty.
@@ -210,6 +212,51 @@ func (c *Client) SendButtons(ctx context.Context, phoneNumberID, accessToken, to
 		req.Context = &msgContext{MessageID: replyTo}
 	}
 	return c.sendMessage(ctx, "buttons", phoneNumberID, accessToken, req)
+}
+
+// templateRequest is a template message (the only kind allowed outside the
+// 24-hour customer service window).
+type templateRequest struct {
+	MessagingProduct      string `json:"messaging_product"`
+	RecipientType         string `json:"recipient_type"`
+	To                    string `json:"to"`
+	Type                  string `json:"type"`
+	BizOpaqueCallbackData string `json:"biz_opaque_callback_data,omitempty"`
+	Template              struct {
+		Name     string `json:"name"`
+		Language struct {
+			Code string `json:"code"`
+		} `json:"language"`
+		Components []templateComponent `json:"components,omitempty"`
+	} `json:"template"`
+}
+
+type templateComponent struct {
+	Type       string          `json:"type"`
+	Parameters []templateParam `json:"parameters"`
+}
+
+type templateParam struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// SendTemplate sends the approved template t to to, its body's parameters
+// in order ({{1}}, {{2}}, …).
+func (c *Client) SendTemplate(ctx context.Context, phoneNumberID, accessToken, to string, t events.Template, key string) (string, error) {
+	if to == "" || t.Name == "" || t.Language == "" {
+		return "", errors.New("whatsapp send template: empty recipient, template name or language")
+	}
+	req := templateRequest{MessagingProduct: "whatsapp", RecipientType: "individual", To: to, Type: "template", BizOpaqueCallbackData: key}
+	req.Template.Name, req.Template.Language.Code = t.Name, t.Language
+	if len(t.Params) > 0 {
+		body := templateComponent{Type: "body"}
+		for _, p := range t.Params {
+			body.Parameters = append(body.Parameters, templateParam{Type: "text", Text: p})
+		}
+		req.Template.Components = []templateComponent{body}
+	}
+	return c.sendMessage(ctx, "template", phoneNumberID, accessToken, req)
 }
 
 // Media is an attachment to send: by uploaded media ID or by public Link.

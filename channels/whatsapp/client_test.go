@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp"
 	"github.com/frontdesk-ai/frontdesk/channels/whatsapp/whatsapptest"
+	"github.com/frontdesk-ai/frontdesk/events"
 )
 
 const (
@@ -246,5 +247,33 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestSendTemplate: a template message in the Cloud API's shape, its body's
+// parameters in order, the key as biz_opaque_callback_data.
+func TestSendTemplate(t *testing.T) {
+	g := whatsapptest.NewGraph(t)
+	g.AcceptTokens(token)
+	c := newClient(t, g)
+	id, err := c.SendTemplate(context.Background(), pnid, token, user,
+		events.Template{Name: "order_follow_up", Language: "en_US", Params: []string{"check the parcel"}}, "msg-1")
+	if err != nil || id == "" {
+		t.Fatalf("send: %q, %v", id, err)
+	}
+	reqs := g.Requests()
+	body := reqs[len(reqs)-1].Body
+	want := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": user, "type": "template",
+		"biz_opaque_callback_data": "msg-1",
+		"template": map[string]any{"name": "order_follow_up", "language": map[string]any{"code": "en_US"},
+			"components": []any{map[string]any{"type": "body", "parameters": []any{map[string]any{"type": "text", "text": "check the parcel"}}}}}}
+	if !reflect.DeepEqual(body, want) {
+		t.Fatalf("body %v\nwant %v", body, want)
+	}
+	if s := g.Sent(); len(s) != 1 || s[0].Template != "order_follow_up" || len(s[0].TemplateParams) != 1 {
+		t.Fatalf("sent %+v", s)
+	}
+	if _, err := c.SendTemplate(context.Background(), pnid, token, user, events.Template{Language: "en_US"}, ""); err == nil {
+		t.Fatal("a template without a name was sent")
 	}
 }

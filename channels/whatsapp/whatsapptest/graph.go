@@ -51,6 +51,10 @@ type Sent struct {
 	// Buttons are an interactive message's reply buttons (Text is then its
 	// body).
 	Buttons []SentButton
+	// Template is a template message's name, TemplateParams its body's
+	// parameters.
+	Template       string
+	TemplateParams []string
 }
 
 // SentButton is a reply button of a sent interactive message.
@@ -261,8 +265,11 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Text = body
 	}
-	if typ == "interactive" {
+	switch typ {
+	case "interactive":
 		s.Text, s.Buttons = interactiveOf(obj)
+	case "template":
+		s.Template, s.TemplateParams = templateOf(obj)
 	}
 	if ctx, ok := req.Body["context"].(map[string]any); ok {
 		s.ReplyTo, _ = ctx["message_id"].(string)
@@ -390,4 +397,24 @@ func interactiveOf(obj map[string]any) (string, []SentButton) {
 		buttons = append(buttons, SentButton{ID: id, Title: title})
 	}
 	return text, buttons
+}
+
+// templateOf reads a template message's name and body parameters.
+func templateOf(obj map[string]any) (string, []string) {
+	name, _ := obj["name"].(string)
+	var params []string
+	comps, _ := obj["components"].([]any)
+	for _, c := range comps {
+		cm, _ := c.(map[string]any)
+		if cm["type"] != "body" {
+			continue
+		}
+		ps, _ := cm["parameters"].([]any)
+		for _, p := range ps {
+			pm, _ := p.(map[string]any)
+			text, _ := pm["text"].(string)
+			params = append(params, text)
+		}
+	}
+	return name, params
 }
