@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -181,20 +182,9 @@ func (t *thread) acknowledge(ctx context.Context, tx Tx, rt *Runtime, conv *pers
 }
 
 // subjectOf names what a confirmation is about: "#1001" for an order, a
-// payment's description.
+// payment's description, else its id.
 func subjectOf(c persistence.Confirmation) string {
-	var args struct {
-		OrderNumber string `json:"order_number"`
-		Description string `json:"description"`
-	}
-	_ = json.Unmarshal(c.Arguments, &args)
-	switch {
-	case args.OrderNumber != "":
-		return "#" + args.OrderNumber
-	case args.Description != "":
-		return args.Description
-	}
-	return c.ID
+	return cmp.Or(liveview.ConfirmationSubject(c), c.ID)
 }
 
 // PaymentNotice tells the conversation what became of a payment the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +109,37 @@ func Retry(ctx context.Context, maxRetries int, sleep func(context.Context, time
 			return err
 		}
 	}
+}
+
+// Transport is how a provider's API client sends: its HTTP client, the
+// timeout of one request, how often a retryable failure is tried again,
+// and how it waits between tries.
+type Transport struct {
+	HTTP       *http.Client
+	Timeout    time.Duration
+	MaxRetries int
+	Sleep      func(ctx context.Context, d time.Duration) error
+}
+
+// WithDefaults fills t's zero fields: a new http.Client, timeout,
+// maxRetries (a negative MaxRetries means none), Sleep.
+func (t Transport) WithDefaults(timeout time.Duration, maxRetries int) Transport {
+	if t.HTTP == nil {
+		t.HTTP = &http.Client{}
+	}
+	if t.Timeout == 0 {
+		t.Timeout = timeout
+	}
+	switch {
+	case t.MaxRetries == 0:
+		t.MaxRetries = maxRetries
+	case t.MaxRetries < 0:
+		t.MaxRetries = 0
+	}
+	if t.Sleep == nil {
+		t.Sleep = Sleep
+	}
+	return t
 }
 
 // Sleep waits d or until ctx ends (returning its error).

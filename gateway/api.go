@@ -132,7 +132,7 @@ type APIStore interface {
 	ListConfirmationsByConversation(ctx context.Context, tenantID, conversationID string) ([]persistence.Confirmation, error)
 	ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID string, states ...persistence.ConfirmationState) ([]persistence.Confirmation, error)
 	ListConfirmationsByState(ctx context.Context, tenantID string, state persistence.ConfirmationState, p persistence.Page) ([]persistence.Confirmation, string, error)
-	ListAuditEventsForTarget(ctx context.Context, tenantID, targetKind, targetID string, p persistence.Page) ([]persistence.AuditEvent, string, error)
+	ListAuditEventsForTargets(ctx context.Context, tenantID, targetKind string, targetIDs []string) ([]persistence.AuditEvent, error)
 
 	AgentStore
 }

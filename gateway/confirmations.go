@@ -34,19 +34,29 @@ type stepJSON struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// withTimeline adds each confirmation's audited steps, oldest first.
+// withTimeline adds each confirmation's audited steps, oldest first (one
+// query for all of them).
 func (a *API) withTimeline(ctx context.Context, tenantID string, cs []persistence.Confirmation) ([]confirmationJSON, error) {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	evs, err := a.store.ListAuditEventsForTargets(ctx, tenantID, "confirmation", ids)
+	if err != nil {
+		return nil, fmt.Errorf("confirmation steps: %w", err)
+	}
+	steps := make(map[string][]stepJSON, len(cs))
+	for _, e := range evs {
+		steps[e.TargetID] = append(steps[e.TargetID], stepJSON{Action: e.Action, At: e.CreatedAt, ActorKind: e.ActorKind, ActorID: e.ActorID,
+			Data: rawOrEmpty(e.Data)})
+	}
 	out := make([]confirmationJSON, 0, len(cs))
 	for _, c := range cs {
-		evs, _, err := a.store.ListAuditEventsForTarget(ctx, tenantID, "confirmation", c.ID, persistence.Page{Limit: 100})
-		if err != nil {
-			return nil, fmt.Errorf("confirmation %s: steps: %w", c.ID, err)
+		timeline := steps[c.ID]
+		if timeline == nil {
+			timeline = []stepJSON{}
 		}
-		steps := make([]stepJSON, 0, len(evs))
-		for _, e := range evs {
-			steps = append(steps, stepJSON{Action: e.Action, At: e.CreatedAt, ActorKind: e.ActorKind, ActorID: e.ActorID, Data: rawOrEmpty(e.Data)})
-		}
-		out = append(out, confirmationJSON{Confirmation: liveview.NewConfirmation(c), Timeline: steps})
+		out = append(out, confirmationJSON{Confirmation: liveview.NewConfirmation(c), Timeline: timeline})
 	}
 	return out, nil
 }
@@ -113,13 +123,21 @@ func (a *API) listApprovals(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.CustomerID
+	}
+	custs, err := a.store.GetCustomers(r.Context(), p.TenantID, ids)
+	if err != nil {
+		return fmt.Errorf("list approvals: customers: %w", err)
+	}
+	names := make(map[string]string, len(custs))
+	for _, c := range custs {
+		names[c.ID] = c.Name
+	}
 	out := make([]approvalJSON, 0, len(cs))
 	for i, c := range cs {
-		name := ""
-		if cust, err := a.store.GetCustomer(r.Context(), p.TenantID, c.CustomerID); err == nil {
-			name = cust.Name
-		}
-		out = append(out, approvalJSON{confirmationJSON: withSteps[i], CustomerName: name})
+		out = append(out, approvalJSON{confirmationJSON: withSteps[i], CustomerName: names[c.CustomerID]})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"approvals": out, "next_cursor": next})
 	return nil

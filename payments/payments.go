@@ -18,6 +18,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/payments/stripe"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // Provider is the name of the payment provider in records.
@@ -49,16 +50,9 @@ type Links struct {
 // NewLinks returns the payment action over client.
 func NewLinks(client *stripe.Client, store Store) *Links { return &Links{client: client, store: store} }
 
-// paymentArgs are what the confirmation carries (tools writes them).
-type paymentArgs struct {
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency"`
-	Description string `json:"description"`
-}
-
 // Execute creates (or finds) c's payment link and records it.
 func (l *Links) Execute(ctx context.Context, c persistence.Confirmation) (json.RawMessage, error) {
-	var a paymentArgs
+	var a tools.PaymentArgs
 	if err := json.Unmarshal(c.Arguments, &a); err != nil || a.AmountMinor <= 0 {
 		return nil, fmt.Errorf("payment %s: malformed arguments: %v", c.ID, err)
 	}

@@ -1,6 +1,7 @@
 package shops
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -188,7 +189,7 @@ func (a *Applier) applyOrder(ctx context.Context, tx Tx, tenantID string, meta M
 	}
 	phone, email := o.Phone, o.Email
 	if c := o.Customer; c != nil {
-		phone, email = first(c.Phone, phone), first(c.Email, email)
+		phone, email = cmp.Or(c.Phone, phone), cmp.Or(c.Email, email)
 	}
 	customerID := existing.CustomerID
 	if !found || o.Customer != nil {
@@ -288,11 +289,4 @@ func (a *Applier) applyRefund(ctx context.Context, tx Tx, tenantID string, r *co
 	ch.outcome = Applied
 	ch.touch(o.CustomerID, "orders")
 	return nil
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

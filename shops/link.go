@@ -1,6 +1,7 @@
 package shops
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,7 @@ func IdentityID(shop, customerExternalID string) string { return shop + "/" + cu
 // the order's contact, creating, linking or merging as needed.
 func (a *Applier) link(ctx context.Context, tx Tx, tenantID string, c *commerce.Customer, phone, email string, ch *change) (string, error) {
 	if c != nil {
-		phone, email = first(c.Phone, phone), first(c.Email, email)
+		phone, email = cmp.Or(c.Phone, phone), cmp.Or(c.Email, email)
 	}
 	phone, email = commerce.NormalizePhone(phone, ""), commerce.NormalizeEmail(email)
 	var owner string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/commerce"
 	"github.com/frontdesk-ai/frontdesk/persistence"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // Refunds executes confirmed refund_order confirmations through the shop
@@ -32,21 +33,9 @@ func NewRefunds(applier *Applier, byTenant map[string][]commerce.Shop) *Refunds 
 	return r
 }
 
-// refundArgs are what a refund_order confirmation carries (tools writes
-// them).
-type refundArgs struct {
-	OrderNumber string `json:"order_number"`
-	Source      string `json:"source"`
-	Shop        string `json:"shop"`
-	ExternalID  string `json:"external_id"`
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency"`
-	Reason      string `json:"reason"`
-}
-
 // Execute refunds c's order through its shop (an actors.ActionFunc).
 func (r *Refunds) Execute(ctx context.Context, c persistence.Confirmation) (json.RawMessage, error) {
-	var a refundArgs
+	var a tools.RefundArgs
 	if err := json.Unmarshal(c.Arguments, &a); err != nil || a.ExternalID == "" {
 		return nil, fmt.Errorf("refund %s: arguments without an order: %v", c.ID, err)
 	}

@@ -98,8 +98,9 @@ func moneyTools() []*tool {
 	}}
 }
 
-// paymentArgs are what a create_payment_intent confirmation carries.
-type paymentArgs struct {
+// PaymentArgs are what a create_payment_intent confirmation carries: what
+// its execution (payments) needs.
+type PaymentArgs struct {
 	AmountMinor int64  `json:"amount_minor"`
 	Currency    string `json:"currency"`
 	Description string `json:"description,omitempty"`
@@ -139,7 +140,7 @@ func proposePayment(ctx context.Context, r *Registry, s Scope, args map[string]a
 	if len(policy.Currencies) > 0 && !slices.Contains(policy.Currencies, currency) {
 		return refuse(fmt.Sprintf("Payments in %s are not allowed by this agent's policy.", currency))
 	}
-	raw, err := json.Marshal(paymentArgs{AmountMinor: amount, Currency: currency, Description: str(args, "description")})
+	raw, err := json.Marshal(PaymentArgs{AmountMinor: amount, Currency: currency, Description: str(args, "description")})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -159,9 +160,9 @@ func proposePayment(ctx context.Context, r *Registry, s Scope, args map[string]a
 	return out, &ask, nil
 }
 
-// refundArgs are a refund confirmation's arguments: what its execution
-// needs.
-type refundArgs struct {
+// RefundArgs are what a refund_order confirmation carries: what its
+// execution (shops) needs.
+type RefundArgs struct {
 	OrderID     string `json:"order_id"`
 	OrderNumber string `json:"order_number"`
 	Source      string `json:"source"`
@@ -236,7 +237,7 @@ func proposeRefund(ctx context.Context, r *Registry, s Scope, args map[string]an
 	case amount <= 0 || amount > refundable:
 		return refuse(fmt.Sprintf("At most %s can be refunded on order #%s.", commerce.FormatMinor(refundable, o.Currency), o.Number))
 	}
-	raw, err := json.Marshal(refundArgs{OrderID: o.ID, OrderNumber: o.Number, Source: o.Source, Shop: o.Shop, ExternalID: o.ExternalID,
+	raw, err := json.Marshal(RefundArgs{OrderID: o.ID, OrderNumber: o.Number, Source: o.Source, Shop: o.Shop, ExternalID: o.ExternalID,
 		AmountMinor: amount, Currency: o.Currency, Reason: str(args, "reason")})
 	if err != nil {
 		return nil, nil, err

@@ -97,21 +97,8 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		sleep:      cfg.Sleep,
 	}
-	if c.http == nil {
-		c.http = &http.Client{}
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	switch {
-	case c.maxRetries == 0:
-		c.maxRetries = DefaultMaxRetries
-	case c.maxRetries < 0:
-		c.maxRetries = 0
-	}
-	if c.sleep == nil {
-		c.sleep = commerce.Sleep
-	}
+	tr := commerce.Transport{HTTP: c.http, Timeout: c.timeout, MaxRetries: c.maxRetries, Sleep: c.sleep}.WithDefaults(DefaultTimeout, DefaultMaxRetries)
+	c.http, c.timeout, c.maxRetries, c.sleep = tr.HTTP, tr.Timeout, tr.MaxRetries, tr.Sleep
 	return c, nil
 }
 

@@ -119,21 +119,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.endpoint = base + "/graphql.json"
 	c.idempotent = takesIdempotencyKey(c.endpoint)
-	if c.http == nil {
-		c.http = &http.Client{}
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	switch {
-	case c.maxRetries == 0:
-		c.maxRetries = DefaultMaxRetries
-	case c.maxRetries < 0:
-		c.maxRetries = 0
-	}
-	if c.sleep == nil {
-		c.sleep = commerce.Sleep
-	}
+	tr := commerce.Transport{HTTP: c.http, Timeout: c.timeout, MaxRetries: c.maxRetries, Sleep: c.sleep}.WithDefaults(DefaultTimeout, DefaultMaxRetries)
+	c.http, c.timeout, c.maxRetries, c.sleep = tr.HTTP, tr.Timeout, tr.MaxRetries, tr.Sleep
 	return c, nil
 }
 

@@ -80,6 +80,21 @@ type Confirmation struct {
 	FailedExecutions int             `json:"failed_executions"`
 }
 
+// ConfirmationSubject names what c is about, as the customer and the
+// dashboard read it: "#1001" for an order, a payment's description; "" when
+// its arguments name neither.
+func ConfirmationSubject(c persistence.Confirmation) string {
+	var args struct {
+		OrderNumber string `json:"order_number"`
+		Description string `json:"description"`
+	}
+	_ = json.Unmarshal(c.Arguments, &args)
+	if args.OrderNumber != "" {
+		return "#" + args.OrderNumber
+	}
+	return args.Description
+}
+
 // NewConfirmation returns the live view of c.
 func NewConfirmation(c persistence.Confirmation) Confirmation {
 	var meta struct {
@@ -89,19 +104,11 @@ func NewConfirmation(c persistence.Confirmation) Confirmation {
 		FailedExecutions float64         `json:"failed_executions"`
 	}
 	_ = json.Unmarshal(c.Metadata, &meta)
-	var args struct {
-		OrderNumber string `json:"order_number"`
-	}
-	_ = json.Unmarshal(c.Arguments, &args)
-	subject := ""
-	if args.OrderNumber != "" {
-		subject = "#" + args.OrderNumber
-	}
 	result := meta.Result
 	if len(result) == 0 {
 		result = json.RawMessage("null")
 	}
-	return Confirmation{ID: c.ID, CustomerID: c.CustomerID, ConversationID: c.ConversationID, Action: c.Action, Subject: subject,
+	return Confirmation{ID: c.ID, CustomerID: c.CustomerID, ConversationID: c.ConversationID, Action: c.Action, Subject: ConfirmationSubject(c),
 		AmountMinor: c.AmountMinor, Currency: c.Currency, State: string(c.State), ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
 		ResolvedAt: c.ResolvedAt, ApprovalReason: meta.ApprovalReason, Result: result, LastError: meta.LastError,
 		FailedExecutions: int(meta.FailedExecutions)}

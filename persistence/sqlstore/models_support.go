@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/frontdesk-ai/frontdesk/persistence"
@@ -133,6 +134,21 @@ func (q q) GetAuditEvent(ctx context.Context, tenantID, id string) (persistence.
 // first, and the next cursor ("" on the last page).
 func (q q) ListAuditEvents(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.AuditEvent, string, error) {
 	return list(ctx, q, auditEvents, p, "tenant_id = ?", tenantID)
+}
+
+// ListAuditEventsForTargets returns the tenant's audit events about the
+// records targetKind/each of targetIDs, oldest first, at most 100 per
+// record: the steps of a list of records in one query.
+func (q q) ListAuditEventsForTargets(ctx context.Context, tenantID, targetKind string, targetIDs []string) ([]persistence.AuditEvent, error) {
+	if len(targetIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{tenantID, targetKind}
+	for _, id := range targetIDs {
+		args = append(args, id)
+	}
+	return all(ctx, q, auditEvents, "WHERE tenant_id = ? AND target_kind = ? AND target_id IN (?"+strings.Repeat(", ?", len(targetIDs)-1)+
+		") ORDER BY created_at, id LIMIT ?", append(args, 100*len(targetIDs))...)
 }
 
 // ListAuditEventsForTarget returns one page of the tenant's audit events
