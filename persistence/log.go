@@ -17,6 +17,9 @@ const (
 	// TopicDecisions carries the runtime's decisions about money (each
 	// step of a confirmation), for audit, analytics and replay.
 	TopicDecisions = "decisions"
+	// TopicKnowledge carries the knowledge base's document events
+	// (uploaded, processed, deleted), one document's in order.
+	TopicKnowledge = "knowledge"
 )
 
 // DeadLetterTopic names the topic that receives records of topic which could

@@ -464,16 +464,113 @@ type Transaction struct {
 	IdempotencyKey string
 }
 
-// KnowledgeDocument is one source document of the knowledge base.
+// KnowledgeDocument is one source document of the knowledge base: what it
+// is (kind, tags, language, validity, where it comes from) and where its
+// processing stands. Its file is kept per revision (KnowledgeSource); its
+// chunks are cut from the current revision.
 type KnowledgeDocument struct {
 	Base
 
-	Title       string
-	Source      string
+	Title string
+	// Source is where the document came from: KnowledgeUpload or a shop
+	// system ("shopify") for catalogue products.
+	Source string
+	// ContentType is the declared type of the upload; Format the one read
+	// (markdown, html, text, pdf, csv; "product" for catalogue products).
 	ContentType string
-	Body        string
-	Tags        []string
-	Status      string
+	Format      string
+	// Body is the extracted text of the current revision once processed.
+	Body string
+	Tags []string
+	// Status defaults to KnowledgeProcessing.
+	Status KnowledgeStatus
+	// Kind defaults to KnowledgeArticle.
+	Kind      KnowledgeKind
+	Language  string
+	SourceURL string
+	// ValidFrom and ValidUntil bound when the document applies (nil: open).
+	ValidFrom, ValidUntil *time.Time
+	// Revision counts the document's contents: 1 on upload, +1 per new
+	// version. It is not Base.Version (the row's optimistic lock).
+	Revision  int
+	SizeBytes int64
+	// Error says why processing failed.
+	Error      string
+	ChunkCount int
+	// ExternalKey identifies a document generated from another system (a
+	// shop's product: "shopify:<shop>:product:<id>"); unique per tenant
+	// when not empty.
+	ExternalKey string
+}
+
+// KnowledgeStatus is where a document's processing stands.
+type KnowledgeStatus string
+
+// Knowledge document statuses.
+const (
+	KnowledgeProcessing KnowledgeStatus = "processing"
+	KnowledgeReady      KnowledgeStatus = "ready"
+	KnowledgeFailed     KnowledgeStatus = "failed"
+)
+
+// Valid reports whether s is a known status.
+func (s KnowledgeStatus) Valid() bool {
+	return s == KnowledgeProcessing || s == KnowledgeReady || s == KnowledgeFailed
+}
+
+// KnowledgeKind is what a document is, for filters and for the model.
+type KnowledgeKind string
+
+// Knowledge document kinds.
+const (
+	KnowledgeFAQ     KnowledgeKind = "faq"
+	KnowledgePolicy  KnowledgeKind = "policy"
+	KnowledgeProduct KnowledgeKind = "product"
+	KnowledgeArticle KnowledgeKind = "article"
+)
+
+// Valid reports whether k is a known kind.
+func (k KnowledgeKind) Valid() bool {
+	return k == KnowledgeFAQ || k == KnowledgePolicy || k == KnowledgeProduct || k == KnowledgeArticle
+}
+
+// KnowledgeUpload is the Source of a document a person uploaded.
+const KnowledgeUpload = "upload"
+
+// KnowledgeChunk is one passage of a document's revision, as retrieved and
+// cited.
+type KnowledgeChunk struct {
+	ID         string
+	TenantID   string
+	DocumentID string
+	Revision   int
+	Ordinal    int
+	Heading    string
+	// Question is an FAQ chunk's question (Text is its answer).
+	Question string
+	Text     string
+	// Vector is the chunk's embedding (nil without an embedding model).
+	Vector []float32
+}
+
+// KnowledgeQuestion is one customer question a turn retrieved knowledge
+// for: how relevant the best passage was and whether the reply cited a
+// source. The coverage report reads them.
+type KnowledgeQuestion struct {
+	ID             string
+	TenantID       string
+	ConversationID string
+	// TurnID is the turn's id (its last inbound message); one question per
+	// turn.
+	TurnID   string
+	AskedAt  time.Time
+	Question string
+	// BestRelevance is the best passage's relevance, 0..1.
+	BestRelevance float64
+	// Relevant reports whether BestRelevance reached the threshold.
+	Relevant bool
+	// AnsweredWithSources reports whether the reply cited a passage.
+	AnsweredWithSources bool
 }
 
 // UserMemorySummary is the rolling summary of what the AI knows about a

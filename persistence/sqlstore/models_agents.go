@@ -69,33 +69,3 @@ func (q q) ListPromptVersions(ctx context.Context, tenantID, agentProfileID stri
 	return all(ctx, q, promptVersions, "WHERE tenant_id = ? AND agent_profile_id = ? ORDER BY number", tenantID, agentProfileID)
 }
 
-var knowledgeDocuments = table[persistence.KnowledgeDocument]{
-	name: "knowledge_documents",
-	cols: []string{"title", "source", "content_type", "body", "tags", "status"},
-	fields: func(m *persistence.KnowledgeDocument) []any {
-		return []any{&m.Title, &m.Source, &m.ContentType, &m.Body, &m.Tags, &m.Status}
-	},
-}
-
-// CreateKnowledgeDocument stores a new knowledge document.
-func (q q) CreateKnowledgeDocument(ctx context.Context, m *persistence.KnowledgeDocument) error {
-	return create(ctx, q, knowledgeDocuments, m)
-}
-
-// GetKnowledgeDocument returns the tenant's knowledge document id, or
-// persistence.ErrNotFound.
-func (q q) GetKnowledgeDocument(ctx context.Context, tenantID, id string) (persistence.KnowledgeDocument, error) {
-	return get(ctx, q, knowledgeDocuments, tenantID, id)
-}
-
-// UpdateKnowledgeDocument writes m if m.Version is still the stored version
-// (else persistence.ErrVersionConflict) and bumps m's Version and UpdatedAt.
-func (q q) UpdateKnowledgeDocument(ctx context.Context, m *persistence.KnowledgeDocument) error {
-	return update(ctx, q, knowledgeDocuments, m)
-}
-
-// ListKnowledgeDocuments returns one page of the tenant's knowledge
-// documents, oldest first, and the next cursor ("" on the last page).
-func (q q) ListKnowledgeDocuments(ctx context.Context, tenantID string, p persistence.Page) ([]persistence.KnowledgeDocument, string, error) {
-	return list(ctx, q, knowledgeDocuments, p, "tenant_id = ?", tenantID)
-}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, s) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, s) })
 	t.Run("Confirmations", func(t *testing.T) { testConfirmations(t, s) })
+	t.Run("Knowledge", func(t *testing.T) { testKnowledge(t, s) })
 }
 
 // record is a pointer to a model.
@@ -335,11 +336,15 @@ func testModels(t *testing.T, s *sqlstore.Store) {
 			name: "KnowledgeDocument",
 			build: func(_ *testing.T, _ *sqlstore.Store, tenantID string) persistence.KnowledgeDocument {
 				return persistence.KnowledgeDocument{Base: persistence.Base{TenantID: tenantID}, Title: "Returns", Source: "upload",
-					ContentType: "text/markdown", Body: "# Returns\nWithin 30 days.", Tags: []string{"faq", "returns"}, Status: "ready"}
+					ContentType: "text/markdown", Body: "# Returns\nWithin 30 days.", Tags: []string{"faq", "returns"}, Status: persistence.KnowledgeReady,
+					Kind: persistence.KnowledgePolicy, Format: "markdown", Language: "en", SourceURL: "https://brand.example/returns",
+					ValidFrom: ptr(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), Revision: 2, SizeBytes: 27, ChunkCount: 1}
 			},
 			create: (*sqlstore.Store).CreateKnowledgeDocument, get: (*sqlstore.Store).GetKnowledgeDocument,
 			update: (*sqlstore.Store).UpdateKnowledgeDocument, list: (*sqlstore.Store).ListKnowledgeDocuments,
-			change: func(m *persistence.KnowledgeDocument) { m.Tags, m.Status = nil, "archived" },
+			change: func(m *persistence.KnowledgeDocument) {
+				m.Tags, m.Status, m.Error, m.ValidFrom = nil, persistence.KnowledgeFailed, "no text", nil
+			},
 		},
 		model[persistence.UserMemorySummary, *persistence.UserMemorySummary]{
 			name: "UserMemorySummary",
