@@ -68,4 +68,3 @@ func (q q) GetPromptVersionByNumber(ctx context.Context, tenantID, agentProfileI
 func (q q) ListPromptVersions(ctx context.Context, tenantID, agentProfileID string) ([]persistence.PromptVersion, error) {
 	return all(ctx, q, promptVersions, "WHERE tenant_id = ? AND agent_profile_id = ? ORDER BY number", tenantID, agentProfileID)
 }
-
