@@ -8,6 +8,9 @@ package commerce
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -26,6 +29,9 @@ const (
 	KindCustomer    Kind = "customer"
 	KindRefund      Kind = "refund"
 	KindUninstalled Kind = "uninstalled"
+	// KindProduct is a product created, updated or deleted in the shop's
+	// catalogue.
+	KindProduct Kind = "product"
 	// KindUnknown is a topic frontdesk does not use: stored, counted,
 	// ignored.
 	KindUnknown Kind = "unknown"
@@ -46,6 +52,7 @@ type Event struct {
 	Order    *Order    `json:"order,omitempty"`
 	Customer *Customer `json:"customer,omitempty"`
 	Refund   *Refund   `json:"refund,omitempty"`
+	Product  *Product  `json:"product,omitempty"`
 }
 
 // LineItem is one line of an order. Prices are minor units of the order's
@@ -133,6 +140,113 @@ type Refund struct {
 	AmountMinor     int64     `json:"amount_minor"`
 	Currency        string    `json:"currency"`
 	CreatedAt       time.Time `json:"created_at"`
+}
+
+// Variant is one purchasable variant of a product.
+type Variant struct {
+	ExternalID string `json:"external_id"`
+	// Title names the variant by its option values ("M / Blue"); the only
+	// variant of a product without options (Shopify's "Default Title") has
+	// none.
+	Title string `json:"title"`
+	SKU   string `json:"sku,omitempty"`
+	// Price and CompareAtPrice are decimals in Product.Currency ("19.99");
+	// CompareAtPrice is empty when the variant has none. They are as the
+	// shop wrote them until Product.SetCurrency rewrites them in the
+	// currency's digits.
+	Price          string `json:"price"`
+	CompareAtPrice string `json:"compare_at_price,omitempty"`
+	// PriceMinor and CompareAtMinor are Price and CompareAtPrice in minor
+	// units of Product.Currency, filled by Product.SetCurrency.
+	PriceMinor     int64 `json:"price_minor"`
+	CompareAtMinor int64 `json:"compare_at_minor,omitempty"`
+	// Available is whether the variant can be bought now; nil when the
+	// shop did not say.
+	Available *bool `json:"available,omitempty"`
+	// Inventory is the quantity in stock, as the shop counts it (it may be
+	// negative: oversold); nil when not tracked or unknown.
+	Inventory *int `json:"inventory,omitempty"`
+}
+
+// ProductOption is one way a product varies and the values it takes:
+// "Size": S, M, L.
+type ProductOption struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// Product is a shop's product as the knowledge base keeps it.
+type Product struct {
+	// Source and Shop name the shop system and the shop (its domain).
+	Source string `json:"source"`
+	Shop   string `json:"shop"`
+	// ExternalID is the shop's id of the product.
+	ExternalID string `json:"external_id"`
+	// Handle is the product's name in its storefront URL.
+	Handle string `json:"handle,omitempty"`
+	Title  string `json:"title"`
+	// Description is the product's description as HTML, as the shop sent
+	// it.
+	Description string   `json:"description,omitempty"`
+	Vendor      string   `json:"vendor,omitempty"`
+	ProductType string   `json:"product_type,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	// Status is active, draft or archived (lower case).
+	Status string `json:"status"`
+	// Currency is the ISO 4217 code of the variants' prices; empty until
+	// SetCurrency, where the shop's payload does not carry it (Shopify's
+	// product webhooks).
+	Currency string          `json:"currency"`
+	Options  []ProductOption `json:"options,omitempty"`
+	Variants []Variant       `json:"variants,omitempty"`
+	// URL is the product's storefront page, when it is active and
+	// published there.
+	URL       string    `json:"url,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Deleted means the shop deleted the product; only Source, Shop and
+	// ExternalID are set.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// SetCurrency sets the currency of p's prices to code (ISO 4217) and
+// converts every variant's Price and CompareAtPrice to minor units of it
+// with ToMinor, rewriting both decimals in the currency's digits ("24.0"
+// EUR becomes "24.00") and dropping a zero CompareAtPrice (none). A code
+// without minor-unit rules wraps ErrCurrency; an amount the currency
+// cannot represent ("0.5" JPY, "19.995" EUR) or that is not a decimal
+// wraps ErrMalformed. On error p is unchanged.
+func (p *Product) SetCurrency(code string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if _, err := MinorUnits(code); err != nil {
+		return err
+	}
+	decimal := func(minor int64) string {
+		s := FormatMinor(minor, code)
+		return s[:strings.LastIndexByte(s, ' ')]
+	}
+	variants := slices.Clone(p.Variants)
+	for i := range variants {
+		v := &variants[i]
+		price, err := ToMinor(v.Price, code)
+		if err != nil {
+			return fmt.Errorf("product %s variant %s price: %w", p.ExternalID, v.ExternalID, err)
+		}
+		v.Price, v.PriceMinor = decimal(price), price
+		v.CompareAtMinor = 0
+		if v.CompareAtPrice == "" {
+			continue
+		}
+		compareAt, err := ToMinor(v.CompareAtPrice, code)
+		if err != nil {
+			return fmt.Errorf("product %s variant %s compare-at price: %w", p.ExternalID, v.ExternalID, err)
+		}
+		v.CompareAtPrice, v.CompareAtMinor = "", compareAt
+		if compareAt != 0 {
+			v.CompareAtPrice = decimal(compareAt)
+		}
+	}
+	p.Currency, p.Variants = code, variants
+	return nil
 }
 
 // Page is one page of a backfill: the orders and customers it brought.

@@ -134,10 +134,7 @@ func (c *Client) Domain() string { return c.shop }
 // first, then with each page of customers likewise; a zero since reads
 // everything. It stops at fn's first error and returns it unwrapped.
 func (c *Client) Backfill(ctx context.Context, since time.Time, fn func(commerce.Page) error) error {
-	filter := ""
-	if !since.IsZero() {
-		filter = "updated_at:>='" + since.UTC().Format(time.RFC3339) + "'"
-	}
+	filter := sinceFilter(since)
 	err := paginate(ctx, c, "backfill orders", ordersQuery, "orders", filter, ordersPageSize, func(nodes []gqlOrder) error {
 		page := commerce.Page{Orders: make([]commerce.Order, 0, len(nodes))}
 		for _, n := range nodes {
@@ -166,6 +163,15 @@ func (c *Client) Backfill(ctx context.Context, since time.Time, fn func(commerce
 		}
 		return fn(page)
 	})
+}
+
+// sinceFilter is the search query for resources updated since since; a
+// zero since is "" (everything).
+func sinceFilter(since time.Time) string {
+	if since.IsZero() {
+		return ""
+	}
+	return "updated_at:>='" + since.UTC().Format(time.RFC3339) + "'"
 }
 
 // numberCandidates is how many orders a search by name asks for: Shopify's

@@ -1,8 +1,9 @@
 // Package shopify owns Shopify's wire formats: it verifies webhook
 // deliveries (X-Shopify-Hmac-Sha256) and reads their headers, parses the
 // REST-shaped webhook bodies (orders/*, refunds/create, customers/*,
-// app/uninstalled) into commerce.Event, reads orders and customers
-// through the Admin GraphQL API (Client, a commerce.Shop) with Shopify's
+// products/*, app/uninstalled) into commerce.Event, reads orders,
+// customers and products (see product.go) through the Admin GraphQL API
+// (Client, a commerce.Shop) with Shopify's
 // cost-based throttling, 429 Retry-After and 5xx backoff, and refunds
 // orders through refundCreate exactly once per request key (Client, a
 // commerce.Refunder; see refund.go).

@@ -10,13 +10,16 @@ import (
 // Parse normalizes the body of a webhook delivery of topic from shop (the
 // X-Shopify-Shop-Domain). The body is the REST resource of the topic:
 // orders/* carry the order, refunds/create the refund, customers/* the
-// customer, app/uninstalled the shop. A topic frontdesk does not read is
-// commerce.KindUnknown, once its body is known to be a JSON object.
+// customer, products/create and products/update the product (its prices
+// without their currency: see commerce.Product.SetCurrency),
+// products/delete the product's id, app/uninstalled the shop. A topic
+// frontdesk does not read is commerce.KindUnknown, once its body is known
+// to be a JSON object.
 //
 // A body that is not a JSON object (or nests deeper than 64 levels), lacks
-// its resource's id, has an amount that does not parse or a time that is
-// not RFC 3339 is an error wrapping commerce.ErrMalformed; a currency
-// without minor-unit rules wraps commerce.ErrCurrency as well.
+// its resource's id (or a variant's), has an amount that does not parse or
+// a time that is not RFC 3339 is an error wrapping commerce.ErrMalformed; a
+// currency without minor-unit rules wraps commerce.ErrCurrency as well.
 func Parse(topic, shop string, body []byte) (commerce.Event, error) {
 	ev, err := parse(topic, strings.ToLower(strings.TrimSpace(shop)), body)
 	if err != nil {
@@ -58,6 +61,10 @@ func parse(topic, shop string, body []byte) (commerce.Event, error) {
 		}
 		customer, err := c.normalize(shop)
 		return commerce.Event{Kind: commerce.KindCustomer, Customer: customer}, err
+	case TopicProductsCreate, TopicProductsUpdate:
+		return parseProduct(shop, body)
+	case TopicProductsDelete:
+		return parseProductDelete(shop, body)
 	case TopicAppUninstalled:
 		return commerce.Event{Kind: commerce.KindUninstalled}, nil
 	}

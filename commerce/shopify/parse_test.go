@@ -28,7 +28,10 @@ var fixtures = []struct{ file, topic string }{
 	{"refunds_create", shopify.TopicRefundsCreate},
 	{"customers_create", shopify.TopicCustomersCreate},
 	{"app_uninstalled", shopify.TopicAppUninstalled},
-	{"products_update", "products/update"},
+	{"products_create", shopify.TopicProductsCreate},
+	{"products_update", shopify.TopicProductsUpdate},
+	{"products_update_untracked", shopify.TopicProductsUpdate},
+	{"products_delete", shopify.TopicProductsDelete},
 }
 
 func readFixture(t testing.TB, name string) []byte {
@@ -167,12 +170,12 @@ func TestParseMapping(t *testing.T) {
 		kind        commerce.Kind
 	}{
 		{shopify.TopicAppUninstalled, "app_uninstalled", commerce.KindUninstalled},
-		{"products/update", "products_update", commerce.KindUnknown},
-		{"orders/delete", "products_update", commerce.KindUnknown},
+		{"collections/update", "products_update", commerce.KindUnknown},
+		{"orders/delete", "products_delete", commerce.KindUnknown},
 	} {
 		t.Run(c.topic, func(t *testing.T) {
 			ev, err := shopify.Parse(c.topic, shop, readFixture(t, c.file))
-			if err != nil || ev.Kind != c.kind || ev.Order != nil || ev.Customer != nil || ev.Refund != nil {
+			if err != nil || ev.Kind != c.kind || ev.Order != nil || ev.Customer != nil || ev.Refund != nil || ev.Product != nil {
 				t.Fatalf("Parse = %+v, %v; want kind %s alone", ev, err, c.kind)
 			}
 		})
@@ -245,8 +248,8 @@ func TestParseRefuses(t *testing.T) {
 		{"not JSON", shopify.TopicOrdersCreate, shop, []byte(`{"id":`), false},
 		{"an array", shopify.TopicOrdersCreate, shop, []byte(`[{"id":1}]`), false},
 		{"null", shopify.TopicCustomersCreate, shop, []byte(`null`), false},
-		{"a string for an unknown topic", "products/update", shop, []byte(`"x"`), false},
-		{"too deep for an unknown topic", "products/update", shop, []byte(deep), false},
+		{"a string for an unknown topic", "collections/update", shop, []byte(`"x"`), false},
+		{"too deep for an unknown topic", "collections/update", shop, []byte(deep), false},
 		{"no shop", shopify.TopicOrdersCreate, "", readFixture(t, "orders_create"), false},
 		{"order without id", shopify.TopicOrdersCreate, shop, order(func(m map[string]any) { delete(m, "id") }), false},
 		{"order id with a fraction", shopify.TopicOrdersCreate, shop, order(func(m map[string]any) { m["id"] = 1.5 }), false},
@@ -290,6 +293,9 @@ func FuzzParse(f *testing.F) {
 		Transactions: []shopifytest.TransactionSpec{{Amount: "3", Currency: "JPY"}}}))
 	f.Add(shopify.TopicCustomersUpdate, []byte(`{"id":"12","phone":"+1 555 0100 123"}`))
 	f.Add("orders/paid", []byte(`{"id":1,"total_price":"1","currency":"usd","line_items":[{"price":"0.1"}]}`))
+	f.Add(shopify.TopicProductsUpdate, shopifytest.ProductPayload(hoodieSpec()))
+	f.Add(shopify.TopicProductsCreate, []byte(`{"id":"3","variants":[{"id":4,"price":"1.5","inventory_management":null,"inventory_quantity":-1}]}`))
+	f.Add(shopify.TopicProductsDelete, []byte(`{"id":3}`))
 	f.Fuzz(func(t *testing.T, topic string, body []byte) {
 		ev, err := shopify.Parse(topic, shop, body)
 		if err != nil {
@@ -318,6 +324,21 @@ func FuzzParse(f *testing.F) {
 			c := ev.Customer
 			if c == nil || c.Source != commerce.SourceShopify || c.Shop != shop || c.ExternalID == "" {
 				t.Fatalf("customer %+v", c)
+			}
+		case commerce.KindProduct:
+			p := ev.Product
+			if p == nil || p.Source != commerce.SourceShopify || p.Shop != shop || p.ExternalID == "" || p.Currency != "" {
+				t.Fatalf("product %+v", p)
+			}
+			for _, v := range p.Variants {
+				if v.ExternalID == "" || v.PriceMinor != 0 {
+					t.Fatalf("variant %+v", v)
+				}
+			}
+			// Every price Parse accepts converts in a currency with enough
+			// decimals, or is refused as ErrMalformed.
+			if err := p.SetCurrency("KWD"); err != nil && !errors.Is(err, commerce.ErrMalformed) {
+				t.Fatalf("SetCurrency: %v", err)
 			}
 		case commerce.KindUninstalled, commerce.KindUnknown:
 		default:

@@ -38,7 +38,12 @@ const (
 	TopicRefundsCreate            = "refunds/create"
 	TopicCustomersCreate          = "customers/create"
 	TopicCustomersUpdate          = "customers/update"
-	TopicAppUninstalled           = "app/uninstalled"
+	// TopicProductsCreate and TopicProductsUpdate carry the product
+	// resource; TopicProductsDelete only its id.
+	TopicProductsCreate = "products/create"
+	TopicProductsUpdate = "products/update"
+	TopicProductsDelete = "products/delete"
+	TopicAppUninstalled = "app/uninstalled"
 )
 
 // Verify checks hmacHeader, the value of X-Shopify-Hmac-Sha256, against the

@@ -46,8 +46,9 @@ type Query struct {
 	// Version is the API version of the request's path ("2025-01").
 	Version string
 	// Operation is "orders", "customers", "order" (an order's line items
-	// after a cursor), "refundOrder" (an order's refunds, transactions and
-	// suggestedRefund), "refundCreate" or "" (unknown).
+	// after a cursor), "products", "product" (a product's variants after a
+	// cursor), "shop" (shop { currencyCode }), "refundOrder" (an order's refunds,
+	// transactions and suggestedRefund), "refundCreate" or "" (unknown).
 	Operation string
 	Query     string
 	Variables map[string]any
@@ -83,8 +84,10 @@ type RefundInput struct {
 // the right X-Shopify-Access-Token answers the orders and customers
 // connections (search by updated_at:>= and name:, cursor pagination,
 // sortKey UPDATED_AT), an order's lineItems after a cursor, an order's
-// refunds, transactions and suggestedRefund(refundLineItems:), and the
-// refundCreate mutation (see refunds.go), each with extensions.cost; any
+// refunds, transactions and suggestedRefund(refundLineItems:), the
+// refundCreate mutation (see refunds.go), the products connection, a
+// product's variants after a cursor and shop { currencyCode } (see
+// products.go), each with extensions.cost; any
 // other token is HTTP 401. It prices queries like Shopify (2 per
 // connection plus first times the cost of a node, 1 per object) and
 // refuses one over MaxQueryCost.
@@ -95,6 +98,8 @@ type Admin struct {
 	mu         sync.Mutex
 	orders     []OrderSpec
 	customers  []CustomerSpec
+	products   []ProductSpec
+	currency   string
 	queries    []Query
 	requests   int
 	throttle   int
@@ -328,6 +333,12 @@ func (a *Admin) answer(w http.ResponseWriter, q Query) {
 		data, err = a.customersPage(q.Variables)
 	case "order":
 		data, err = a.orderLineItems(q.Variables)
+	case "products":
+		data, err = a.productsPage(q)
+	case "product":
+		data, err = a.productVariants(q.Variables)
+	case "shop":
+		data = a.shop()
 	case "refundOrder":
 		data, err = a.refundOrder(q)
 	case "refundCreate":
@@ -362,10 +373,13 @@ func operation(query string) string {
 	case strings.Contains(query, "suggestedRefund("):
 		return "refundOrder"
 	}
-	for _, op := range []string{"customers", "orders", "order"} {
+	for _, op := range []string{"customers", "orders", "order", "products", "product"} {
 		if strings.Contains(query, op+"(") {
 			return op
 		}
+	}
+	if strings.Contains(query, "shop { currencyCode }") {
+		return "shop"
 	}
 	return ""
 }
@@ -395,6 +409,13 @@ func requestedCost(q Query) float64 {
 		return 2 + first
 	case "order":
 		return 1 + 2 + first*lineItemCost
+	case "products":
+		variants := float64(firstIn(variantsFirst, q.Query))
+		return 2 + first*(productCost+2+variants)
+	case "product":
+		return 1 + 2 + first
+	case "shop":
+		return 1
 	case "refundOrder":
 		return refundOrderCost(q.Query)
 	}

@@ -1,8 +1,9 @@
 // Package shopifytest provides test doubles for Shopify that speak its
 // documented wire formats: signed webhook deliveries (Sign, Deliver,
 // NewDeliveryRequest), REST-shaped webhook bodies built from specs
-// (OrderPayload, CustomerPayload, RefundPayload), and Admin, a fake Admin
-// GraphQL API serving orders and customers with pagination, search
+// (OrderPayload, CustomerPayload, RefundPayload, ProductPayload,
+// ProductDeletePayload), and Admin, a fake Admin GraphQL API serving
+// orders, customers, products and the shop currency with pagination, search
 // filters, extensions.cost, and knobs for THROTTLED, 429, 5xx and
 // refundCreate userErrors.
 //
