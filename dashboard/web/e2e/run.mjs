@@ -12,7 +12,7 @@ import { binary, makeLog } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = makeLog('e2e');
-const scenarios = ['inbox.e2e.mjs', 'takeover.e2e.mjs', 'customers.e2e.mjs', 'agents.e2e.mjs', 'realtime.e2e.mjs', 'commerce.e2e.mjs', 'money.e2e.mjs'].filter((f) => process.argv.slice(2).every((a) => f.includes(a)));
+const scenarios = ['inbox.e2e.mjs', 'takeover.e2e.mjs', 'customers.e2e.mjs', 'agents.e2e.mjs', 'realtime.e2e.mjs', 'commerce.e2e.mjs', 'money.e2e.mjs', 'knowledge.e2e.mjs'].filter((f) => process.argv.slice(2).every((a) => f.includes(a)));
 const env = { ...process.env, FD_BIN: binary(log) };
 const failed = [];
 for (const f of scenarios) {

@@ -9,19 +9,28 @@ import { Team } from './Team';
 import { Shops } from './Shops';
 import { customerHref, customerIdFromPath } from './timeline';
 import { can } from './roles';
+import { Knowledge } from './Knowledge';
+import { Coverage } from './Coverage';
+import { docHref, docIdFromSearch } from './knowledge';
 
-function usePath(): [string, (p: string) => void] {
+/** usePath follows the location: its path and its query (?doc=… on the Knowledge page); go pushes a path that may carry a query. */
+function usePath(): [string, string, (p: string) => void] {
   const [path, setPath] = useState(window.location.pathname);
+  const [search, setSearch] = useState(window.location.search);
   useEffect(() => {
-    const on = () => setPath(window.location.pathname);
+    const on = () => {
+      setPath(window.location.pathname);
+      setSearch(window.location.search);
+    };
     window.addEventListener('popstate', on);
     return () => window.removeEventListener('popstate', on);
   }, []);
   const go = (p: string) => {
-    if (p !== window.location.pathname) window.history.pushState(null, '', p);
-    setPath(p);
+    if (p !== window.location.pathname + window.location.search) window.history.pushState(null, '', p);
+    setPath(window.location.pathname);
+    setSearch(window.location.search);
   };
-  return [path, go];
+  return [path, search, go];
 }
 
 /** POLL_MS is how often the live connection's fallback polls when an answer came back empty. */
@@ -44,11 +53,11 @@ function useLive(token: string | undefined): LiveHub | null {
   return hub;
 }
 
-const PAGES = ['/inbox', '/agents', '/customers', '/team', '/settings/shops', '/approvals'];
+const PAGES = ['/inbox', '/agents', '/customers', '/team', '/settings/shops', '/approvals', '/knowledge'];
 
 export function App() {
   const [session, setSession] = useState<Session | null>(loadSession);
-  const [path, go] = usePath();
+  const [path, search, go] = usePath();
   const token = session?.token;
   const api = useMemo(() => (token ? new Api(token) : null), [token]);
   const live = useLive(token);
@@ -77,12 +86,15 @@ export function App() {
   const onTeam = path === '/team';
   const onShops = path === '/settings/shops';
   const onApprovals = path === '/approvals';
+  const onCoverage = path === '/knowledge/coverage';
+  const onKnowledge = path === '/knowledge';
+  const onInbox = !onAgents && !onCustomers && !onTeam && !onShops && !onApprovals && !onKnowledge && !onCoverage;
   const waiting = approvals.list?.length ?? 0;
   return (
     <div className="app">
       <nav className="nav">
         <strong className="brand">frontdesk</strong>
-        <a href="/inbox" className={!onAgents && !onCustomers && !onTeam && !onShops && !onApprovals ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
+        <a href="/inbox" className={onInbox ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/inbox'))}>
           Inbox
         </a>
         <a href="/customers" data-testid="nav-customers" className={onCustomers ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/customers'))}>
@@ -101,6 +113,16 @@ export function App() {
         {can.viewShops(role) && (
           <a href="/settings/shops" data-testid="nav-shops" className={onShops ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/settings/shops'))}>
             Shops
+          </a>
+        )}
+        {can.viewKnowledge(role) && (
+          <a href="/knowledge" data-testid="nav-knowledge" className={onKnowledge ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/knowledge'))}>
+            Knowledge
+          </a>
+        )}
+        {can.viewKnowledge(role) && (
+          <a href="/knowledge/coverage" data-testid="nav-coverage" className={onCoverage ? 'active' : ''} onClick={(e) => (e.preventDefault(), go('/knowledge/coverage'))}>
+            Coverage
           </a>
         )}
         {can.approve(role) && (
@@ -136,6 +158,10 @@ export function App() {
           onOpenCustomer={(id) => go(customerHref(id))}
           onUnauthorized={signOut}
         />
+      ) : onKnowledge ? (
+        <Knowledge api={api} role={role} docId={docIdFromSearch(search)} onSelectDoc={(id) => go(id ? docHref(id) : '/knowledge')} onUnauthorized={signOut} />
+      ) : onCoverage ? (
+        <Coverage api={api} onOpenConversation={(id) => go(`/inbox/${encodeURIComponent(id)}`)} onUnauthorized={signOut} />
       ) : onShops ? (
         <Shops api={api} role={role} onUnauthorized={signOut} />
       ) : onTeam ? (

@@ -21,7 +21,9 @@ import {
 import type { LiveHub } from './hub';
 import type { LiveState } from './live';
 import { can } from './roles';
-import type { Confirmation, Conversation, Message, Note, TimelineItem, ToolCall } from './types';
+import type { Citation, Confirmation, Conversation, Message, Note, TimelineItem, ToolCall } from './types';
+import { docHref, passageLabel, sortedCitations } from './knowledge';
+import { safeHref } from './commerce';
 import { formatMoney } from './timeline';
 import { mergeConfirmation } from './confirmations';
 import { ConfirmationsPanel } from './Confirmations';
@@ -635,6 +637,7 @@ export function MessageRow({ m, users }: { m: Message; users: Record<string, str
       ) : (
         <div className="text">{m.text}</div>
       )}
+      {m.direction === 'outbound' && <CitationsView citations={m.citations} />}
       <div className="meta muted">
         {new Date(m.created_at).toLocaleTimeString()}
         {m.direction === 'outbound' && (
@@ -644,6 +647,57 @@ export function MessageRow({ m, users }: { m: Message; users: Record<string, str
           </span>
         )}
       </div>
+    </div>
+  );
+}
+
+/**
+ * CitationsView lists the knowledge passages an AI reply cites ("Sources"),
+ * by number: the document's title › heading, the passage on expand, a link
+ * to its source and one to the document on the Knowledge page. Documents
+ * are untrusted: everything shows as text, and only http(s) sources link.
+ */
+export function CitationsView({ citations }: { citations: readonly Citation[] | null | undefined }) {
+  const list = sortedCitations(citations);
+  if (list.length === 0) return null;
+  return (
+    <div className="citations" data-testid="citations">
+      <div className="who muted">Sources</div>
+      <ol className="citation-list">
+        {list.map((c) => {
+          const src = safeHref(c.source_url);
+          return (
+            <li key={c.n} className="citation" data-testid="citation" data-n={c.n} data-document-id={c.document_id} data-chunk-id={c.chunk_id}>
+              <details>
+                <summary>
+                  <span className="citation-n">[{c.n}]</span> <span data-testid="citation-label">{passageLabel(c)}</span>
+                </summary>
+                <div className="citation-snippet" data-testid="citation-snippet">
+                  {c.snippet}
+                </div>
+                <div className="citation-links small">
+                  {src && (
+                    <a href={src} target="_blank" rel="noopener noreferrer" data-testid="citation-source">
+                      Source
+                    </a>
+                  )}
+                  {src && ' · '}
+                  <a
+                    href={docHref(c.document_id)}
+                    data-testid="citation-doc"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      go(docHref(c.document_id));
+                    }}
+                  >
+                    Open in Knowledge
+                  </a>
+                </div>
+              </details>
+            </li>
+          );
+        })}
+      </ol>
     </div>
   );
 }

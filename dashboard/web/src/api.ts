@@ -6,8 +6,16 @@ import type {
   Approval,
   Confirmation,
   Conversation,
+  Coverage,
   CustomersPage,
   CustomerTimeline,
+  KnowledgeAccepted,
+  KnowledgeChunk,
+  KnowledgeDocument,
+  KnowledgeDocumentsPage,
+  KnowledgeFields,
+  KnowledgeSearchRequest,
+  KnowledgeSearchResponse,
   Message,
   NewTicket,
   Note,
@@ -68,6 +76,59 @@ async function call<T>(method: string, path: string, token: string | null, body?
     throw new ApiError(res.status, json?.error?.code ?? String(res.status), json?.error?.message ?? res.statusText);
   }
   return json as T;
+}
+
+/**
+ * errorOf turns a failed answer's body into an ApiError: the API's
+ * {"error":{"code","message"}}, else the status (a proxy's HTML page, say).
+ */
+export function errorOf(status: number, statusText: string, body: string): ApiError {
+  let json: any = null;
+  try {
+    json = body ? JSON.parse(body) : null;
+  } catch {
+    // not the API's JSON
+  }
+  const text = statusText || (status === 413 ? 'the file is too large' : `HTTP ${status}`);
+  return new ApiError(status, json?.error?.code ?? String(status), json?.error?.message ?? text);
+}
+
+/** Upload is a request in flight whose body's progress is reported; abort cancels it (the promise then rejects). */
+export interface Upload<T> {
+  promise: Promise<T>;
+  abort: () => void;
+}
+
+/**
+ * xhrUpload sends body (multipart form data) with XMLHttpRequest, which
+ * reports the upload's progress (fetch does not): onProgress(loaded, total)
+ * as the body goes out, total 0 when unknown. It answers the JSON of a 2xx
+ * answer, else rejects with an ApiError (status 0 for a network failure or
+ * an abort).
+ */
+export function xhrUpload<T>(method: 'POST' | 'PUT', path: string, token: string, body: FormData, onProgress?: (loaded: number, total: number) => void): Upload<T> {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<T>((resolve, reject) => {
+    xhr.open(method, path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve((xhr.responseText ? JSON.parse(xhr.responseText) : {}) as T);
+        } catch {
+          reject(new ApiError(xhr.status, 'invalid_response', 'the server’s answer was not JSON'));
+        }
+        return;
+      }
+      reject(errorOf(xhr.status, xhr.statusText, xhr.responseText));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload failed: no answer from the server'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'the upload was cancelled'));
+    xhr.send(body);
+  });
+  return { promise, abort: () => xhr.abort() };
 }
 
 export function login(email: string, password: string): Promise<{ token: string; user: User }> {
@@ -239,5 +300,59 @@ export class Api {
   }
   setLive(id: string, version: number): Promise<Agent> {
     return call('POST', `/api/v1/agents/${encodeURIComponent(id)}/live`, this.token, { version });
+  }
+  /** One page of the tenant's knowledge documents, newest first; next_cursor is "" on the last page (every role). */
+  knowledgeDocuments(opts: { limit?: number; cursor?: string; status?: string; kind?: string } = {}): Promise<KnowledgeDocumentsPage> {
+    const q = new URLSearchParams({ limit: String(opts.limit ?? 50) });
+    if (opts.cursor) q.set('cursor', opts.cursor);
+    if (opts.status) q.set('status', opts.status);
+    if (opts.kind) q.set('kind', opts.kind);
+    return call('GET', `/api/v1/knowledge/documents?${q}`, this.token);
+  }
+  /** One knowledge document (404 when there is none, or it is another tenant's). */
+  knowledgeDocument(id: string): Promise<KnowledgeDocument> {
+    return call('GET', `/api/v1/knowledge/documents/${encodeURIComponent(id)}`, this.token);
+  }
+  /** A document's passages in order. */
+  async knowledgeChunks(id: string): Promise<KnowledgeChunk[]> {
+    return (await call<{ chunks: KnowledgeChunk[] | null }>('GET', `/api/v1/knowledge/documents/${encodeURIComponent(id)}/chunks`, this.token)).chunks ?? [];
+  }
+  /** Adds a document from pasted text (admins and supervisors): 201 with status "processing". */
+  createKnowledgeText(doc: KnowledgeFields & { content: string; format?: string }): Promise<KnowledgeAccepted> {
+    return call('POST', '/api/v1/knowledge/documents', this.token, doc);
+  }
+  /**
+   * uploadKnowledge sends a multipart form (knowledgeForm) with upload
+   * progress: a new document (POST), or a new version of document id (PUT).
+   */
+  uploadKnowledge(form: FormData, onProgress?: (loaded: number, total: number) => void, id?: string): Upload<KnowledgeAccepted> {
+    return id
+      ? xhrUpload('PUT', `/api/v1/knowledge/documents/${encodeURIComponent(id)}`, this.token, form, onProgress)
+      : xhrUpload('POST', '/api/v1/knowledge/documents', this.token, form, onProgress);
+  }
+  /** Deletes a document and its passages (admins and supervisors): 204. */
+  async deleteKnowledgeDocument(id: string): Promise<void> {
+    await call('DELETE', `/api/v1/knowledge/documents/${encodeURIComponent(id)}`, this.token);
+  }
+  /** The passages that best answer a query, as the AI's retrieval finds them. */
+  searchKnowledge(req: KnowledgeSearchRequest): Promise<KnowledgeSearchResponse> {
+    return call('POST', '/api/v1/knowledge/search', this.token, req);
+  }
+  /** The knowledge coverage of customers' questions from from to to (RFC 3339; the last 7 days when both are ""). */
+  coverage(from: string, to: string): Promise<Coverage> {
+    const q = new URLSearchParams();
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    const qs = q.toString();
+    return call('GET', `/api/v1/knowledge/coverage${qs ? `?${qs}` : ''}`, this.token);
+  }
+  /** The questions of the coverage range as CSV (asked_at, conversation_id, question, best_relevance, answered_with_sources, topic). */
+  async coverageCSV(from: string, to: string): Promise<Blob> {
+    const q = new URLSearchParams({ format: 'csv' });
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    const res = await fetch(`/api/v1/knowledge/coverage?${q}`, { headers: { Accept: 'text/csv', Authorization: `Bearer ${this.token}` } });
+    if (!res.ok) throw errorOf(res.status, res.statusText, await res.text());
+    return res.blob();
   }
 }

@@ -9,6 +9,8 @@
 //     the later copy's fields win only if they move status forward;
 //   - messages are ordered by created_at, then id;
 //   - delivery status never moves backwards (sent -> delivered -> read);
+//   - an AI reply's citations, once known, stay: a later copy without them
+//     (an older server's, say) does not drop them;
 //   - tool calls are keyed by their live event id and notes by note id, so
 //     the REST reload of a conversation and its live frames merge.
 
@@ -85,7 +87,8 @@ export function mergeMessageList(list: Message[], incoming: Message[]): Message[
       byId.set(m.id, m);
       continue;
     }
-    byId.set(m.id, { ...prev, ...m, status: forwardStatus(prev.status, m.status) as Message['status'] });
+    const citations = m.citations?.length ? m.citations : prev.citations;
+    byId.set(m.id, { ...prev, ...m, status: forwardStatus(prev.status, m.status) as Message['status'], ...(citations && { citations }) });
   }
   return [...byId.values()].sort(compareMessages);
 }

@@ -14,6 +14,10 @@ export const can = {
   viewShops: (r: Role) => r === 'admin' || r === 'supervisor',
   /** see the approval queue and approve or reject refunds above the policy's limits */
   approve: (r: Role) => r === 'admin' || r === 'supervisor',
+  /** see the knowledge and coverage pages (documents, search playground) */
+  viewKnowledge: (_r: Role) => true,
+  /** upload, replace and delete knowledge documents */
+  editKnowledge: (r: Role) => r === 'admin' || r === 'supervisor',
   /** add users */
   createUsers: (r: Role) => r === 'admin',
 };

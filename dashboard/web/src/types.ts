@@ -50,6 +50,20 @@ export interface Message {
   media_ref?: string;
   error?: string;
   created_at: string;
+  /** The knowledge passages an AI reply cites, numbered as the model cited them (absent when none). */
+  citations?: Citation[] | null;
+}
+
+/** One source an AI reply cites: a passage (chunk) of a knowledge document. */
+export interface Citation {
+  /** the number the model cited it with ([1] is 1); the markers are removed from the text sent */
+  n: number;
+  document_id: string;
+  chunk_id: string;
+  title: string;
+  heading: string;
+  snippet: string;
+  source_url: string;
 }
 
 export interface ToolCall {
@@ -349,4 +363,127 @@ export interface Confirmation {
 /** A confirmation in the approval queue (GET /api/v1/approvals). */
 export interface Approval extends Confirmation {
   customer_name: string;
+}
+
+// Knowledge (gateway: /knowledge/documents, /knowledge/search, /knowledge/coverage).
+
+export type KnowledgeKind = 'faq' | 'policy' | 'product' | 'article';
+export type KnowledgeStatus = 'processing' | 'ready' | 'failed';
+
+/** A knowledge document the AI answers from; its text is split into chunks (passages). */
+export interface KnowledgeDocument {
+  id: string;
+  title: string;
+  kind: KnowledgeKind | string;
+  tags: string[] | null;
+  language: string;
+  source_url: string;
+  valid_from: string | null;
+  valid_until: string | null;
+  /** markdown, html, text, csv or pdf */
+  format: string;
+  /** "upload" or "shopify" */
+  source: string;
+  size_bytes: number;
+  status: KnowledgeStatus | string;
+  /** why processing failed ("" unless failed) */
+  error: string;
+  version: number;
+  chunk_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KnowledgeDocumentsPage {
+  documents: KnowledgeDocument[] | null;
+  next_cursor?: string;
+}
+
+/** What POST and PUT /knowledge/documents answer: the document is processed in the background. */
+export interface KnowledgeAccepted {
+  id: string;
+  status: KnowledgeStatus | string;
+  version: number;
+}
+
+/** One passage of a document: a section under a heading, or one question and its answer. */
+export interface KnowledgeChunk {
+  id: string;
+  ordinal: number;
+  heading: string;
+  question: string;
+  text: string;
+}
+
+/** The metadata fields of an upload (JSON body or multipart form fields). */
+export interface KnowledgeFields {
+  title?: string;
+  kind?: string;
+  tags?: string[];
+  language?: string;
+  source_url?: string;
+  valid_from?: string;
+  valid_until?: string;
+}
+
+export interface KnowledgeSearchRequest {
+  query: string;
+  k: number;
+  filters?: { kind?: string[]; tags?: string[]; language?: string; at?: string };
+}
+
+export interface KnowledgeSearchResult {
+  document_id: string;
+  chunk_id: string;
+  title: string;
+  heading: string;
+  /** the fused rank score, for ordering only */
+  score: number;
+  /** 0..1, comparable across queries */
+  relevance: number;
+  lexical: number;
+  cosine: number;
+  snippet: string;
+  text: string;
+  source_url: string;
+  kind: string;
+  /** the FAQ question the passage answers ("" or absent for other passages) */
+  question?: string;
+}
+
+export interface KnowledgeSearchResponse {
+  results: KnowledgeSearchResult[] | null;
+  /** whether the best relevance reaches threshold */
+  relevant: boolean;
+  threshold: number;
+  /** the best relevance of the results (absent from older servers: computed from the results) */
+  best?: number;
+  /** "lexical" (keywords only) or "hybrid" (keywords and vectors) */
+  mode?: string;
+}
+
+export interface CoverageTopic {
+  label: string;
+  count: number;
+  unanswered: number;
+  /** 0..1 */
+  coverage: number;
+  examples: string[] | null;
+  conversation_ids: string[] | null;
+}
+
+/** How well the knowledge answered customers' questions over a time range. */
+export interface Coverage {
+  from: string;
+  to: string;
+  threshold: number;
+  questions: number;
+  answered_with_sources: number;
+  /** 0..1 */
+  share_answered: number;
+  no_relevant_docs: number;
+  /** ranked by unanswered volume */
+  topics: CoverageTopic[] | null;
+  /** the range held more questions than one report reads (the oldest were left out) */
+  truncated?: boolean;
 }

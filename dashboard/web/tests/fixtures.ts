@@ -1,7 +1,7 @@
 // Confirmations as the API sends them (GET /api/v1/conversations/{id}/confirmations,
 // /customers/{id}/confirmations, /approvals), shared by the tests.
 
-import type { Approval, Confirmation } from '../src/types';
+import type { Approval, Confirmation, KnowledgeDocument } from '../src/types';
 
 /** now is the instant the tests read relative times from. */
 export const now = new Date('2025-03-01T12:00:00Z');
@@ -98,3 +98,25 @@ export const rejected: Confirmation = {
     { action: 'confirmation.rejected', at: '2025-03-01T09:30:00Z', actor_kind: 'user', actor_id: 'usr_sup', data: { note: 'customer already got a voucher' } },
   ],
 };
+
+/** knowledgeDoc is a document as GET /api/v1/knowledge/documents/{id} sends it. */
+export const knowledgeDoc = (over: Partial<KnowledgeDocument> = {}): KnowledgeDocument => ({
+  id: 'kd_1',
+  title: 'Returns policy',
+  kind: 'policy',
+  tags: ['returns'],
+  language: 'en',
+  source_url: 'https://help.example.com/returns',
+  valid_from: null,
+  valid_until: null,
+  format: 'markdown',
+  source: 'upload',
+  size_bytes: 1234,
+  status: 'ready',
+  error: '',
+  version: 1,
+  chunk_count: 3,
+  created_at: '2025-03-01T10:00:00Z',
+  updated_at: '2025-03-01T11:00:00Z',
+  ...over,
+});
