@@ -34,6 +34,7 @@ fi
 run ./cmd/frontdesk/ 'Replay' 1x
 run ./llmrouter/service/ 'RouterOverhead' 3000x
 run ./dashboard/ 'Fanout' 20x
+run ./knowledge/index/ 'RetrievalQuality|Search100k|Replace' 1x
 # Load benchmarks: the real binary driven from outside by bench/loadgen
 # (fakes in its own process, signed webhooks), about 2.5 minutes per binary;
 # LOADGEN_FLAGS shortens them (e.g. "-duration 10s -heap-conversations 500").
@@ -124,6 +125,22 @@ What each benchmark measures:
   `LoadAt<commit>` is the same load on the binary built at that commit (`LOADGEN_BASE`, default f7b8dff, before
   issue 11's work). A lost, doubled (sent twice to the Graph API) or refused message fails the run
   (`--- FAIL` line). The load generator shares the machine's cores with frontdesk (it prints its own CPU use).
+- `RetrievalQuality/bm25|hybrid` (knowledge/index): the Python FAQ test set (169 passages, 75 questions
+  in customers' words, 12 it does not answer; `knowledge/index/testdata/faq`); `recall@5` (share of
+  answerable questions with an answering passage in the top 5), `MRR` (mean reciprocal rank of the first
+  answering passage in the top 10), `threshold` (the best-Relevance cut that best separates answerable
+  from unanswerable questions) and `threshold-accuracy` (share of all questions it classifies right).
+  `hybrid` fuses BM25 with vectors from a deterministic hashed word + character-trigram embedding (256
+  dimensions), a lexical-hashing stand-in, not a neural model: its numbers show the fusion machinery, not
+  a real embedding model's quality.
+- `Search100k/bm25|hybrid` (knowledge/index): one tenant of 100,000 chunks (the real passages plus
+  variants mixing and perturbing them), built once per run: `build-lexical-s` (Replace of 5,000
+  20-chunk documents), `build-vectors-s` (LoadVectors of 100,000 256-dimension vectors into the HNSW
+  graph, M=16, efConstruction=100), `heap-lexical-MB` / `heap-vectors-MB` (live heap added by each,
+  after GC; bleve's index is on disk and mmapped, not counted); `p50-µs` / `p99-µs` of Search (K=5)
+  over the 87 test questions three times, and `recall@5` of the real passages among the 100k.
+- `Replace` (knowledge/index): replacing one 20-chunk document (with vectors) in that 100k index, 20
+  times; `p50-µs` and `max-µs` per Replace.
 - `Turn/warm|cold`: one customer message answered on a thread whose grains are active (warm: the turn's
   context comes from memory) or were passivated before each message (cold: the context is read from the
   store, as every turn did before); store reads per turn (counted by a wrapper around the grains' store)
