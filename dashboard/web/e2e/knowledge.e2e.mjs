@@ -41,7 +41,8 @@ const ANSWER = 'You can return any item within 30 days of delivery for a full re
 const POLICY_MD = `# ${TITLE}\n\n## ${HEADING}\n\n${ANSWER}\n\n## Who pays for return shipping?\n\nWe send you a prepaid label when the item arrived damaged.\n`;
 const REPLY = 'You have 30 days from delivery to return it. [1]';
 const QUESTION = 'how long do I have to return something?';
-const CSV_HEADER = 'asked_at,conversation_id,question,best_relevance,answered_with_sources,topic';
+/** CSV_COLUMNS are the columns the CSV must have, in this order (others may stand between them). */
+const CSV_COLUMNS = ['asked_at', 'conversation_id', 'question', 'best_relevance', 'answered_with_sources', 'topic'];
 /** PROCESS_T is how long processing (parse, chunk, index) may take. */
 const PROCESS_T = 30000;
 
@@ -280,8 +281,10 @@ scenario(log, async (s) => {
   await download.saveAs(csvPath);
   const csv = fs.readFileSync(csvPath, 'utf8');
   if (!/^knowledge-coverage-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/.test(download.suggestedFilename())) throw new Error(`the CSV is named ${download.suggestedFilename()}`);
-  if (csv.split(/\r?\n/)[0] !== CSV_HEADER || !csv.includes(QUESTION) || !csv.includes(conversationId)) throw new Error(`the CSV: ${JSON.stringify(csv.slice(0, 600))}`);
-  log(`coverage: ${questions} question(s), ${share} answered with sources; topic ${JSON.stringify(topicLabel)} lists ${conversationId}; CSV ${download.suggestedFilename()} (${csv.split(/\r?\n/).filter(Boolean).length - 1} row(s))`);
+  const header = csv.split(/\r?\n/)[0].split(',');
+  const at_ = CSV_COLUMNS.map((c) => header.indexOf(c));
+  if (at_.some((i, n) => i < 0 || (n > 0 && i < at_[n - 1])) || !csv.includes(QUESTION) || !csv.includes(conversationId)) throw new Error(`the CSV: ${JSON.stringify(csv.slice(0, 600))}`);
+  log(`coverage: ${questions} question(s), ${share} answered with sources; topic ${JSON.stringify(topicLabel)} lists ${conversationId}; CSV ${download.suggestedFilename()} (${header.join(',')}; ${csv.split(/\r?\n/).filter(Boolean).length - 1} row(s))`);
   await conv.click();
   await page.waitForURL((u) => new URL(u).pathname === `/inbox/${encodeURIComponent(conversationId)}`);
   await page.locator('[data-testid="message"][data-sender="ai"]').filter({ hasText: '30 days from delivery' }).first().waitFor();

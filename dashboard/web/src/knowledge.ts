@@ -366,10 +366,15 @@ export function relevanceWidth(relevance: number | null | undefined): string {
   return `${Math.round(Math.min(1, Math.max(0, v)) * 100)}%`;
 }
 
-/** passageLabel names a passage: "Returns policy › How long do I have?" (the title alone without a heading). */
+/**
+ * passageLabel names a passage: "Returns policy › How long do I have?"; the
+ * title alone when there is no heading, or the heading is the title (a
+ * document's first heading often is).
+ */
 export function passageLabel(p: { title: string; heading?: string | null }): string {
   const title = p.title || 'Untitled';
-  return p.heading ? `${title} › ${p.heading}` : title;
+  const heading = (p.heading ?? '').trim();
+  return heading && heading.toLowerCase() !== title.trim().toLowerCase() ? `${title} › ${heading}` : title;
 }
 
 // Citations.

@@ -39,7 +39,7 @@ import {
   validateUpload,
   versionFields,
 } from '../src/knowledge';
-import { mergeMessageList } from '../src/inbox';
+import { applyFrame, emptyInbox, mergeMessageList } from '../src/inbox';
 import { can } from '../src/roles';
 import type { Citation, KnowledgeSearchResponse, Message } from '../src/types';
 import { knowledgeDoc as doc } from './fixtures';
@@ -298,6 +298,7 @@ describe('search', () => {
   it('names a passage title › heading', () => {
     expect(passageLabel({ title: 'Returns policy', heading: 'How long do I have to return an item?' })).toBe('Returns policy › How long do I have to return an item?');
     expect(passageLabel({ title: 'Returns policy', heading: '' })).toBe('Returns policy');
+    expect(passageLabel({ title: 'Returns policy', heading: 'returns policy ' })).toBe('Returns policy');
   });
 });
 
@@ -313,6 +314,17 @@ describe('citations', () => {
   it('orders citations by number, each once', () => {
     expect(sortedCitations([cite(2), cite(1), cite(2)]).map((c) => c.n)).toEqual([1, 2]);
     expect(sortedCitations(null)).toEqual([]);
+  });
+
+  it('reads citations from a live message.created frame', () => {
+    const s = applyFrame(emptyInbox, {
+      id: 7,
+      type: 'message.created',
+      conversation_id: 'conv_1',
+      time: '2025-03-01T10:00:00Z',
+      data: { id: 'm1', direction: 'outbound', text: 'You have 30 days.', kind: 'text', status: 'pending', sender: 'ai', created_at: '2025-03-01T10:00:00Z', citations: [cite(1)] },
+    });
+    expect(s.messages.conv_1[0].citations?.map((c) => c.title)).toEqual(['Returns policy']);
   });
 
   it('keeps a message’s citations when a later copy comes without them (a status update)', () => {
