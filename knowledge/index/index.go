@@ -97,8 +97,8 @@ type Options struct {
 	// SyncWrites makes Replace, Delete and LoadVectors return only once the
 	// lexical change is persisted (fsync). By default they return when the
 	// change is visible to searches and it is persisted in the background
-	// moments later: a crash can lose the last changes, which a consistency
-	// check of Documents against the store finds.
+	// moments later (Close waits for it): a crash can lose the last changes,
+	// which a consistency check of Documents against the store finds.
 	SyncWrites bool
 	// Logf, when set, is told of a corrupt index directory moved aside.
 	Logf func(format string, args ...any)
@@ -271,7 +271,32 @@ func (ix *Index) close() error {
 	}
 	ix.closed = true
 	ix.vec = newHNSW(ix.o)
+	ix.awaitPersisted(10 * time.Second)
 	return ix.bl.Close()
+}
+
+// awaitPersisted waits (up to limit) until the changes of batches that did
+// not wait for persistence (Options.SyncWrites false) are on disk: scorch's
+// Close does not persist what is still in memory.
+func (ix *Index) awaitPersisted(limit time.Duration) {
+	adv, err := ix.bl.Advanced()
+	if err != nil {
+		return
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		m := sc.StatsMap()
+		root, _ := m["CurRootEpoch"].(uint64)
+		persisted, _ := m["LastPersistedEpoch"].(uint64)
+		if persisted >= root || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Fresh reports whether this open created the index (first use, or its
