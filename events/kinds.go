@@ -28,7 +28,20 @@ const (
 	// confirmed, approved, executed, …): a decision about money, on the
 	// decisions topic.
 	TypeConfirmationStep = "confirmation.step"
+	// TypeKnowledgeDocument is a change to a knowledge document (uploaded,
+	// new version, processed, failed, deleted): knowledge topic, keyed by
+	// the document.
+	TypeKnowledgeDocument = "knowledge.document"
+	// TypeKnowledgeRetrieval is what a turn retrieved from the knowledge
+	// base and which passages its reply cited: a decision, on the decisions
+	// topic.
+	TypeKnowledgeRetrieval = "knowledge.retrieval"
 )
+
+// KnowledgeKey is the record key of a knowledge document's events.
+func KnowledgeKey(tenantID, documentID string) string {
+	return tenantID + "/" + documentID
+}
 
 // ShopKey is the record key of a shop's events: one shop's events land on
 // one partition, in order.
@@ -168,25 +181,64 @@ type ConfirmationStep struct {
 	Data           json.RawMessage `json:"data,omitempty"`
 }
 
+// Knowledge document changes (KnowledgeDocument.Change).
+const (
+	KnowledgeUploaded  = "uploaded"  // a revision's file is stored: process it
+	KnowledgeProcessed = "processed" // a revision's chunks are stored: index them
+	KnowledgeFailed    = "failed"    // a revision could not be processed
+	KnowledgeDeleted   = "deleted"   // the document and its chunks are gone
+)
+
+// KnowledgeDocument is the payload of TypeKnowledgeDocument, version 1.
+type KnowledgeDocument struct {
+	DocumentID string `json:"document_id"`
+	Revision   int    `json:"revision"`
+	Change     string `json:"change"`
+	Error      string `json:"error,omitempty"`
+}
+
+// KnowledgePassage is one passage a turn put before the model.
+type KnowledgePassage struct {
+	N          int     `json:"n"`
+	DocumentID string  `json:"document_id"`
+	ChunkID    string  `json:"chunk_id"`
+	Relevance  float64 `json:"relevance"`
+}
+
+// KnowledgeRetrieval is the payload of TypeKnowledgeRetrieval, version 1.
+type KnowledgeRetrieval struct {
+	ConversationID string             `json:"conversation_id"`
+	TurnID         string             `json:"turn_id"`
+	Question       string             `json:"question"`
+	BestRelevance  float64            `json:"best_relevance"`
+	Relevant       bool               `json:"relevant"`
+	Passages       []KnowledgePassage `json:"passages,omitempty"`
+	// Cited are the passage numbers the reply cited.
+	Cited []int `json:"cited,omitempty"`
+}
+
 type typeVersion struct {
 	typ     string
 	version int
 }
 
 var decoders = map[typeVersion]func() any{
-	{TypeMessageReceived, 1}:  func() any { return new(MessageReceived) },
-	{TypeMessageStatus, 1}:    func() any { return new(MessageStatus) },
-	{TypeMessageSend, 1}:      func() any { return new(MessageSend) },
-	{TypeMarkRead, 1}:         func() any { return new(MarkRead) },
-	{TypeShopEvent, 1}:        func() any { return new(ShopEvent) },
-	{TypePaymentEvent, 1}:     func() any { return new(PaymentEvent) },
-	{TypeConfirmationStep, 1}: func() any { return new(ConfirmationStep) },
+	{TypeMessageReceived, 1}:    func() any { return new(MessageReceived) },
+	{TypeMessageStatus, 1}:      func() any { return new(MessageStatus) },
+	{TypeMessageSend, 1}:        func() any { return new(MessageSend) },
+	{TypeMarkRead, 1}:           func() any { return new(MarkRead) },
+	{TypeShopEvent, 1}:          func() any { return new(ShopEvent) },
+	{TypePaymentEvent, 1}:       func() any { return new(PaymentEvent) },
+	{TypeConfirmationStep, 1}:   func() any { return new(ConfirmationStep) },
+	{TypeKnowledgeDocument, 1}:  func() any { return new(KnowledgeDocument) },
+	{TypeKnowledgeRetrieval, 1}: func() any { return new(KnowledgeRetrieval) },
 }
 
 // Version returns the current version of typ, the one producers write.
 func Version(typ string) int {
 	switch typ {
-	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent, TypePaymentEvent, TypeConfirmationStep:
+	case TypeMessageReceived, TypeMessageStatus, TypeMessageSend, TypeMarkRead, TypeShopEvent, TypePaymentEvent, TypeConfirmationStep,
+		TypeKnowledgeDocument, TypeKnowledgeRetrieval:
 		return 1
 	}
 	return 0

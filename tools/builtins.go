@@ -19,7 +19,7 @@ const (
 )
 
 func builtins() []*tool {
-	return append(slices.Concat(orderTools(), moneyTools(), followUpTools()), []*tool{
+	return append(slices.Concat(orderTools(), moneyTools(), followUpTools(), knowledgeTools()), []*tool{
 		{
 			def: Definition{
 				Name:        GetCustomerProfile,

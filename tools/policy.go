@@ -37,7 +37,18 @@ type Policy struct {
 	// outside the 24-hour window is sent with (its body's {{1}} is the
 	// follow-up's note); unset: a ticket for a person instead.
 	FollowUpTemplate *Template `json:"followup_template,omitempty"`
+	// KnowledgeNoAnswer is what the agent does when the knowledge base has
+	// no passage that answers a question about the brand: KnowledgeSayUnsure
+	// (the default: say so, never guess) or KnowledgeHandoff (hand the
+	// conversation to a human).
+	KnowledgeNoAnswer string `json:"knowledge_no_answer,omitempty"`
 }
+
+// What an agent does when the knowledge base does not answer.
+const (
+	KnowledgeSayUnsure = "say_unsure"
+	KnowledgeHandoff   = "handoff"
+)
 
 // Template names an approved message template and its language.
 type Template struct {
@@ -80,6 +91,9 @@ func ParsePolicy(raw json.RawMessage) (Policy, error) {
 	}
 	if t := p.FollowUpTemplate; t != nil && (strings.TrimSpace(t.Name) == "" || strings.TrimSpace(t.Language) == "") {
 		errs = append(errs, errors.New("followup_template: name and language are required"))
+	}
+	if a := p.KnowledgeNoAnswer; a != "" && a != KnowledgeSayUnsure && a != KnowledgeHandoff {
+		errs = append(errs, fmt.Errorf("knowledge_no_answer: %q is not say_unsure or handoff", a))
 	}
 	if p.MaxOrderAgeDays < 0 || p.MaxRefundsPerCustomerPerDay < 0 {
 		errs = append(errs, errors.New("max_order_age_days and max_refunds_per_customer_per_day must not be negative"))

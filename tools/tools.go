@@ -124,6 +124,7 @@ type Registry struct {
 	// actions are the financial actions the runtime executes.
 	actions   map[string]bool
 	scheduler Scheduler
+	knowledge KnowledgeSearcher
 	tools     map[string]*tool
 	now       func() time.Time
 }

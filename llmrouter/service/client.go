@@ -77,9 +77,9 @@ func (c ClientConfig) Validate() error {
 // answer (so a Router holding the Client as a Backend falls back), and wrap
 // the context's error when the caller gave up.
 type Client struct {
-	cfg      ClientConfig
-	endpoint string
-	http     *http.Client
+	cfg                  ClientConfig
+	endpoint, embeddings string
+	http                 *http.Client
 }
 
 var (
@@ -105,7 +105,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{cfg: cfg, endpoint: strings.TrimRight(cfg.URL, "/") + "/llm/infer", http: hc}, nil
+	base := strings.TrimRight(cfg.URL, "/")
+	return &Client{cfg: cfg, endpoint: base + "/llm/infer", embeddings: base + "/v1/embeddings", http: hc}, nil
 }
 
 // Name returns ClientName.
@@ -142,6 +143,48 @@ func (c *Client) Complete(ctx context.Context, req llmrouter.Request) (llmrouter
 	}
 	resp.Latency = time.Since(start)
 	return resp, nil
+}
+
+// Embed turns inputs into vectors with the service's embeddings route
+// (POST {URL}/v1/embeddings), one per input in order, retried like
+// Complete.
+func (c *Client) Embed(ctx context.Context, model string, inputs []string) ([][]float32, error) {
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	body, err := json.Marshal(map[string]any{"model": model, "input": inputs, "encoding_format": "float"})
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode embeddings request: %w", ClientName, err)
+	}
+	var out [][]float32
+	err = c.retry(ctx, func(ctx context.Context) (bool, error) {
+		hresp, err := c.postTo(ctx, c.embeddings, body, false)
+		if err != nil {
+			return true, err
+		}
+		defer hresp.Body.Close()
+		var w struct {
+			Data []struct {
+				Index     int       `json:"index"`
+				Embedding []float32 `json:"embedding"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(io.LimitReader(hresp.Body, maxClientBody)).Decode(&w); err != nil {
+			return true, fmt.Errorf("malformed embeddings: %w", err)
+		}
+		if len(w.Data) != len(inputs) {
+			return false, fmt.Errorf("%d embeddings for %d inputs", len(w.Data), len(inputs))
+		}
+		out = make([][]float32, len(inputs))
+		for _, d := range w.Data {
+			if d.Index < 0 || d.Index >= len(inputs) || out[d.Index] != nil || len(d.Embedding) == 0 {
+				return false, fmt.Errorf("embedding index %d is out of place", d.Index)
+			}
+			out[d.Index] = d.Embedding
+		}
+		return false, nil
+	})
+	return out, err
 }
 
 // Stream asks the service to stream req's answer, calling onDelta with
@@ -235,7 +278,12 @@ func (e *statusError) final() error {
 
 // post sends one attempt; an answer other than 200 is a *statusError.
 func (c *Client) post(ctx context.Context, body []byte, stream bool) (*http.Response, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	return c.postTo(ctx, c.endpoint, body, stream)
+}
+
+// postTo is post to endpoint.
+func (c *Client) postTo(ctx context.Context, endpoint string, body []byte, stream bool) (*http.Response, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
