@@ -31,6 +31,7 @@ var (
 	env    *harness
 	member *cluster.Member
 	model  *switchModel
+	kb     *fakeKnowledge
 )
 
 // switchModel answers with the offline responder unless a test installs its
@@ -100,9 +101,11 @@ func runWithMember(m *testing.M) int {
 	fake := clocktest.New(time.Now())
 	reads := &readCounter{Store: sqlstore.For[Tx](store), n: map[string]int{}}
 	actions := &fakeActions{done: map[string]int{}}
+	kb = &fakeKnowledge{by: map[string]func(query string) tools.KnowledgeFound{}}
+	reg.SetKnowledge(kb)
 	rt, err := New(Config{IdleTimeout: 5 * time.Minute, SummaryEvery: 3, Clock: fake},
 		Deps{Store: reads, Model: model, Offline: offline, Tools: reg, Actions: map[string]ActionFunc{"fake_refund": actions.run, tools.RefundOrder: actions.run},
-			Buttons: func(channel string) bool { return channel != "sms" }}, log, prometheus.NewRegistry())
+			Buttons: func(channel string) bool { return channel != "sms" }, Knowledge: kb}, log, prometheus.NewRegistry())
 	if err != nil {
 		panic(err)
 	}

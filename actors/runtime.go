@@ -17,6 +17,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/language"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/routing"
+	"github.com/frontdesk-ai/frontdesk/tools"
 )
 
 // Grain kinds.
@@ -41,6 +42,9 @@ type Deps struct {
 	// a confirmation is answered with a one-time code instead. Nil: every
 	// channel has them.
 	Buttons func(channel string) bool
+	// Knowledge searches the tenant's knowledge base for each turn's
+	// question (nil: no knowledge base).
+	Knowledge tools.KnowledgeSearcher
 }
 
 // Caller calls a grain with frontdesk's deadline and retry policy
@@ -164,22 +168,24 @@ func setDefault[T int | time.Duration](v *T, d T) {
 // Runtime holds what every grain shares: configuration, the store, the
 // caller for grain-to-grain calls, metrics, and the count of jobs in flight.
 type Runtime struct {
-	cfg      Config
-	store    Store
-	model    Completer
-	offline  Completer
-	tools    ToolRunner
-	notify   func(tenantID string)
-	actions  map[string]ActionFunc
-	buttons  func(channel string) bool
-	profiles ttlCache[[]persistence.AgentProfile]
-	brands   ttlCache[string]
-	clock    clock.Clock
-	agents   ttlCache[agentSetup]
-	log      zerolog.Logger
-	metrics  *metrics
-	hot      *hotSet
-	inflight sync.WaitGroup
+	cfg     Config
+	store   Store
+	model   Completer
+	offline Completer
+	tools   ToolRunner
+	notify  func(tenantID string)
+	actions map[string]ActionFunc
+	buttons func(channel string) bool
+	// knowledge searches the knowledge base (nil: none).
+	knowledge tools.KnowledgeSearcher
+	profiles  ttlCache[[]persistence.AgentProfile]
+	brands    ttlCache[string]
+	clock     clock.Clock
+	agents    ttlCache[agentSetup]
+	log       zerolog.Logger
+	metrics   *metrics
+	hot       *hotSet
+	inflight  sync.WaitGroup
 
 	mu     sync.RWMutex
 	caller Caller
@@ -203,7 +209,7 @@ func New(cfg Config, deps Deps, log zerolog.Logger, reg prometheus.Registerer) (
 		return nil, err
 	}
 	return &Runtime{cfg: cfg, store: deps.Store, model: deps.Model, offline: deps.Offline, tools: deps.Tools,
-		notify: deps.Notify, actions: deps.Actions, buttons: deps.Buttons,
+		notify: deps.Notify, actions: deps.Actions, buttons: deps.Buttons, knowledge: deps.Knowledge,
 		clock: cfg.Clock, agents: ttlCache[agentSetup]{ttl: cfg.AgentCacheTTL},
 		brands: ttlCache[string]{ttl: cfg.AgentCacheTTL}, profiles: ttlCache[[]persistence.AgentProfile]{ttl: cfg.AgentCacheTTL}, log: log, metrics: m,
 		hot: newHotSet(cfg.MaxHotConversations)}, nil

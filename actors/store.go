@@ -34,6 +34,7 @@ type Tx interface {
 	CreateMessage(ctx context.Context, m *persistence.Message) error
 	UpdateMessage(ctx context.Context, m *persistence.Message) error
 	CreateNote(ctx context.Context, m *persistence.Note) error
+	RecordKnowledgeQuestion(ctx context.Context, m *persistence.KnowledgeQuestion) error
 	CreateTicket(ctx context.Context, m *persistence.Ticket) error
 
 	CreateUserMemorySummary(ctx context.Context, m *persistence.UserMemorySummary) error

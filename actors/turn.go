@@ -31,7 +31,7 @@ const DefaultPrompt = `You are the customer support agent of {{brand}}. Answer t
 
 // DefaultTools returns the allow-list of an agent profile that lists none.
 func DefaultTools() []string {
-	return []string{tools.GetCustomerProfile, tools.ListCustomerOrders, tools.GetOrder, tools.ScheduleFollowup, tools.CreateTicket, tools.HandoffToHuman}
+	return []string{tools.GetCustomerProfile, tools.ListCustomerOrders, tools.GetOrder, tools.SearchKnowledge, tools.ScheduleFollowup, tools.CreateTicket, tools.HandoffToHuman}
 }
 
 // offlineTools are the tools the offline responder may use whatever the
@@ -69,7 +69,9 @@ type turnResult struct {
 	calls   []toolLog
 	resp    llmrouter.Response
 	offline bool
-	err     error
+	// knowledge is what the turn took from the knowledge base (nil: none).
+	knowledge *turnKnowledge
+	err       error
 }
 
 // ContextBundle is what the model is told about the conversation beyond its
@@ -129,8 +131,11 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 		Channel: st.Channel, Language: bundle.Language, ToolChoice: llmrouter.ToolChoiceAuto,
 	}
 	bundleJSON, _ := json.MarshalIndent(bundle, "", "  ")
-	req.Messages = append([]llmrouter.Message{{Role: llmrouter.RoleSystem, Content: strings.ReplaceAll(agent.prompt, "{{brand}}", bundle.Brand) +
-		"\n\nContext (JSON):\n" + string(bundleJSON)}}, history...)
+	system := strings.ReplaceAll(agent.prompt, "{{brand}}", bundle.Brand) + "\n\nContext (JSON):\n" + string(bundleJSON)
+	if res.knowledge = rt.retrieve(ctx, st.TenantID, history); res.knowledge != nil {
+		system += res.knowledge.prompt(agent.policy)
+	}
+	req.Messages = append([]llmrouter.Message{{Role: llmrouter.RoleSystem, Content: system}}, history...)
 	for _, d := range rt.tools.Definitions(agent.tools) {
 		req.Tools = append(req.Tools, llmrouter.Tool{Name: d.Name, Description: d.Description, Parameters: d.Parameters})
 	}
@@ -152,6 +157,9 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 		res.offline = res.offline || resp.Offline
 		if len(resp.Message.ToolCalls) == 0 || step > rt.cfg.MaxToolSteps {
 			res.reply = strings.TrimSpace(resp.Message.Content)
+			if res.knowledge != nil {
+				res.reply = res.knowledge.cite(res.reply)
+			}
 			return res
 		}
 		allowed, s := agent.tools, scope
@@ -186,7 +194,14 @@ func (rt *Runtime) runTurn(ctx context.Context, in turnInput) turnResult {
 			}
 			res.calls = append(res.calls, toolLog{CallID: c.ID, Tool: c.Name, Arguments: validJSON(c.Arguments), Result: r.Output,
 				Error: r.Error, Executed: r.Executed, DurationMS: float64(r.Duration.Microseconds()) / 1000, At: at, ask: r.Ask})
-			req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.Content()})
+			content := r.Content()
+			if c.Name == tools.SearchKnowledge && r.Executed {
+				if res.knowledge == nil {
+					res.knowledge = &turnKnowledge{byChunk: map[string]int{}}
+				}
+				content = res.knowledge.searched(r)
+			}
+			req.Messages = append(req.Messages, llmrouter.Message{Role: llmrouter.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: content})
 		}
 	}
 }

@@ -64,6 +64,9 @@ func (t *thread) commitTurn(ctx context.Context, rt *Runtime, res turnResult) er
 			if err := next.sendReply(ctx, tx, rt, &conv, res); err != nil {
 				return err
 			}
+			if err := next.recordQuestion(ctx, tx, rt, conv.ID, res); err != nil {
+				return err
+			}
 			// The runtime, not the model, asks for each confirmation, once.
 			asked := map[string]bool{}
 			for _, c := range res.calls {
@@ -150,11 +153,15 @@ func (t *thread) giveUp(ctx context.Context, tx Tx, rt *Runtime, conv *persisten
 }
 
 func (t *thread) sendReply(ctx context.Context, tx Tx, rt *Runtime, conv *persistence.Conversation, res turnResult) error {
-	meta, _ := json.Marshal(map[string]any{
+	fields := map[string]any{
 		"turn_id": res.in.st.turnID(), "backend": res.resp.Backend, "model": res.resp.Model, "offline": res.offline,
 		"latency_ms": res.resp.Latency.Milliseconds(), "prompt_tokens": res.resp.Usage.PromptTokens,
 		"completion_tokens": res.resp.Usage.CompletionTokens, "tool_calls": len(res.calls),
-	})
+	}
+	if k := res.knowledge; k != nil && len(k.cited) > 0 {
+		fields["citations"] = k.citations()
+	}
+	meta, _ := json.Marshal(fields)
 	msg := &persistence.Message{
 		Base:           persistence.Base{TenantID: t.st.TenantID, Metadata: meta},
 		ConversationID: conv.ID,

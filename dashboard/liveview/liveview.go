@@ -27,13 +27,41 @@ type Message struct {
 	MediaRef         string    `json:"media_ref,omitempty"`
 	Error            string    `json:"error,omitempty"`
 	CreatedAt        time.Time `json:"created_at"`
+	// Citations are the knowledge passages an AI reply cited.
+	Citations []Citation `json:"citations,omitempty"`
+}
+
+// Citation is a knowledge base passage an AI reply used, kept on the
+// message (its metadata's "citations") as it was when the reply was
+// written.
+type Citation struct {
+	// N numbers the reply's citations from 1.
+	N          int    `json:"n"`
+	DocumentID string `json:"document_id"`
+	ChunkID    string `json:"chunk_id"`
+	Title      string `json:"title"`
+	Heading    string `json:"heading,omitempty"`
+	Snippet    string `json:"snippet"`
+	SourceURL  string `json:"source_url,omitempty"`
+}
+
+// CitationsOf returns the citations kept in a message's metadata (none
+// when it has none or they do not parse).
+func CitationsOf(metadata json.RawMessage) []Citation {
+	var meta struct {
+		Citations []Citation `json:"citations"`
+	}
+	if len(metadata) == 0 || json.Unmarshal(metadata, &meta) != nil {
+		return nil
+	}
+	return meta.Citations
 }
 
 // NewMessage returns the live view of m.
 func NewMessage(m persistence.Message) Message {
 	return Message{ID: m.ID, ConversationID: m.ConversationID, Direction: string(m.Direction), Kind: m.Kind, Text: m.Text,
 		Status: string(m.DeliveryStatus), Sender: m.Sender, ChannelMessageID: m.ChannelMessageID, MediaRef: m.MediaRef,
-		Error: m.Error, CreatedAt: m.CreatedAt}
+		Error: m.Error, CreatedAt: m.CreatedAt, Citations: CitationsOf(m.Metadata)}
 }
 
 // Conversation is the data of a conversation.updated event. Change, By and
