@@ -264,7 +264,7 @@ func TestRefundAboveThePolicyWaitsForApproval(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if step := v.(*events.ConfirmationStep); step.ConfirmationID == approved.ID {
+			if step, ok := v.(*events.ConfirmationStep); ok && step.ConfirmationID == approved.ID {
 				steps = append(steps, step.Step)
 			}
 		}
