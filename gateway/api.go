@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard/liveview"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 )
 
@@ -53,6 +54,9 @@ type APIConfig struct {
 	// Approvals decides confirmations awaiting approval (supervisors,
 	// admins); without it that answers 503.
 	Approvals Approvals
+	// Knowledge manages and searches the knowledge base; without it those
+	// routes answer 503 (reading documents works).
+	Knowledge Knowledge
 	// Notify wakes the live hub after a change (may be nil).
 	Notify func(tenantID string)
 	// Demo admits demo users (persistence.User.Demo, whose password is
@@ -133,6 +137,9 @@ type APIStore interface {
 	ListConfirmationsByCustomer(ctx context.Context, tenantID, customerID string, states ...persistence.ConfirmationState) ([]persistence.Confirmation, error)
 	ListConfirmationsByState(ctx context.Context, tenantID string, state persistence.ConfirmationState, p persistence.Page) ([]persistence.Confirmation, string, error)
 	ListAuditEventsForTargets(ctx context.Context, tenantID, targetKind string, targetIDs []string) ([]persistence.AuditEvent, error)
+	GetKnowledgeDocument(ctx context.Context, tenantID, id string) (persistence.KnowledgeDocument, error)
+	ListKnowledgeDocumentsNewest(ctx context.Context, tenantID string, status persistence.KnowledgeStatus, kind persistence.KnowledgeKind, p persistence.Page) ([]persistence.KnowledgeDocument, string, error)
+	ListKnowledgeChunks(ctx context.Context, tenantID, documentID string) ([]persistence.KnowledgeChunk, error)
 
 	AgentStore
 }
@@ -222,6 +229,14 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"POST", "/api/v1/agents/{id}/prompts", managers}, a.createPrompt},
 		{Route{"GET", "/api/v1/agents/{id}/prompts/diff", all}, a.diffPrompts},
 		{Route{"POST", "/api/v1/agents/{id}/live", managers}, a.setLive},
+		{Route{"GET", "/api/v1/knowledge/documents", all}, a.listDocuments},
+		{Route{"POST", "/api/v1/knowledge/documents", managers}, a.createDocument},
+		{Route{"GET", "/api/v1/knowledge/documents/{id}", all}, a.getDocument},
+		{Route{"PUT", "/api/v1/knowledge/documents/{id}", managers}, a.reviseDocument},
+		{Route{"DELETE", "/api/v1/knowledge/documents/{id}", managers}, a.deleteDocument},
+		{Route{"GET", "/api/v1/knowledge/documents/{id}/chunks", all}, a.listChunks},
+		{Route{"POST", "/api/v1/knowledge/search", all}, a.searchKnowledge},
+		{Route{"GET", "/api/v1/knowledge/coverage", all}, a.knowledgeCoverage},
 	}
 	return a
 }
@@ -428,12 +443,14 @@ type messageJSON struct {
 	Error            string    `json:"error"`
 	MediaRef         string    `json:"media_ref"`
 	CreatedAt        time.Time `json:"created_at"`
+	// Citations are the knowledge passages an AI reply cited.
+	Citations []liveview.Citation `json:"citations,omitempty"`
 }
 
 func toMessageJSON(m persistence.Message) messageJSON {
 	return messageJSON{ID: m.ID, Direction: string(m.Direction), Text: m.Text, Kind: m.Kind,
 		Status: string(m.DeliveryStatus), ChannelMessageID: m.ChannelMessageID, Sender: m.Sender,
-		Error: m.Error, MediaRef: m.MediaRef, CreatedAt: m.CreatedAt}
+		Error: m.Error, MediaRef: m.MediaRef, CreatedAt: m.CreatedAt, Citations: liveview.CitationsOf(m.Metadata)}
 }
 
 type messagesPage struct {

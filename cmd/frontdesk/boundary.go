@@ -4,6 +4,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/channels"
 	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/knowledge"
 	"github.com/frontdesk-ai/frontdesk/payments"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/shops"
@@ -23,6 +24,9 @@ var (
 	_ channels.SenderTx = (*sqlstore.Tx)(nil)
 	_ shops.Tx          = (*sqlstore.Tx)(nil)
 	_ payments.Tx       = (*sqlstore.Tx)(nil)
+	_ knowledge.Tx      = (*sqlstore.Tx)(nil)
+
+	_ knowledge.Store = sqlstore.Typed[knowledge.Tx]{}
 
 	_ gateway.ShopStore = sqlstore.Typed[gateway.WebhookTx]{}
 )

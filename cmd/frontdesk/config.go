@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdesk-ai/frontdesk/actors"
 	"github.com/frontdesk-ai/frontdesk/cluster"
+	"github.com/frontdesk-ai/frontdesk/knowledge"
 	"github.com/frontdesk-ai/frontdesk/persistence/kafkalog"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 )
@@ -41,6 +42,16 @@ type config struct {
 	Shopify                   shopifyConfig
 	Magento                   magentoConfig
 	Stripe                    stripeConfig
+	Knowledge                 knowledgeConfig
+}
+
+// knowledgeConfig tunes the knowledge base.
+type knowledgeConfig struct {
+	MaxUploadBytes int64
+	Threshold      float64
+	// EmbeddingModel, when set, embeds chunks and questions with the LLM
+	// router's embeddings route (hybrid retrieval); empty: BM25 alone.
+	EmbeddingModel string
 }
 
 // stripeConfig is the default tenant's Stripe account (payments).
@@ -255,6 +266,27 @@ var settings = []setting{
 			}
 			return validURL(v)
 		}},
+	{"FRONTDESK_KNOWLEDGE_MAX_UPLOAD_BYTES", "knowledge-max-upload-bytes", "10485760", "largest knowledge document file accepted (bytes)",
+		func(c *config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("want a positive number of bytes, got %q", v)
+			}
+			c.Knowledge.MaxUploadBytes = n
+			return nil
+		}},
+	{"FRONTDESK_KNOWLEDGE_THRESHOLD", "knowledge-threshold", strconv.FormatFloat(knowledge.DefaultThreshold, 'f', -1, 64),
+		"relevance (0..1) from which a knowledge passage counts as answering a question (coverage, and what the model is told)",
+		func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 || f > 1 {
+				return fmt.Errorf("want a number in (0, 1], got %q", v)
+			}
+			c.Knowledge.Threshold = f
+			return nil
+		}},
+	{"FRONTDESK_KNOWLEDGE_EMBEDDING_MODEL", "knowledge-embedding-model", "", "embedding model of the knowledge base, through the LLM router's embeddings (hybrid BM25 + vector retrieval); empty: BM25 alone",
+		func(c *config, v string) error { c.Knowledge.EmbeddingModel = v; return nil }},
 	{"FRONTDESK_LLM_BASE_URL", "llm-base-url", "", "OpenAI-compatible base URL (…/v1) of the default agent's model; empty: offline responder",
 		func(c *config, v string) error {
 			c.LLM.BaseURL = v

@@ -322,7 +322,7 @@ func TestWhatsAppPilotEndToEnd(t *testing.T) {
 		if len(reqs) != 2 {
 			t.Fatalf("model requests = %d, want 2 (tool call, then answer)", len(reqs))
 		}
-		if names := strings.Join(reqs[0].Body.ToolNames(), ","); names != "get_customer_profile,list_customer_orders,get_order,schedule_followup,create_ticket,handoff_to_human" {
+		if names := strings.Join(reqs[0].Body.ToolNames(), ","); names != "get_customer_profile,list_customer_orders,get_order,search_knowledge,schedule_followup,create_ticket,handoff_to_human" {
 			t.Fatalf("tools offered = %s", names)
 		}
 		if first := reqs[0].Body.Messages; first[0].Role != "system" || first[len(first)-1].Text() != "Where is my parcel?" {

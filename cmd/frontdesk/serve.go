@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/cluster"
 	"github.com/frontdesk-ai/frontdesk/dashboard"
 	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/knowledge"
 	"github.com/frontdesk-ai/frontdesk/llmrouter"
 	"github.com/frontdesk-ai/frontdesk/llmrouter/service"
 	"github.com/frontdesk-ai/frontdesk/payments"
@@ -91,7 +94,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err := hub.RegisterMetrics(reg); err != nil {
 		return err
 	}
-	model, acct, err := newModel(cfg, store, log, reg)
+	model, acct, embedder, err := newModel(cfg, store, log, reg)
 	if err != nil {
 		return err
 	}
@@ -133,6 +136,16 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		}
 		actions[tools.CreatePaymentIntent] = payments.NewLinks(payClient, sqlstore.For[payments.Tx](store)).Execute
 	}
+	// The knowledge base: uploads and catalogue products are processed off
+	// the knowledge topic; each member keeps its own per-tenant indexes in
+	// the data dir, in step with the store. Turns retrieve from it and the
+	// model may search it (search_knowledge).
+	kb, err := newKnowledge(cfg, store, eventLog, embedder, log, reg)
+	if err != nil {
+		return err
+	}
+	defer kb.Close()
+	toolbox.SetKnowledge(kb)
 	// The channel set is built below, before anything reaches a grain.
 	var chanSet *channels.Set
 	buttons := func(channel string) bool {
@@ -141,7 +154,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	rt, err := actors.New(cfg.Actors, actors.Deps{
 		Store: sqlstore.For[actors.Tx](store), Model: model, Offline: llmrouter.NewOffline(), Tools: toolbox, Notify: hub.Notify,
-		Actions: actions, Buttons: buttons,
+		Actions: actions, Buttons: buttons, Knowledge: kb,
 	}, log, reg)
 	if err != nil {
 		return err
@@ -190,7 +203,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		}
 		payHooks.Register(srv)
 	}
-	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Approvals: rt, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
+	api := gateway.NewAPI(gateway.APIConfig{ToolNames: toolbox.Names(), Grains: rt, Merges: shopping.applier, Approvals: rt, Knowledge: kb, Notify: hub.Notify, Demo: cfg.Demo}, sqlstore.For[gateway.Tx](store), log)
 	api.Register(srv)
 	// /ws, and for clients behind a proxy that blocks WebSockets: how their
 	// upgrade arrived (/ws/probe) and the same events over plain HTTP (/ws/poll).
@@ -266,6 +279,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if payConsumer != nil {
 		bg.Go(func() error { return payConsumer.Run(background) })
 	}
+	bg.Go(func() error { return kb.RunProcessor(background) })
+	bg.Go(func() error { return kb.RunIndexer(background) })
 
 	g, gctx := errgroup.WithContext(intake)
 	g.Go(func() error { return srv.Run(gctx) })
@@ -287,6 +302,23 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	log.Info().Msg("stopped cleanly")
 	return nil
+}
+
+// newKnowledge opens the knowledge base: this member's indexes under the
+// data dir, embeddings through the router when
+// FRONTDESK_KNOWLEDGE_EMBEDDING_MODEL names a model.
+func newKnowledge(cfg config, store *sqlstore.Store, lg eventLog, embedder knowledge.Embedder, log zerolog.Logger, reg prometheus.Registerer) (*knowledge.Service, error) {
+	kc := knowledge.Config{Dir: filepath.Join(cfg.Store.DataDir, "knowledge"), Member: cmp.Or(cfg.Cluster.Addr, "local"),
+		MaxUploadBytes: cfg.Knowledge.MaxUploadBytes, Threshold: cfg.Knowledge.Threshold}
+	if cfg.Knowledge.EmbeddingModel != "" {
+		kc.Embedder, kc.EmbedModel = embedder, cfg.Knowledge.EmbeddingModel
+		log.Info().Str("model", kc.EmbedModel).Msg("knowledge: hybrid retrieval (BM25 and vectors)")
+	}
+	kb, err := knowledge.New(kc, sqlstore.For[knowledge.Tx](store), lg, log, reg)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge base: %w", err)
+	}
+	return kb, nil
 }
 
 // eventLog is what serve needs of the event log: the contract both
@@ -329,15 +361,15 @@ func openLog(ctx context.Context, cfg config, store *sqlstore.Store, log zerolog
 // every call recorded in the store by the returned Accountant (nil with a
 // remote router), which the caller closes before the store. Either falls
 // back to the offline responder.
-func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometheus.Registerer) (actors.Completer, *service.Accountant, error) {
+func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometheus.Registerer) (actors.Completer, *service.Accountant, knowledge.Embedder, error) {
 	if cfg.LLM.RouterURL != "" {
 		c, err := service.NewClient(service.ClientConfig{URL: cfg.LLM.RouterURL, APIKey: cfg.LLM.RouterAPIKey})
 		if err != nil {
-			return nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_URL: %w", err)
+			return nil, nil, nil, fmt.Errorf("FRONTDESK_LLMROUTER_URL: %w", err)
 		}
 		log.Info().Str("url", cfg.LLM.RouterURL).Msg("model: remote llmrouter")
 		r, err := llmrouter.New(llmrouter.Config{Backends: []llmrouter.Backend{c}}, log, reg)
-		return r, nil, err
+		return r, nil, c, err
 	}
 	getenv := cfg.getenv
 	if getenv == nil {
@@ -345,11 +377,11 @@ func newModel(cfg config, store *sqlstore.Store, log zerolog.Logger, reg prometh
 	}
 	router, _, err := buildRouter(llmrouterConfig{cfg}, getenv, log, reg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	acct, err := service.NewAccountant(service.AccountantConfig{Agents: store}, router, store, log, reg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return acct, acct, nil
+	return acct, acct, router, nil
 }
