@@ -283,8 +283,12 @@ func (s *Service) deleteIn(ctx context.Context, tx Tx, by Actor, doc persistence
 	return s.appendChange(ctx, tx, doc.TenantID, events.KnowledgeDocument{DocumentID: doc.ID, Revision: doc.Revision, Change: events.KnowledgeDeleted})
 }
 
-// forget removes a deleted document from this member's index.
+// forget removes a deleted document from this member's index (a writer
+// has none: the members' indexers apply the deleted event).
 func (s *Service) forget(tenantID, id string) error {
+	if s.indexes == nil {
+		return nil
+	}
 	ix, err := s.indexes.Tenant(tenantID)
 	if err != nil {
 		return fmt.Errorf("knowledge: open index of %s: %w", tenantID, err)

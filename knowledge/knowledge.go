@@ -172,8 +172,22 @@ func New(cfg Config, store Store, log Log, logger zerolog.Logger, reg prometheus
 		metrics: m, now: time.Now}, nil
 }
 
+// NewWriter returns a knowledge base that only writes documents (a
+// command beside the running members, such as the catalogue backfill): it
+// opens no index and neither processes nor searches; the members do.
+func NewWriter(store Store, log Log, logger zerolog.Logger) *Service {
+	cfg := Config{}
+	cfg.defaults()
+	return &Service{cfg: cfg, store: store, log: log, logger: logger.With().Str("component", "knowledge").Logger(), now: time.Now}
+}
+
 // Close closes the indexes.
-func (s *Service) Close() error { return s.indexes.Close() }
+func (s *Service) Close() error {
+	if s.indexes == nil {
+		return nil
+	}
+	return s.indexes.Close()
+}
 
 // Threshold is the relevance from which a passage answers a question.
 func (s *Service) Threshold() float64 { return s.cfg.Threshold }

@@ -52,14 +52,14 @@ func (s *Service) UpsertProduct(ctx context.Context, tenantID string, p commerce
 		return true, s.forget(tenantID, deleted)
 	}
 	if p.Currency == "" {
-		return false, fmt.Errorf("knowledge: product %s has no currency", p.ExternalID)
+		return false, fmt.Errorf("knowledge: product %s has no currency: %w", p.ExternalID, persistence.ErrInvalid)
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return false, err
 	}
 	if _, err := productDocument(data); err != nil {
-		return false, err
+		return false, fmt.Errorf("knowledge: %w: %w", persistence.ErrInvalid, err)
 	}
 	tags, _ := cleanTags(p.Tags)
 	if len(tags) > maxTags {

@@ -72,6 +72,8 @@ type Applier struct {
 	store  Store
 	notify Notifier
 	now    func() time.Time
+	// catalogue keeps products (nil: products are ignored).
+	catalogue *catalogue
 }
 
 // NewApplier returns an applier; notify may be nil.
@@ -115,6 +117,9 @@ type Meta struct {
 // Apply applies ev, delivered as meta, to tenantID's data in one
 // transaction, and then tells the runtime what changed.
 func (a *Applier) Apply(ctx context.Context, tenantID string, meta Meta, ev commerce.Event) (Outcome, error) {
+	if ev.Kind == commerce.KindProduct && ev.Product != nil {
+		return a.applyProduct(ctx, tenantID, meta, *ev.Product)
+	}
 	var ch change
 	err := a.store.InTx(ctx, func(tx Tx) error {
 		ch = change{}

@@ -75,7 +75,7 @@ func (f *Fetcher) FetchOrder(ctx context.Context, tenantID, number string) error
 
 // Progress is how far a backfill got.
 type Progress struct {
-	Pages, Orders, Customers, Stale int
+	Pages, Orders, Customers, Products, Stale int
 }
 
 // Backfill imports the orders and customers the shop changed since since

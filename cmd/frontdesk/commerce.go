@@ -18,6 +18,7 @@ import (
 	"github.com/frontdesk-ai/frontdesk/commerce/magento"
 	"github.com/frontdesk-ai/frontdesk/commerce/shopify"
 	"github.com/frontdesk-ai/frontdesk/gateway"
+	"github.com/frontdesk-ai/frontdesk/knowledge"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
 	"github.com/frontdesk-ai/frontdesk/shops"
 	"github.com/frontdesk-ai/frontdesk/tools"
@@ -80,6 +81,18 @@ func magentoDomain(base string) (string, error) {
 		return "", fmt.Errorf("FRONTDESK_MAGENTO_BASE_URL: %q has no host", base)
 	}
 	return strings.ToLower(u.Hostname()), nil
+}
+
+// currencies are the shop APIs that tell their shop's currency (the
+// products' prices need it).
+func (s commerceSetup) currencies() []shops.CurrencySource {
+	var out []shops.CurrencySource
+	for _, c := range s.clients {
+		if cs, ok := c.(shops.CurrencySource); ok {
+			out = append(out, cs)
+		}
+	}
+	return out
 }
 
 // connect makes sure the configured shops are the tenant's.
@@ -151,7 +164,15 @@ func runCommerce(ctx context.Context, cfg config, since time.Time, stdout io.Wri
 		return err
 	}
 	// The runtime is not here: grains reload what changed on activation.
+	// Products become knowledge documents: their events reach the running
+	// members through the event log, whose processors make them ready.
+	lg, _, closeLog, err := openLog(ctx, cfg, store, log)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	applier := shops.NewApplier(sqlstore.For[shops.Tx](store), nil)
+	applier.SetCatalog(knowledge.NewWriter(sqlstore.For[knowledge.Tx](store), lg, log), setup.currencies()...)
 	for _, shop := range setup.clients {
 		fmt.Fprintf(stdout, "%s %s: importing orders and customers changed since %s\n", shop.Source(), shop.Domain(), since.Format(time.RFC3339))
 		p, err := shops.Backfill(ctx, applier, tenant.ID, shop, since, func(p shops.Progress) {
@@ -162,6 +183,18 @@ func runCommerce(ctx context.Context, cfg config, since time.Time, stdout io.Wri
 		}
 		fmt.Fprintf(stdout, "%s %s: done: %d orders (%d unchanged), %d customers\n", shop.Source(), shop.Domain(), p.Orders, p.Stale, p.Customers)
 		log.Info().Str("source", shop.Source()).Str("shop", shop.Domain()).Int("orders", p.Orders).Int("customers", p.Customers).Msg("backfill done")
+		ps, ok := shop.(shops.ProductSource)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(stdout, "%s %s: importing products changed since %s into the knowledge base\n", shop.Source(), shop.Domain(), since.Format(time.RFC3339))
+		pp, err := shops.BackfillProducts(ctx, applier, tenant.ID, ps, since, func(p shops.Progress) {
+			fmt.Fprintf(stdout, "  page %d: %d products (%d unchanged)\n", p.Pages, p.Products, p.Stale)
+		})
+		if err != nil {
+			return fmt.Errorf("%s %s: product backfill stopped after %d products: %w", shop.Source(), shop.Domain(), pp.Products, err)
+		}
+		fmt.Fprintf(stdout, "%s %s: done: %d products (%d unchanged)\n", shop.Source(), shop.Domain(), pp.Products, pp.Stale)
 	}
 	return nil
 }

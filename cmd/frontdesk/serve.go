@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	defer kb.Close()
 	toolbox.SetKnowledge(kb)
+	shopping.applier.SetCatalog(kb, shopSetup.currencies()...)
 	// The channel set is built below, before anything reaches a grain.
 	var chanSet *channels.Set
 	buttons := func(channel string) bool {

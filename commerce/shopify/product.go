@@ -150,9 +150,10 @@ func (p restProduct) normalize(shop string) (commerce.Product, error) {
 // normalize maps a REST variant. Its stock counts only where Shopify
 // tracks it (inventory_management "shopify"): then it is available when it
 // may be sold out of stock (inventory_policy "continue") or has some. A
-// variant Shopify does not track (null) has no Inventory; one of a payload
-// that does not say (API versions from 2024-07) keeps its count, and
-// neither says whether it is available.
+// variant Shopify does not track (null) has no Inventory and is always
+// available (Shopify sells untracked stock without limit); one of a payload
+// that does not say (API versions from 2024-07) keeps its count and does
+// not say whether it is available.
 func (v restVariant) normalize() (commerce.Variant, error) {
 	if v.ID == "" {
 		return commerce.Variant{}, commerce.Malformed("variant has no id")
@@ -175,7 +176,10 @@ func (v restVariant) normalize() (commerce.Variant, error) {
 		if available || v.InventoryQuantity != nil {
 			out.Available = &available
 		}
-	case !m.Null:
+	case m.Null:
+		available := true
+		out.Available = &available
+	default:
 		out.Inventory = v.InventoryQuantity // stocked by a fulfillment service
 	}
 	return out, nil

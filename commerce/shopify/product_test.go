@@ -93,9 +93,9 @@ func TestParseProducts(t *testing.T) {
 		if len(p.Options) != 0 || p.Tags != nil || len(p.Variants) != 1 {
 			t.Fatalf("options %+v, tags %q, variants %+v: the default option and empty tags are none", p.Options, p.Tags, p.Variants)
 		}
-		want := commerce.Variant{ExternalID: "44790017622199", Price: "25.00"}
+		want := commerce.Variant{ExternalID: "44790017622199", Price: "25.00", Available: ptr(true)}
 		if v := p.Variants[0]; !reflect.DeepEqual(v, want) {
-			t.Errorf("untracked variant = %+v, want %+v: no title, no stock count, availability unsaid", v, want)
+			t.Errorf("untracked variant = %+v, want %+v: no title, no stock count, always available", v, want)
 		}
 		if p.URL != "https://acme.myshopify.com/products/gift-card" || p.Status != "active" {
 			t.Errorf("url %q, status %q", p.URL, p.Status)
