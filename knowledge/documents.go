@@ -24,10 +24,10 @@ type Input struct {
 	// ("markdown", "html", "text", "pdf", "csv"), overrides detection.
 	FileName, ContentType, Format string
 	// Kind defaults to article (faq for a CSV).
-	Kind      persistence.KnowledgeKind
-	Tags      []string
-	Language  string
-	SourceURL string
+	Kind                  persistence.KnowledgeKind
+	Tags                  []string
+	Language              string
+	SourceURL             string
 	ValidFrom, ValidUntil *time.Time
 	Data                  []byte
 }

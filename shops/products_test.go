@@ -51,7 +51,9 @@ func TestProductsGoToTheCatalog(t *testing.T) {
 	ctx := context.Background()
 	meta := Meta{Source: commerce.SourceShopify, Shop: shop, Topic: "products/update"}
 	hoodie := commerce.Product{ExternalID: "1", Title: "Hoodie", Status: "active", Variants: []commerce.Variant{{ExternalID: "v1", Price: "24.5"}}}
-	event := func(p commerce.Product) commerce.Event { return commerce.Event{Kind: commerce.KindProduct, Product: &p} }
+	event := func(p commerce.Product) commerce.Event {
+		return commerce.Event{Kind: commerce.KindProduct, Product: &p}
+	}
 
 	if out, err := f.a.Apply(ctx, f.tenant, meta, event(hoodie)); err != nil || out != Ignored {
 		t.Fatalf("without a catalog: %v, %v", out, err)
