@@ -116,9 +116,8 @@ func (a *API) readDocument(w http.ResponseWriter, r *http.Request, kb Knowledge)
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return knowledge.Input{}, knowledgeError(fmt.Errorf("%w: the body is over twice the %d-byte upload limit", knowledge.ErrTooLarge, limit))
+			if e := overLimit(err, "the body is over twice the %d-byte upload limit", limit); e != nil {
+				return knowledge.Input{}, e
 			}
 			return knowledge.Input{}, errBadRequest("malformed JSON body (or a field that does not exist): "+err.Error(), err)
 		}
@@ -149,9 +148,8 @@ func (a *API) readDocument(w http.ResponseWriter, r *http.Request, kb Knowledge)
 			break
 		}
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return in, knowledgeError(fmt.Errorf("%w: the file is over the %d-byte upload limit", knowledge.ErrTooLarge, limit))
+			if e := overLimit(err, "the file is over the %d-byte upload limit", limit); e != nil {
+				return in, e
 			}
 			return in, errBadRequest("malformed multipart body", err)
 		}
@@ -159,9 +157,8 @@ func (a *API) readDocument(w http.ResponseWriter, r *http.Request, kb Knowledge)
 		if name == "file" {
 			data, err := io.ReadAll(io.LimitReader(part, limit+1))
 			if err != nil {
-				var tooLarge *http.MaxBytesError
-				if errors.As(err, &tooLarge) {
-					return in, knowledgeError(fmt.Errorf("%w: the file is over the %d-byte upload limit", knowledge.ErrTooLarge, limit))
+				if e := overLimit(err, "the file is over the %d-byte upload limit", limit); e != nil {
+					return in, e
 				}
 				return in, errBadRequest("reading the file failed", err)
 			}
@@ -193,44 +190,46 @@ func (a *API) readDocument(w http.ResponseWriter, r *http.Request, kb Knowledge)
 	return in, nil
 }
 
+// overLimit is the 413 of a body cut by http.MaxBytesReader (nil for any
+// other error).
+func overLimit(err error, format string, limit int64) error {
+	var tooLarge *http.MaxBytesError
+	if !errors.As(err, &tooLarge) {
+		return nil
+	}
+	return knowledgeError(fmt.Errorf("%w: "+format, knowledge.ErrTooLarge, limit))
+}
+
 func actorOf(p Principal) knowledge.Actor {
 	return knowledge.Actor{Kind: persistence.ActorUser, ID: p.UserID}
 }
 
-// createDocument handles POST /api/v1/knowledge/documents.
-func (a *API) createDocument(w http.ResponseWriter, r *http.Request, p Principal) error {
-	kb, err := a.knowledgeBase()
-	if err != nil {
-		return err
+// writeDocument handles POST /api/v1/knowledge/documents (201) and, with
+// revise, PUT /api/v1/knowledge/documents/{id} (200): the file is accepted
+// for processing.
+func (a *API) writeDocument(revise bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
+		kb, err := a.knowledgeBase()
+		if err != nil {
+			return err
+		}
+		in, err := a.readDocument(w, r, kb)
+		if err != nil {
+			return err
+		}
+		status, doc := http.StatusCreated, persistence.KnowledgeDocument{}
+		if revise {
+			status = http.StatusOK
+			doc, err = kb.Revise(r.Context(), p.TenantID, r.PathValue("id"), actorOf(p), in)
+		} else {
+			doc, err = kb.Upload(r.Context(), p.TenantID, actorOf(p), in)
+		}
+		if err != nil {
+			return knowledgeError(err)
+		}
+		writeJSON(w, status, map[string]any{"id": doc.ID, "status": doc.Status, "version": doc.Revision})
+		return nil
 	}
-	in, err := a.readDocument(w, r, kb)
-	if err != nil {
-		return err
-	}
-	doc, err := kb.Upload(r.Context(), p.TenantID, actorOf(p), in)
-	if err != nil {
-		return knowledgeError(err)
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": doc.ID, "status": doc.Status, "version": doc.Revision})
-	return nil
-}
-
-// reviseDocument handles PUT /api/v1/knowledge/documents/{id}.
-func (a *API) reviseDocument(w http.ResponseWriter, r *http.Request, p Principal) error {
-	kb, err := a.knowledgeBase()
-	if err != nil {
-		return err
-	}
-	in, err := a.readDocument(w, r, kb)
-	if err != nil {
-		return err
-	}
-	doc, err := kb.Revise(r.Context(), p.TenantID, r.PathValue("id"), actorOf(p), in)
-	if err != nil {
-		return knowledgeError(err)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": doc.ID, "status": doc.Status, "version": doc.Revision})
-	return nil
 }
 
 // deleteDocument handles DELETE /api/v1/knowledge/documents/{id}.
