@@ -289,9 +289,9 @@ func (s *Service) forget(tenantID, id string) error {
 	if s.indexes == nil {
 		return nil
 	}
-	ix, err := s.indexes.Tenant(tenantID)
-	if err != nil {
-		return fmt.Errorf("knowledge: open index of %s: %w", tenantID, err)
+	ix, err := s.index(tenantID, false)
+	if err != nil || ix == nil {
+		return err
 	}
 	if err := ix.Delete(id); err != nil {
 		return fmt.Errorf("knowledge: remove %s from the index: %w", id, err)

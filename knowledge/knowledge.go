@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,6 +147,10 @@ type Service struct {
 	store   Store
 	log     Log
 	indexes *index.Set
+	// tenants are the tenants this member holds an index of: a tenant
+	// without documents gets none (searches find nothing without opening
+	// one).
+	tenants sync.Map
 	logger  zerolog.Logger
 	metrics *metrics
 	now     func() time.Time
@@ -179,6 +184,20 @@ func NewWriter(store Store, log Log, logger zerolog.Logger) *Service {
 	cfg := Config{}
 	cfg.defaults()
 	return &Service{cfg: cfg, store: store, log: log, logger: logger.With().Str("component", "knowledge").Logger(), now: time.Now}
+}
+
+// index returns the tenant's index on this member; without create, nil
+// when it holds none.
+func (s *Service) index(tenantID string, create bool) (*index.Index, error) {
+	if _, ok := s.tenants.Load(tenantID); !ok && !create {
+		return nil, nil
+	}
+	ix, err := s.indexes.Tenant(tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: open the index of tenant %s: %w", tenantID, err)
+	}
+	s.tenants.Store(tenantID, true)
+	return ix, nil
 }
 
 // Close closes the indexes.

@@ -258,8 +258,15 @@ func TestTenantsAreIsolated(t *testing.T) {
 	doc := e.upload(knowledge.Input{FileName: "returns.md", Data: []byte(returnsMD)})
 	e.waitDoc(doc.ID, persistence.KnowledgeReady, 1)
 	e.waitFound(e.tenant, "return an item", hasText("30 days"))
+	before, _ := os.ReadDir(e.cfg.Dir)
 	if res := e.search(other.ID, "return an item"); len(res.Results) != 0 {
 		t.Fatalf("the other tenant finds %+v", res.Results)
+	}
+	if found, err := e.kb.SearchKnowledge(ctx, other.ID, "return an item", 0, nil); err != nil || found.Indexed || len(found.Passages) != 0 {
+		t.Fatalf("a turn of the other tenant finds %+v, %v", found, err)
+	}
+	if after, _ := os.ReadDir(e.cfg.Dir); len(after) != len(before) {
+		t.Fatalf("searching a tenant without documents made an index: %d entries, then %d", len(before), len(after))
 	}
 	if _, err := e.kb.Revise(ctx, other.ID, doc.ID, admin, knowledge.Input{FileName: "x.md", Data: []byte("# X\n\ntext")}); !errors.Is(err, persistence.ErrNotFound) {
 		t.Fatalf("revise from the other tenant = %v", err)

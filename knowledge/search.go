@@ -53,8 +53,8 @@ const maxK = 50
 func (s *Service) Search(ctx context.Context, tenantID, query string, k int, f Filters) (Results, error) {
 	start := time.Now()
 	out := Results{Threshold: s.cfg.Threshold, Mode: "lexical"}
-	ix, err := s.indexes.Tenant(tenantID)
-	if err != nil {
+	ix, err := s.index(tenantID, false)
+	if err != nil || ix == nil {
 		return out, err
 	}
 	if k <= 0 {
@@ -99,8 +99,8 @@ func (s *Service) Search(ctx context.Context, tenantID, query string, k int, f F
 // (tools.KnowledgeSearcher): k passages (0: the configured number per
 // turn) valid now, in any language.
 func (s *Service) SearchKnowledge(ctx context.Context, tenantID, query string, k int, kinds []string) (tools.KnowledgeFound, error) {
-	ix, err := s.indexes.Tenant(tenantID)
-	if err != nil {
+	ix, err := s.index(tenantID, false)
+	if err != nil || ix == nil {
 		return tools.KnowledgeFound{}, err
 	}
 	if ix.Len() == 0 {

@@ -80,9 +80,9 @@ func (s *Service) sync(ctx context.Context, tenantID, documentID string) error {
 	if len(chunks) == 0 {
 		return s.forget(tenantID, documentID)
 	}
-	ix, err := s.indexes.Tenant(tenantID)
+	ix, err := s.index(tenantID, true)
 	if err != nil {
-		return fmt.Errorf("open index of %s: %w", tenantID, err)
+		return err
 	}
 	if err := ix.Replace(documentID, entries(doc, chunks)); err != nil {
 		return fmt.Errorf("index %s: %w", documentID, err)
@@ -126,7 +126,7 @@ func (s *Service) Rebuild(ctx context.Context) error {
 }
 
 func (s *Service) rebuildTenant(ctx context.Context, tenantID string) error {
-	ix, err := s.indexes.Tenant(tenantID)
+	ix, err := s.index(tenantID, true)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -309,7 +310,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 // data dir, embeddings through the router when
 // FRONTDESK_KNOWLEDGE_EMBEDDING_MODEL names a model.
 func newKnowledge(cfg config, store *sqlstore.Store, lg eventLog, embedder knowledge.Embedder, log zerolog.Logger, reg prometheus.Registerer) (*knowledge.Service, error) {
-	kc := knowledge.Config{Dir: filepath.Join(cfg.Store.DataDir, "knowledge"), Member: cmp.Or(cfg.Cluster.Addr, "local"),
+	// Each member's indexes are its own (members sharing a data dir on one
+	// machine keep them apart).
+	member := cmp.Or(cfg.Cluster.Addr, "local")
+	kc := knowledge.Config{Dir: filepath.Join(cfg.Store.DataDir, "knowledge", strings.NewReplacer(":", "_", "/", "_").Replace(member)), Member: member,
 		MaxUploadBytes: cfg.Knowledge.MaxUploadBytes, Threshold: cfg.Knowledge.Threshold}
 	if cfg.Knowledge.EmbeddingModel != "" {
 		kc.Embedder, kc.EmbedModel = embedder, cfg.Knowledge.EmbeddingModel
