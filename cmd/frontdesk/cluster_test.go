@@ -136,6 +136,9 @@ func startMembers(t testing.TB, n int, extraEnv ...string) *testCluster {
 			// the 60s default a kill -9 could stall a group for a minute.
 			"FRONTDESK_KAFKA_REBALANCE_TIMEOUT=15s",
 			"FRONTDESK_CLUSTER_ADDR=" + a, "FRONTDESK_CLUSTER_PEERS=" + strings.Join(addrs, ","),
+			// Each member has its own data dir (its knowledge indexes), as
+			// each pod has its own volume.
+			"FRONTDESK_DATA_DIR=" + t.TempDir(),
 			"FRONTDESK_WHATSAPP_VERIFY_TOKEN=v", "FRONTDESK_WHATSAPP_APP_SECRET=" + pilotSecret,
 			"FRONTDESK_WHATSAPP_ACCESS_TOKEN=" + pilotToken, "FRONTDESK_WHATSAPP_PHONE_NUMBER_ID=" + pilotPNID,
 			"FRONTDESK_GRAPH_API_URL=" + c.graph.BaseURL(), "FRONTDESK_LLM_BASE_URL=" + c.llm.BaseURL(), "FRONTDESK_LLM_MODEL=" + llmtest.Model,
