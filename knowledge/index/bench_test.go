@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,3 +222,74 @@ func closeBig() {
 }
 
 func osMkdirTemp() (string, error) { return os.MkdirTemp("", "knowledge-index-bench-") }
+
+// BenchmarkRebuild100k deletes the vectors of 35% of the shared 100k
+// index's chunks, which starts a background rebuild of the vector graph, and
+// searches (hybrid) and replaces documents until the new graph is swapped
+// in: the latencies of both during the rebuild, the rebuild's duration and
+// its longest hold of the index's write lock. It runs last: it leaves the
+// shared index with fewer vectors.
+func BenchmarkRebuild100k(b *testing.B) {
+	ix := bigIndex(b)
+	answerable, _ := faqQuestions(b)
+	var searches, replaces []time.Duration
+	var st rebuildStats
+	for b.Loop() {
+		gone := make([]Entry, 0, bigN*35/100)
+		for _, e := range big.entries[bigN-cap(gone):] {
+			gone = append(gone, Entry{ChunkID: e.ChunkID}) // no vector: removed
+		}
+		t0 := time.Now()
+		if err := ix.LoadVectors(gone); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(time.Since(t0).Microseconds())/1000, "delete-call-ms")
+		if s := ix.rebuildStats(); s.started != 1 || s.swapped != 0 {
+			b.Fatalf("rebuilds started %d, swapped %d; want 1 running", s.started, s.swapped)
+		}
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; !stop.Load(); i++ {
+				q := answerable[i%len(answerable)].Q
+				t0 := time.Now()
+				search(b, ix, Query{Text: q, Vector: hashEmbed(q), K: 5})
+				searches = append(searches, time.Since(t0))
+			}
+		})
+		wg.Go(func() {
+			for r := 0; !stop.Load(); r++ {
+				doc := fmt.Sprintf("syn-%d", 200+r%50)
+				es := make([]Entry, 20)
+				for i := range es {
+					text := fmt.Sprintf("Revised paragraph %d of the exchange policy, version %d.", i, r)
+					es[i] = Entry{ChunkID: fmt.Sprintf("%s-%d", doc, i), Text: text, Kind: "policy", Vector: hashEmbed(text)}
+				}
+				t0 := time.Now()
+				if err := ix.Replace(doc, es); err != nil {
+					b.Error(err)
+					return
+				}
+				replaces = append(replaces, time.Since(t0))
+				time.Sleep(20 * time.Millisecond) // a busy shop, not a bulk load
+			}
+		})
+		for st = ix.rebuildStats(); st.swapped == 0; st = ix.rebuildStats() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		stop.Store(true)
+		wg.Wait()
+	}
+	slices.Sort(searches)
+	slices.Sort(replaces)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(st.lastDuration.Seconds(), "rebuild-s")
+	b.ReportMetric(ms(st.maxHold), "max-lock-hold-ms")
+	b.ReportMetric(float64(st.replayed), "replayed")
+	b.ReportMetric(ms(searches[len(searches)/2]), "search-p50-ms")
+	b.ReportMetric(ms(searches[len(searches)*99/100]), "search-p99-ms")
+	b.ReportMetric(ms(searches[len(searches)-1]), "search-max-ms")
+	b.ReportMetric(ms(replaces[len(replaces)/2]), "replace-p50-ms")
+	b.ReportMetric(ms(replaces[len(replaces)-1]), "replace-max-ms")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,9 +1,10 @@
 package index
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -12,14 +13,16 @@ import (
 // Yashunin) over L2-normalized float32 vectors, with distance 1 − dot
 // product (1 − cosine). Deletion marks a node as a tombstone: it still
 // routes searches but is never returned; when tombstones exceed
-// rebuildRatio × live nodes the graph is rebuilt from the live nodes.
+// Options.RebuildRatio × live nodes the Index rebuilds the graph from a snapshot of
+// the live nodes in the background (rebuild.go).
 //
-// It has no lock of its own: Index.mu guards it (search under the read lock
-// is read-only; every method that changes it runs under the write lock).
+// It has no lock of its own: Index.mu guards the graph that Index.vec points
+// to (search under the read lock is read-only; every method that changes it
+// runs under the write lock); a graph being rebuilt belongs to the rebuild
+// goroutine alone until it is swapped in.
 type hnsw struct {
 	m, m0, efConstruction int
 	levelMult             float64
-	rebuildRatio          float64
 	dim                   int
 
 	nodes    []hnswNode
@@ -63,7 +66,6 @@ func newHNSW(o Options) *hnsw {
 		m0:             2 * o.M,
 		efConstruction: o.EfConstruction,
 		levelMult:      1 / math.Log(float64(o.M)),
-		rebuildRatio:   o.RebuildRatio,
 		byKey:          make(map[string]int32),
 		entry:          -1,
 		rng:            rand.New(rand.NewPCG(1, 2)),
@@ -75,20 +77,25 @@ func newHNSW(o Options) *hnsw {
 func (h *hnsw) live() int { return len(h.byKey) }
 
 func dot(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	n := len(a)
 	b = b[:n]
 	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	for ; i+8 <= n; i += 8 {
+		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+		s4 += x[4] * y[4]
+		s5 += x[5] * y[5]
+		s6 += x[6] * y[6]
+		s7 += x[7] * y[7]
 	}
 	for ; i < n; i++ {
 		s0 += a[i] * b[i]
 	}
-	return s0 + s1 + s2 + s3
+	return (s0 + s1) + (s2 + s3) + (s4 + s5) + (s6 + s7)
 }
 
 // normalize returns v scaled to unit length (a copy), or nil for a zero vector.
@@ -121,8 +128,7 @@ func (h *hnsw) upsert(key string, vec []float32, meta vecMeta) {
 	h.insert(key, vec, meta)
 }
 
-// remove tombstones key (a no-op when absent) and rebuilds the graph when
-// tombstones outnumber the configured share of live nodes.
+// remove tombstones key (a no-op when absent).
 func (h *hnsw) remove(key string) {
 	if id, ok := h.byKey[key]; ok {
 		h.kill(id)
@@ -137,25 +143,29 @@ func (h *hnsw) kill(id int32) {
 	h.dead++
 }
 
-// maybeRebuild rebuilds the graph from its live nodes when tombstones exceed
-// rebuildRatio × live (and a minimum, so small indexes don't churn).
-func (h *hnsw) maybeRebuild() bool {
-	if h.dead < 1000 || float64(h.dead) <= h.rebuildRatio*float64(h.live()) {
-		return false
-	}
-	old := h.nodes
-	h.nodes = make([]hnswNode, 0, h.live())
-	h.byKey = make(map[string]int32, h.live())
-	h.entry, h.maxLevel, h.dead = -1, 0, 0
-	for i := range old {
-		if !old[i].dead {
-			h.insert(old[i].key, old[i].vec, old[i].meta)
+// needsRebuild reports whether tombstones exceed ratio × live nodes and
+// minDead (so that small indexes don't churn).
+func (h *hnsw) needsRebuild(ratio float64, minDead int) bool {
+	return h.dead >= minDead && float64(h.dead) > ratio*float64(h.live())
+}
+
+// liveVec is a live node as a rebuild copies it: the vector is shared (it
+// is never written after insertion), the metadata copied.
+type liveVec struct {
+	key  string
+	vec  []float32
+	meta vecMeta
+}
+
+// snapshot copies the live nodes, in insertion order.
+func (h *hnsw) snapshot() []liveVec {
+	out := make([]liveVec, 0, h.live())
+	for i := range h.nodes {
+		if n := &h.nodes[i]; !n.dead {
+			out = append(out, liveVec{n.key, n.vec, n.meta})
 		}
 	}
-	if h.live() == 0 {
-		h.dim = 0
-	}
-	return true
+	return out
 }
 
 func (h *hnsw) randomLevel() int {
@@ -211,7 +221,7 @@ func (h *hnsw) link(from, to int32, d float32, l, maxLinks int) {
 	for _, o := range n.links[l] {
 		cs = append(cs, cand{o, 1 - dot(n.vec, h.nodes[o].vec)})
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
+	slices.SortFunc(cs, func(a, b cand) int { return cmp.Compare(a.dist, b.dist) })
 	nb := h.selectNeighbors(cs, maxLinks)
 	n.links[l] = n.links[l][:0]
 	for _, c := range nb {

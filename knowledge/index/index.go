@@ -14,7 +14,10 @@
 // Search holds it for reading across both its lexical and vector parts,
 // Replace, Delete and LoadVectors hold it for writing across the bleve batch
 // and the vector swap, so that a search sees a document entirely before or
-// entirely after a Replace.
+// entirely after a Replace. A background rebuild of the vector graph
+// (rebuild.go) takes Index.mu for writing only briefly: to collect its
+// change log and to swap the new graph in. Index.close waits for it with
+// Index.mu released.
 package index
 
 import (
@@ -92,7 +95,8 @@ type Options struct {
 	// EfSearch is the beam width of a vector search (at least the list depth); default 64.
 	EfSearch int
 	// RebuildRatio: the graph is rebuilt from its live vectors when deleted
-	// ones exceed RebuildRatio × live ones (and 1,000); default 0.5.
+	// ones exceed RebuildRatio × live ones (and 1,000); default 0.5. The
+	// rebuild runs in the background: searches and writes go on meanwhile.
 	RebuildRatio float64
 	// SyncWrites makes Replace, Delete and LoadVectors return only once the
 	// lexical change is persisted (fsync). By default they return when the
@@ -230,14 +234,20 @@ type Index struct {
 	fresh bool
 	o     Options
 
-	mu     sync.RWMutex
-	bl     bleve.Index
-	vec    *hnsw
-	closed bool
+	mu         sync.RWMutex
+	bl         bleve.Index
+	vec        *hnsw
+	closed     bool
+	rebuilding *rebuild // the running background rebuild, nil when none
+	rebuildMin int      // rebuildMin; tests lower it
+	stats      rebuildStats
+
+	done chan struct{}  // closed by close: a rebuild stops
+	wg   sync.WaitGroup // the rebuild goroutine
 }
 
 func openIndex(path string, o Options) (*Index, error) {
-	ix := &Index{o: o, vec: newHNSW(o)}
+	ix := &Index{o: o, vec: newHNSW(o), rebuildMin: rebuildMin, done: make(chan struct{})}
 	cfg := map[string]any{"unsafe_batch": !o.SyncWrites}
 	bl, err := bleve.OpenUsing(path, cfg)
 	switch {
@@ -265,12 +275,17 @@ func openIndex(path string, o Options) (*Index, error) {
 
 func (ix *Index) close() error {
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	if ix.closed {
+		ix.mu.Unlock()
 		return nil
 	}
 	ix.closed = true
-	ix.vec = newHNSW(ix.o)
+	close(ix.done)
+	ix.vecReset()
+	ix.mu.Unlock()
+	// A rebuild takes ix.mu to swap: wait for it unlocked. Once closed, no
+	// method touches ix.bl or ix.vec, so the rest needs no lock.
+	ix.wg.Wait()
 	ix.awaitPersisted(10 * time.Second)
 	return ix.bl.Close()
 }
@@ -375,10 +390,10 @@ func (ix *Index) Replace(documentID string, entries []Entry) error {
 		return fmt.Errorf("replace %s: %w", documentID, err)
 	}
 	for _, id := range old {
-		ix.vec.remove(id)
+		ix.vecRemove(id)
 	}
 	ix.upsertVectors(entries)
-	ix.vec.maybeRebuild()
+	ix.maybeRebuild()
 	return nil
 }
 
@@ -410,27 +425,29 @@ func (ix *Index) LoadVectors(entries []Entry) error {
 		}
 	}
 	ix.upsertVectors(entries)
-	ix.vec.maybeRebuild()
+	ix.maybeRebuild()
 	return nil
 }
 
 // upsertVectors runs under ix.mu held for writing; dimensions are checked.
 func (ix *Index) upsertVectors(entries []Entry) {
-	if ix.vec.live() == 0 {
-		ix.vec.dim = 0
+	if ix.vec.live() == 0 && len(ix.vec.nodes) > 0 {
+		// Only tombstones left: start afresh, so that vectors of another
+		// dimension never meet old ones.
+		ix.vecReset()
 	}
 	for i := range entries {
 		e := &entries[i]
 		if e.Vector == nil {
-			ix.vec.remove(e.ChunkID)
+			ix.vecRemove(e.ChunkID)
 			continue
 		}
 		v := normalize(e.Vector)
 		if v == nil { // a zero vector matches nothing
-			ix.vec.remove(e.ChunkID)
+			ix.vecRemove(e.ChunkID)
 			continue
 		}
-		ix.vec.upsert(e.ChunkID, v, vecMeta{
+		ix.vecUpsert(e.ChunkID, v, vecMeta{
 			kind: e.Kind, language: strings.ToLower(e.Language), tags: append([]string(nil), e.Tags...),
 			validFrom: e.ValidFrom, validUntil: e.ValidUntil,
 		})
