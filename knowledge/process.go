@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/frontdesk-ai/frontdesk/consume"
 	"github.com/frontdesk-ai/frontdesk/events"
 	"github.com/frontdesk-ai/frontdesk/knowledge/extract"
@@ -98,6 +100,24 @@ func (s *Service) process(ctx context.Context, tenantID string, ev events.Knowle
 		}
 	}
 	warning := s.embed(ctx, parsed.chunks)
+	// Ready must mean searchable here: the chunks are indexed on this
+	// member before the commit that says so; when the commit fails or the
+	// revision was superseded, the index is set back to what the store
+	// holds.
+	shown := doc
+	if shown.Language == "" {
+		shown.Language = parsed.language
+	}
+	for i := range parsed.chunks {
+		parsed.chunks[i].ID = uuid.NewString()
+	}
+	ix, err := s.index(tenantID, true)
+	if err != nil {
+		return err
+	}
+	if err := ix.Replace(doc.ID, entries(shown, parsed.chunks)); err != nil {
+		return fmt.Errorf("index %s: %w", doc.ID, err)
+	}
 	ready := false
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.GetKnowledgeDocument(ctx, tenantID, doc.ID)
@@ -128,14 +148,13 @@ func (s *Service) process(ctx context.Context, tenantID string, ev events.Knowle
 		return s.appendChange(ctx, tx, tenantID, events.KnowledgeDocument{DocumentID: doc.ID, Revision: doc.Revision, Change: events.KnowledgeProcessed})
 	})
 	if err != nil || !ready {
+		if serr := s.sync(ctx, tenantID, doc.ID); serr != nil {
+			s.logger.Warn().Err(serr).Str("document_id", doc.ID).Msg("knowledge: index not set back to the store yet; the indexer will")
+		}
 		return err
 	}
 	s.metrics.processed.WithLabelValues("ready").Inc()
-	// Ready means searchable on this member at once; every member's
-	// indexer applies the processed event too (again, harmlessly, here).
-	if err := s.sync(ctx, tenantID, doc.ID); err != nil {
-		s.logger.Warn().Err(err).Str("document_id", doc.ID).Msg("knowledge: ready document not indexed here yet; the indexer will")
-	}
+	s.metrics.indexed.WithLabelValues("replace").Inc()
 	return nil
 }
 
