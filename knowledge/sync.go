@@ -117,6 +117,11 @@ func (s *Service) Rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every tenant's index on disk serves searches at once; the checks
+	// below only repair what differs.
+	for _, t := range tenants {
+		s.tenants.Store(t, true)
+	}
 	for _, t := range tenants {
 		if err := s.rebuildTenant(ctx, t); err != nil {
 			return fmt.Errorf("knowledge index of %s: %w", t, err)
