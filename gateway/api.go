@@ -169,6 +169,7 @@ type API struct {
 	log       zerolog.Logger
 	routes    []route
 	dummyHash func() []byte
+	logins    loginThrottle // failed logins per account and address (throttle.go)
 }
 
 // NewAPI builds the API on store; cfg's zero fields take their defaults

@@ -7,7 +7,8 @@ package gateway
 // refused rather than silently cut. A login creates a session: 32 random
 // bytes, base64url-encoded, given to the client once; the store keeps only
 // their SHA-256. Requests carry the token as "Authorization: Bearer …"
-// (the WebSocket may also pass ?token=, see Authenticate).
+// (the WebSocket may also pass ?token=, see Authenticate). Failed logins
+// are throttled per account and per client address (throttle.go).
 
 import (
 	"context"
@@ -260,17 +261,24 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	if req.Email == "" || req.Password == "" {
 		return errInvalid("email and password are required")
 	}
+	// A locked account or address is refused before any password is
+	// checked (see throttle.go).
+	if err := a.checkLoginLock(w, r, req.Email); err != nil {
+		return err
+	}
 	u, err := a.store.GetUserByEmail(r.Context(), req.Email)
 	if errors.Is(err, persistence.ErrNotFound) {
 		// Spend the time a real comparison takes, so response times do not
 		// tell which emails have accounts.
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(req.Password))
+		a.loginFailed(r, req.Email, "")
 		return errUnauthorized(msgBadLogin, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
+		a.loginFailed(r, req.Email, u.ID)
 		a.log.Info().Str("tenant_id", u.TenantID).Str("user_id", u.ID).Msg("login refused: wrong password")
 		return errUnauthorized(msgBadLogin, nil)
 	}
