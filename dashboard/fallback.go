@@ -165,14 +165,28 @@ const (
 // ID, oldest first, at most 500 (more is true when others follow at once).
 // With wait (seconds, at most MaxPollWait) and no event yet, it waits on the
 // hub until one comes, the time is up or stop is closed (the server shuts
-// down; nil never closes). Without after it returns no
+// down; nil never closes); while it waits it re-checks the session every
+// DefaultRecheckInterval and answers 401 "session ended" once it fails. Without after it returns no
 // events and the newest id, where a new client starts. 400 for an after or
 // wait that is not a non-negative integer, 401 without a valid token, 503
 // when the store fails.
 func PollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, log zerolog.Logger) http.Handler {
+	return pollHandler(hub, auth, stop, DefaultRecheckInterval, log)
+}
+
+// PollHandlerRecheck is PollHandler re-checking the session every recheck
+// (DefaultRecheckInterval when 0) during a long poll.
+func PollHandlerRecheck(hub *Hub, auth Authenticator, stop <-chan struct{}, recheck time.Duration, log zerolog.Logger) http.Handler {
+	if recheck <= 0 {
+		recheck = DefaultRecheckInterval
+	}
+	return pollHandler(hub, auth, stop, recheck, log)
+}
+
+func pollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, recheck time.Duration, log zerolog.Logger) http.Handler {
 	source := hub.src
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tenantID, _, ok := authenticated(w, r, auth)
+		tenantID, userID, ok := authenticated(w, r, auth)
 		if !ok {
 			return
 		}
@@ -214,7 +228,13 @@ func PollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, log zerolog
 			return
 		}
 		if len(evs) == 0 && wait > 0 {
-			evs = waitForEvents(r.Context(), hub, tenantID, after, wait, stop)
+			var ended bool
+			evs, ended = waitForEvents(r.Context(), hub, tenantID, after, wait, stop, recheck, sessionCheck(r, auth, tenantID, userID))
+			if ended {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				writeError(w, http.StatusUnauthorized, "unauthorized", "session ended")
+				return
+			}
 		}
 		out.LastEventID, out.More = after, len(evs) == pollLimit
 		for _, e := range evs {
@@ -229,31 +249,42 @@ func PollHandler(hub *Hub, auth Authenticator, stop <-chan struct{}, log zerolog
 // those that arrive within wait: the first, and any that are already there
 // with it (up to pollLimit). None when the time is up, the client leaves,
 // stop is closed or the hub cannot subscribe (the client simply polls
-// again).
-func waitForEvents(ctx context.Context, hub *Hub, tenantID string, after int64, wait time.Duration, stop <-chan struct{}) []persistence.LiveEvent {
+// again). Every recheck it asks alive whether the session still holds, and
+// reports ended when it does not.
+func waitForEvents(ctx context.Context, hub *Hub, tenantID string, after int64, wait time.Duration, stop <-chan struct{},
+	recheck time.Duration, alive func(context.Context) bool) (evs []persistence.LiveEvent, ended bool) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	sub, err := hub.Subscribe(ctx, tenantID, after, false)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	defer sub.Close()
-	var evs []persistence.LiveEvent
-	select {
-	case e := <-sub.Events():
-		evs = append(evs, e)
-	case <-sub.Done():
-		return nil
-	case <-stop: // nil never fires
-		return nil
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case e := <-sub.Events():
+			evs = append(evs, e)
+			break wait
+		case <-tick.C:
+			if !alive(ctx) {
+				return nil, ctx.Err() == nil
+			}
+		case <-sub.Done():
+			return nil, false
+		case <-stop: // nil never fires
+			return nil, false
+		}
 	}
 	for len(evs) < pollLimit {
 		select {
 		case e := <-sub.Events():
 			evs = append(evs, e)
 		default:
-			return evs
+			return evs, false
 		}
 	}
-	return evs
+	return evs, false
 }

@@ -20,7 +20,16 @@ import (
 // Authenticator identifies the caller of a request, from its
 // "Authorization: Bearer" header or its ?token= parameter; the gateway
 // passes its token check. An error, or an empty tenant id, answers 401.
+// The WebSocket and the long poll call it again with the same request every
+// WSConfig.RecheckInterval while they are open, so it must answer the same
+// for the same live session and fail once the session has ended (logged out,
+// expired, its user disabled or deleted).
 type Authenticator func(r *http.Request) (tenantID, userID string, err error)
+
+// CloseSessionEnded is the close code of a WebSocket whose session ended
+// (logout, expiry, user disabled or deleted) while it was open; its reason
+// is "session ended". The client signs in again.
+const CloseSessionEnded = 4401
 
 // Default values of WSConfig.
 const (
@@ -28,6 +37,9 @@ const (
 	DefaultPongWait     = 60 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultWSReadLimit  = 4096
+	// DefaultRecheckInterval is how often an open socket or long poll
+	// re-checks its session.
+	DefaultRecheckInterval = 5 * time.Second
 )
 
 // closeGrace is how long the handler waits for the client's answer to its
@@ -54,6 +66,10 @@ type WSConfig struct {
 	// origin) is allowed; any other origin is refused with 403. Matching is
 	// exact and case-insensitive; there are no wildcards.
 	AllowedOrigins []string
+	// RecheckInterval is how often an open connection re-checks its session
+	// with the Authenticator (default 5s): once it fails, or names another
+	// user, the socket closes with CloseSessionEnded.
+	RecheckInterval time.Duration
 	// Probes, when set, records how requests with ?probe= arrived, for
 	// ProbeHandler to report.
 	Probes *Probes
@@ -72,13 +88,16 @@ func (c WSConfig) withDefaults() WSConfig {
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = DefaultWSReadLimit
 	}
+	if c.RecheckInterval <= 0 {
+		c.RecheckInterval = DefaultRecheckInterval
+	}
 	return c
 }
 
 // Validate reports a configuration that cannot work, after defaults.
 func (c WSConfig) Validate() error {
-	if c.PingInterval < 0 || c.PongWait < 0 || c.WriteTimeout < 0 || c.ReadLimit < 0 {
-		return errors.New("websocket: ping interval, pong wait, write timeout and read limit must not be negative")
+	if c.PingInterval < 0 || c.PongWait < 0 || c.WriteTimeout < 0 || c.ReadLimit < 0 || c.RecheckInterval < 0 {
+		return errors.New("websocket: ping interval, pong wait, write timeout, read limit and recheck interval must not be negative")
 	}
 	d := c.withDefaults()
 	if d.PongWait <= d.PingInterval {
@@ -138,7 +157,9 @@ var _ http.Handler = (*wsHandler)(nil)
 // live ones; without it, live ones only. It pings every PingInterval, ends
 // the connection when no pong arrives within PongWait, and closes with 1008
 // "slow consumer" when the client falls behind (the client reconnects with
-// its last id), 1001 when the hub stops and 1011 on a store failure. Zero
+// its last id), 1001 when the hub stops, 1011 on a store failure and
+// CloseSessionEnded (4401) within RecheckInterval after the caller's session
+// ends. Zero
 // fields of cfg take their defaults; call cfg.Validate first.
 func WSHandler(hub *Hub, auth Authenticator, cfg WSConfig, log zerolog.Logger) http.Handler {
 	h := &wsHandler{hub: hub, auth: auth, cfg: cfg.withDefaults(), log: log, origins: make(map[string]bool)}
@@ -226,13 +247,22 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Debug().Err(err).Msg("websocket: upgrade failed")
 		return
 	}
-	h.serve(conn, sub, log)
+	h.serve(conn, sub, sessionCheck(r, h.auth, tenantID, userID), log)
+}
+
+// sessionCheck returns a check that r's session still authenticates
+// tenantID's userID.
+func sessionCheck(r *http.Request, auth Authenticator, tenantID, userID string) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		t, u, err := auth(r.WithContext(ctx))
+		return err == nil && t == tenantID && u == userID
+	}
 }
 
 // serve writes sub's events to conn until either ends. A goroutine reads
 // the client's frames (answering pings and closes, extending the read
 // deadline on pongs) and ends with the connection; serve waits for it.
-func (h *wsHandler) serve(conn *websocket.Conn, sub *Subscription, log zerolog.Logger) {
+func (h *wsHandler) serve(conn *websocket.Conn, sub *Subscription, alive func(context.Context) bool, log zerolog.Logger) {
 	conn.SetReadLimit(h.cfg.ReadLimit)
 	_ = conn.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
 	conn.SetPongHandler(func(string) error {
@@ -253,6 +283,20 @@ func (h *wsHandler) serve(conn *websocket.Conn, sub *Subscription, log zerolog.L
 	}()
 	ping := time.NewTicker(h.cfg.PingInterval)
 	defer ping.Stop()
+	recheck := time.NewTicker(h.cfg.RecheckInterval)
+	defer recheck.Stop()
+	// closeWith sends a close frame and waits a moment for the client's.
+	closeWith := func(code int, text string) {
+		msg := websocket.FormatCloseMessage(code, text)
+		if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(h.cfg.WriteTimeout)); err == nil {
+			grace := time.NewTimer(closeGrace)
+			select {
+			case <-readDone:
+			case <-grace.C:
+			}
+			grace.Stop()
+		}
+	}
 	for {
 		select {
 		case e := <-sub.Events():
@@ -271,18 +315,19 @@ func (h *wsHandler) serve(conn *websocket.Conn, sub *Subscription, log zerolog.L
 				log.Debug().Err(err).Msg("websocket: ping failed")
 				return
 			}
+		case <-recheck.C:
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+			ok := alive(ctx)
+			cancel()
+			if !ok {
+				log.Info().Msg("websocket: session ended; closing")
+				closeWith(CloseSessionEnded, "session ended")
+				return
+			}
 		case <-sub.Done():
 			code, text := closeCode(sub.Err())
 			log.Debug().Err(sub.Err()).Int("code", code).Msg("websocket: subscription ended")
-			msg := websocket.FormatCloseMessage(code, text)
-			if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(h.cfg.WriteTimeout)); err == nil {
-				grace := time.NewTimer(closeGrace)
-				select {
-				case <-readDone:
-				case <-grace.C:
-				}
-				grace.Stop()
-			}
+			closeWith(code, text)
 			return
 		case <-readDone:
 			return

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/frontdesk-ai/frontdesk/dashboard"
 	"github.com/frontdesk-ai/frontdesk/gateway"
 	"github.com/frontdesk-ai/frontdesk/persistence"
 	"github.com/frontdesk-ai/frontdesk/persistence/sqlstore"
@@ -490,5 +492,68 @@ func TestDemoUsersOnlyInDemoMode(t *testing.T) {
 				t.Fatalf("other user outside demo mode: GET /me = %d %s, want 200", code, body)
 			}
 		})
+	}
+}
+
+// TestWSEndsAtLogout: a /ws socket and a /ws/poll long poll of a session end
+// soon after it is logged out through the API: the socket closes with 4401
+// "session ended" and the long poll answers 401.
+func TestWSEndsAtLogout(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	tn := f.tenant("acme")
+	f.user(tn, "ana@example.com", persistence.RoleAgent)
+	token := f.login("ana@example.com")
+	pollToken := f.login("ana@example.com")
+
+	hub := dashboard.New(dashboard.Config{PollInterval: 20 * time.Millisecond}, f.store, zerolog.Nop())
+	ctx, cancel := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-hubDone })
+	mux := http.NewServeMux()
+	mux.Handle("/", f.h)
+	mux.Handle("GET /ws", dashboard.WSHandler(hub, f.api.Authenticate, dashboard.WSConfig{RecheckInterval: 50 * time.Millisecond}, zerolog.Nop()))
+	mux.Handle("GET /ws/poll", dashboard.PollHandlerRecheck(hub, f.api.Authenticate, nil, 50*time.Millisecond, zerolog.Nop()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws",
+		http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pollDone := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", srv.URL+"/ws/poll?after=0&wait=20", nil)
+		req.Header.Set("Authorization", "Bearer "+pollToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			pollDone <- 0
+			return
+		}
+		resp.Body.Close()
+		pollDone <- resp.StatusCode
+	}()
+	time.Sleep(200 * time.Millisecond) // both are open and re-checking
+
+	for _, tok := range []string{token, pollToken} {
+		if code, body := f.do("POST", "/api/v1/auth/logout", tok, nil); code != http.StatusNoContent {
+			t.Fatalf("logout = %d %s", code, body)
+		}
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, b, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != dashboard.CloseSessionEnded || ce.Text != "session ended" {
+		t.Fatalf("read = %s, %v; want close 4401 session ended", b, err)
+	}
+	select {
+	case code := <-pollDone:
+		if code != http.StatusUnauthorized {
+			t.Fatalf("long poll = %d, want 401", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("long poll still open 5s after logout")
 	}
 }
