@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -170,6 +169,7 @@ type API struct {
 	routes    []route
 	dummyHash func() []byte
 	logins    loginThrottle // failed logins per account and address (throttle.go)
+	tickets   tickets       // WebSocket tickets (auth.go)
 }
 
 // NewAPI builds the API on store; cfg's zero fields take their defaults
@@ -194,6 +194,7 @@ func NewAPI(cfg APIConfig, store APIStore, log zerolog.Logger) *API {
 		{Route{"POST", "/api/v1/auth/login", nil}, a.login},
 		{Route{"POST", "/api/v1/auth/logout", all}, a.logout},
 		{Route{"GET", "/api/v1/me", all}, a.me},
+		{Route{"POST", "/api/v1/ws/tickets", all}, a.createWSTicket},
 		{Route{"GET", "/api/v1/conversations", all}, a.listConversations},
 		{Route{"GET", "/api/v1/conversations/{id}", all}, a.getConversation},
 		{Route{"GET", "/api/v1/conversations/{id}/messages", all}, a.listMessages},
@@ -307,20 +308,11 @@ func (a *API) openAPI(w http.ResponseWriter, _ *http.Request, _ Principal) error
 	return nil
 }
 
-// decodeJSON reads r's body, at most maxBodyBytes, as one JSON value into v.
+// decodeJSON reads r's body, at most maxBodyBytes, as one JSON value into v,
+// strictly (see decodeStrictJSON): unknown fields, duplicate keys, deep
+// nesting and trailing data are refused with 400.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return AsError(err)
-		}
-		return errBadRequest("malformed JSON body", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errBadRequest("malformed JSON body: more than one value", err)
-	}
-	return nil
+	return readJSONBody(w, r, maxBodyBytes, v)
 }
 
 // pageOf reads ?limit= (default persistence.DefaultPageLimit, at most

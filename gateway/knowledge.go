@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,15 +110,12 @@ func (a *API) readDocument(w http.ResponseWriter, r *http.Request, kb Knowledge)
 	if mt != "multipart/form-data" {
 		// JSON escapes can double a text's size; the content's own size is
 		// checked against the limit after decoding.
-		r.Body = http.MaxBytesReader(w, r.Body, 2*limit+64<<10)
 		var in documentInput
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
+		if err := readJSONBody(w, r, 2*limit+64<<10, &in); err != nil {
 			if e := overLimit(err, "the body is over twice the %d-byte upload limit", limit); e != nil {
 				return knowledge.Input{}, e
 			}
-			return knowledge.Input{}, errBadRequest("malformed JSON body (or a field that does not exist): "+err.Error(), err)
+			return knowledge.Input{}, err
 		}
 		if in.Content == nil {
 			return knowledge.Input{}, errInvalid("content is required (or upload a file as multipart/form-data)")
