@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +44,33 @@ const (
 	// built with a variable number of rows can have many shapes.
 	stmtCacheMax = 512
 )
+
+// prepareSQLiteFiles makes the data dir (0700 when it creates it) and the
+// database file, created 0600 before SQLite opens it: SQLite gives its WAL
+// and shared-memory files the database file's mode, so none of them is
+// readable by other users whatever the umask. Files of an existing store
+// with wider modes are narrowed to 0600 where this user may (a failure
+// there is not fatal: the store still opens as before). It returns the
+// database file's path.
+func prepareSQLiteFiles(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "frontdesk.db")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("create sqlite %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("create sqlite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(p, 0o600)
+		}
+	}
+	return path, nil
+}
 
 // sqliteDSN is the connection string of the file at path with the pragmas
 // every connection runs.

@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -172,10 +170,10 @@ func openPostgres(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func openSQLite(ctx context.Context, cfg Config) (*Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	path, err := prepareSQLiteFiles(cfg.DataDir)
+	if err != nil {
+		return nil, err
 	}
-	path := filepath.Join(cfg.DataDir, "frontdesk.db")
 	db, err := sql.Open("sqlite", sqliteDSN(path, "_txlock=immediate", fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", sqliteAutoCheckpointPages),
 		fmt.Sprintf("_pragma=cache_size(-%d)", sqliteWriterCacheKiB)))
 	if err != nil {
