@@ -25,6 +25,12 @@ type webFile struct {
 	immutable   bool
 }
 
+// appCSP is the Content-Security-Policy of the app's HTML: its scripts,
+// styles and images come from this server only, it connects back to it
+// (fetch and WebSocket), and it is never framed.
+const appCSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; " +
+	"img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 type webApp struct {
 	files map[string]webFile // by path without the leading slash
 	index webFile
@@ -95,6 +101,9 @@ func (a *webApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", f.contentType)
 	h.Set("ETag", f.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(f.contentType, "text/html") {
+		h.Set("Content-Security-Policy", appCSP)
+	}
 	if f.immutable {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {

@@ -53,6 +53,15 @@ func TestWebApp(t *testing.T) {
 			if !strings.Contains(rec.Body.String(), tt.body) {
 				t.Errorf("body %q does not contain %q", rec.Body.String(), tt.body)
 			}
+			// The HTML carries the app's full policy; other files none of
+			// their own (the server's default policy applies).
+			wantCSP := ""
+			if tt.code == 200 && strings.HasPrefix(tt.ctype, "text/html") {
+				wantCSP = appCSP
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); got != wantCSP {
+				t.Errorf("Content-Security-Policy = %q, want %q", got, wantCSP)
+			}
 		})
 	}
 }
