@@ -7,7 +7,7 @@ package gateway
 // refused rather than silently cut. A login creates a session: 32 random
 // bytes, base64url-encoded, given to the client once; the store keeps only
 // their SHA-256. Requests carry the token as "Authorization: Bearer …"
-// (the WebSocket may also pass ?token=, see Authenticate). Failed logins
+// (the WebSocket passes a single-use ?ticket=, see Authenticate). Failed logins
 // are throttled per account and per client address (throttle.go).
 
 import (
@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -168,13 +169,26 @@ func bearerToken(r *http.Request) string {
 }
 
 // Authenticate resolves the request's session, from the Authorization
-// header or, for the WebSocket whose browser API cannot set headers, the
-// token query parameter, and returns the signed-in user's tenant and id. A
-// missing, unknown or expired token or a disabled user fails with a 401
-// *Error (write it with WriteError).
+// header or, for the WebSocket whose browser API cannot set headers, a
+// single-use ?ticket= (POST /api/v1/ws/tickets, see the tickets below) or the
+// deprecated ?token= parameter, and returns the signed-in user's tenant and
+// id. A ticket is spent by the first call; it sets r's Authorization header
+// to its session, so that calling again with r re-checks that session. A
+// missing, unknown or expired token or ticket or a disabled user fails with
+// a 401 *Error (write it with WriteError).
 func (a *API) Authenticate(r *http.Request) (tenantID, userID string, err error) {
 	token := bearerToken(r)
+	if t := r.URL.Query().Get("ticket"); token == "" && t != "" {
+		token = a.tickets.redeem(t, a.now())
+		if token == "" {
+			return "", "", errUnauthorized("invalid, used or expired ticket", nil)
+		}
+		// The ticket is spent: later calls for this request (the
+		// connection's session re-checks) authenticate by its session.
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
 	if token == "" {
+		// Deprecated: tokens in URLs reach logs; use a ticket.
 		token = r.URL.Query().Get("token")
 	}
 	p, err := a.authenticate(r.Context(), token)
@@ -343,4 +357,90 @@ func (a *API) sweepSessions(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// WebSocket tickets. A browser cannot set headers on a WebSocket, and a
+// session token in a URL ends up in proxy and server logs. Instead the
+// client asks POST /api/v1/ws/tickets (with its bearer header) for a ticket:
+// random, single use, valid ticketTTL, bound to the caller's session. /ws
+// and /ws/poll accept ?ticket= once; the long poll can also send the bearer
+// header, as any HTTP request. The ?token= parameter still works for one
+// release and is deprecated.
+//
+// Tickets live in this process (a bounded map, oldest evicted); behind a
+// load balancer the client's connect must reach the member that issued it,
+// or a shared store must follow.
+
+// ticketTTL is how long a WebSocket ticket may be used.
+const ticketTTL = 30 * time.Second
+
+// maxTickets bounds the tickets held at once.
+const maxTickets = 10000
+
+type ticket struct {
+	token   string // the session's token, to authenticate the connection and its re-checks
+	expires time.Time
+}
+
+// tickets holds the unused tickets, keyed by the hash of the ticket. The
+// zero value is ready to use; mu guards everything.
+type tickets struct {
+	mu    sync.Mutex
+	m     map[string]ticket
+	order []string // hashes, oldest first; may name used ones
+}
+
+// issue stores a new ticket for token, valid until now+ticketTTL, and
+// returns it.
+func (ts *tickets) issue(token string, now time.Time) string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (Go 1.24+)
+	t := base64.RawURLEncoding.EncodeToString(b[:])
+	h := hashToken(t)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.m == nil {
+		ts.m = make(map[string]ticket)
+	}
+	// Drop used and expired tickets from the front, then the oldest while full.
+	for len(ts.order) > 0 {
+		old, ok := ts.m[ts.order[0]]
+		if ok && now.Before(old.expires) && len(ts.m) < maxTickets {
+			break
+		}
+		delete(ts.m, ts.order[0])
+		ts.order = ts.order[1:]
+	}
+	ts.m[h] = ticket{token: token, expires: now.Add(ticketTTL)}
+	ts.order = append(ts.order, h)
+	return t
+}
+
+// redeem consumes ticket t and returns its session token, or "" when t is
+// unknown, used or expired.
+func (ts *tickets) redeem(t string, now time.Time) string {
+	h := hashToken(t)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	tk, ok := ts.m[h]
+	if !ok {
+		return ""
+	}
+	delete(ts.m, h)
+	if !now.Before(tk.expires) {
+		return ""
+	}
+	return tk.token
+}
+
+type ticketResponse struct {
+	Ticket    string `json:"ticket"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
+// createWSTicket handles POST /api/v1/ws/tickets.
+func (a *API) createWSTicket(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	t := a.tickets.issue(bearerToken(r), a.now())
+	writeJSON(w, http.StatusOK, ticketResponse{Ticket: t, ExpiresIn: int(ticketTTL / time.Second)})
+	return nil
 }

@@ -523,6 +523,18 @@ func TestWSEndsAtLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// A browser's socket: a ticket in the URL, no header; it stays open
+	// through its re-checks until the logout.
+	code, body := f.do("POST", "/api/v1/ws/tickets", token, nil)
+	var tk struct{ Ticket string }
+	if code != http.StatusOK || json.Unmarshal(body, &tk) != nil {
+		t.Fatalf("ticket = %d %s", code, body)
+	}
+	tc, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?ticket="+tk.Ticket, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
 	pollDone := make(chan int, 1)
 	go func() {
 		req, _ := http.NewRequest("GET", srv.URL+"/ws/poll?after=0&wait=20", nil)
@@ -542,11 +554,13 @@ func TestWSEndsAtLogout(t *testing.T) {
 			t.Fatalf("logout = %d %s", code, body)
 		}
 	}
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, b, err := c.ReadMessage()
-	var ce *websocket.CloseError
-	if !errors.As(err, &ce) || ce.Code != dashboard.CloseSessionEnded || ce.Text != "session ended" {
-		t.Fatalf("read = %s, %v; want close 4401 session ended", b, err)
+	for _, conn := range []*websocket.Conn{c, tc} {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, b, err := conn.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != dashboard.CloseSessionEnded || ce.Text != "session ended" {
+			t.Fatalf("read = %s, %v; want close 4401 session ended", b, err)
+		}
 	}
 	select {
 	case code := <-pollDone:
@@ -556,4 +570,86 @@ func TestWSEndsAtLogout(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("long poll still open 5s after logout")
 	}
+}
+
+// TestWSTickets: POST /api/v1/ws/tickets gives a single-use ticket valid 30
+// s that authenticates its session's user once; re-checks of the same
+// request then follow the session (and end with it).
+func TestWSTickets(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	tn := f.tenant("acme")
+	u := f.user(tn, "ana@example.com", persistence.RoleAnalyst)
+	token := f.login("ana@example.com")
+	issue := func() string {
+		t.Helper()
+		code, body := f.do("POST", "/api/v1/ws/tickets", token, nil)
+		if code != http.StatusOK {
+			t.Fatalf("tickets = %d %s", code, body)
+		}
+		var out struct {
+			Ticket    string
+			ExpiresIn int `json:"expires_in"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil || len(out.Ticket) != 43 || out.ExpiresIn != 30 {
+			t.Fatalf("ticket body %s: %v", body, err)
+		}
+		if out.Ticket == token {
+			t.Fatal("the ticket is the session token")
+		}
+		return out.Ticket
+	}
+	auth := func(r *http.Request) error {
+		t.Helper()
+		tenantID, userID, err := f.api.Authenticate(r)
+		if err == nil && (tenantID != tn || userID != u.ID) {
+			t.Fatalf("Authenticate = %q, %q", tenantID, userID)
+		}
+		return err
+	}
+
+	if code, _ := f.do("POST", "/api/v1/ws/tickets", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("ticket without a session = %d", code)
+	}
+	t.Run("single use", func(t *testing.T) {
+		tk := issue()
+		r1 := httptest.NewRequest("GET", "/ws?ticket="+tk, nil)
+		if err := auth(r1); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		if err := auth(httptest.NewRequest("GET", "/ws?ticket="+tk, nil)); err == nil {
+			t.Fatal("second use of a ticket authenticated")
+		}
+		// The first request's re-checks follow its session.
+		if err := auth(r1); err != nil {
+			t.Fatalf("re-check: %v", err)
+		}
+		if r1.URL.Query().Get("token") != "" {
+			t.Fatal("token put in the URL")
+		}
+	})
+	t.Run("expiry", func(t *testing.T) {
+		tk := issue()
+		f.clock.Advance(30 * time.Second)
+		if err := auth(httptest.NewRequest("GET", "/ws?ticket="+tk, nil)); err == nil {
+			t.Fatal("expired ticket authenticated")
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		if err := auth(httptest.NewRequest("GET", "/ws?ticket="+strings.Repeat("A", 43), nil)); err == nil {
+			t.Fatal("unknown ticket authenticated")
+		}
+	})
+	t.Run("ends with the session", func(t *testing.T) {
+		tk := issue()
+		r := httptest.NewRequest("GET", "/ws/poll?ticket="+tk, nil)
+		if err := auth(r); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := f.do("POST", "/api/v1/auth/logout", token, nil); code != http.StatusNoContent {
+			t.Fatal("logout failed")
+		}
+		if err := auth(r); err == nil {
+			t.Fatal("re-check after logout authenticated")
+		}
+	})
 }

@@ -24,10 +24,13 @@ export function backoffMs(attempt: number, rand: () => number = Math.random): nu
   return Math.round(base * (0.8 + 0.2 * rand()));
 }
 
-/** wsURL returns the /ws address for location base, token and the last event id (resume when true), with a probe id when given. */
-export function wsURL(base: { protocol: string; host: string }, token: string, lastEventId: number, resume: boolean, probe = ''): string {
+/**
+ * wsURL returns the /ws address for location base, a single-use ticket (POST /api/v1/ws/tickets; the session
+ * token never goes in a URL) and the last event id (resume when true), with a probe id when given.
+ */
+export function wsURL(base: { protocol: string; host: string }, ticket: string, lastEventId: number, resume: boolean, probe = ''): string {
   const scheme = base.protocol === 'https:' ? 'wss:' : 'ws:';
-  const q = new URLSearchParams({ token });
+  const q = new URLSearchParams({ ticket });
   if (resume) q.set('last_event_id', String(lastEventId));
   if (probe) q.set('probe', probe);
   return `${scheme}//${base.host}/ws?${q.toString()}`;
@@ -118,7 +121,24 @@ export class LiveClient {
     this.pollAbort = null;
   }
 
+  /** connect asks for a fresh ticket, then opens the socket with it; a refused ticket counts as a failed open. */
   private connect() {
+    if (this.stopped) return;
+    this.ticket().then(
+      (ticket) => this.open(ticket),
+      () => this.onClose(false, ''),
+    );
+  }
+
+  private async ticket(): Promise<string> {
+    const res = await this.fetch('/api/v1/ws/tickets', undefined, 'POST');
+    if (!res.ok) throw new Error(`ws ticket: ${res.status}`);
+    const t = (await res.json()) as { ticket?: string };
+    if (!t.ticket) throw new Error('ws ticket: none');
+    return t.ticket;
+  }
+
+  private open(ticket: string) {
     if (this.stopped) return;
     const WS = this.o.WebSocketImpl ?? WebSocket;
     const loc = this.o.location ?? window.location;
@@ -128,7 +148,7 @@ export class LiveClient {
     let opened = false;
     let ws: WebSocket;
     try {
-      ws = new WS(wsURL(loc, this.o.token, last, resume, probe));
+      ws = new WS(wsURL(loc, ticket, last, resume, probe));
     } catch {
       this.onClose(false, '');
       return;
@@ -187,9 +207,10 @@ export class LiveClient {
     }
   }
 
-  private fetch(path: string, signal?: AbortSignal): Promise<Response> {
+  /** fetch sends the session in the Authorization header, never in the URL. */
+  private fetch(path: string, signal?: AbortSignal, method = 'GET'): Promise<Response> {
     const f = this.o.fetchImpl ?? window.fetch.bind(window);
-    return f(path, { headers: { Authorization: `Bearer ${this.o.token}`, Accept: 'application/json' }, signal });
+    return f(path, { method, headers: { Authorization: `Bearer ${this.o.token}`, Accept: 'application/json' }, signal });
   }
 
   /** fallBack polls /ws/poll and retries the WebSocket every retryWsMs. */

@@ -36,16 +36,20 @@ describe('LiveHub', () => {
       token: 'tok',
       location: { protocol: 'http:', host: 'x:1' },
       WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
-      fetchImpl: (async () => new Response('{}', { status: 404 })) as typeof fetch,
+      fetchImpl: (async (path: string) =>
+        path === '/api/v1/ws/tickets'
+          ? new Response(JSON.stringify({ ticket: 'tk', expires_in: 30 }), { status: 200 })
+          : new Response('{}', { status: 404 })) as typeof fetch,
     });
 
-  it('opens one socket and hands every frame to every subscriber, once each', () => {
+  it('opens one socket and hands every frame to every subscriber, once each', async () => {
     const h = hub();
     const a: number[] = [];
     const b: number[] = [];
     h.subscribe({ onFrame: (f) => a.push(f.id) });
     const unsubscribe = h.subscribe({ onFrame: (f) => b.push(f.id) });
     h.start();
+    await vi.advanceTimersByTimeAsync(0);
     expect(FakeSocket.all).toHaveLength(1);
     const ws = FakeSocket.all[0];
     ws.open();
@@ -60,11 +64,12 @@ describe('LiveHub', () => {
     h.stop();
   });
 
-  it('tells a subscriber the state at once and on every change', () => {
+  it('tells a subscriber the state at once and on every change', async () => {
     const h = hub();
     const states: LiveState[] = [];
     h.subscribe({ onState: (s) => states.push(s) });
     h.start();
+    await vi.advanceTimersByTimeAsync(0);
     FakeSocket.all[0].open();
     expect(states).toEqual(['connecting', 'live']);
     const late: LiveState[] = [];
@@ -84,6 +89,7 @@ describe('LiveHub', () => {
       },
     });
     h.start();
+    await vi.advanceTimersByTimeAsync(0);
     FakeSocket.all[0].open();
     await Promise.resolve();
     expect(reloads).toEqual({ a: 1, b: 1 });

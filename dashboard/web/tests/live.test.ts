@@ -32,8 +32,8 @@ describe('backoff and url', () => {
     expect(backoffMs(0, () => 0)).toBe(400);
   });
   it('resumes with last_event_id', () => {
-    expect(wsURL(loc, 't k', 0, false)).toBe('ws://x:1/ws?token=t+k');
-    expect(wsURL({ protocol: 'https:', host: 'h' }, 't', 42, true)).toBe('wss://h/ws?token=t&last_event_id=42');
+    expect(wsURL(loc, 't k', 0, false)).toBe('ws://x:1/ws?ticket=t+k');
+    expect(wsURL({ protocol: 'https:', host: 'h' }, 't', 42, true)).toBe('wss://h/ws?ticket=t&last_event_id=42');
   });
 });
 
@@ -50,10 +50,19 @@ describe('LiveClient', () => {
       stream: [] as number[],
       verdict: 'unseen',
       requests: [] as string[],
+      tickets: 0,
+      ticketStatus: 200,
       fetch: vi.fn(async (path: string, init?: RequestInit) => {
-        srv.requests.push(path);
         expect((init?.headers as Record<string, string>).Authorization).toBe('Bearer tok');
         const u = new URL(path, 'http://x');
+        if (u.pathname === '/api/v1/ws/tickets') {
+          expect(init?.method).toBe('POST');
+          if (srv.ticketStatus !== 200) return new Response('{}', { status: srv.ticketStatus });
+          srv.tickets++;
+          return new Response(JSON.stringify({ ticket: `tk${srv.tickets}`, expires_in: 30 }), { status: 200 });
+        }
+        srv.requests.push(path);
+        expect(path).not.toContain('token');
         let body: unknown;
         if (u.pathname === '/ws/probe') body = { probe: u.searchParams.get('probe'), verdict: srv.verdict, fallback: '/ws/poll' };
         else if (!u.searchParams.has('after')) body = { events: [], last_event_id: srv.stream.length, more: false };
@@ -94,19 +103,21 @@ describe('LiveClient', () => {
     return { c, states, frames, poll, srv };
   }
 
-  const withoutProbe = (url: string) => url.replace(/&probe=[^&]+/, '');
+  const withoutProbe = (url: string) => url.replace(/&probe=[^&]+/, '').replace(/ticket=tk\d+&?/, '');
 
-  it('reconnects after a drop with the last event id and shows reconnecting', () => {
+  it('reconnects after a drop with the last event id and shows reconnecting', async () => {
     const { c, states, frames } = client();
     c.start();
-    expect(FakeSocket.all[0].url).toMatch(/^ws:\/\/x:1\/ws\?token=tok&probe=[a-z0-9]+$/);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeSocket.all[0].url).toMatch(/^ws:\/\/x:1\/ws\?ticket=tk1&probe=[a-z0-9]+$/);
     FakeSocket.all[0].open();
     FakeSocket.all[0].send({ id: 7, type: 'message.created', conversation_id: 'c', data: {}, time: '' });
     FakeSocket.all[0].close();
     expect(states).toEqual(['live', 'reconnecting']);
-    vi.advanceTimersByTime(15000);
+    await vi.advanceTimersByTimeAsync(15000);
     expect(FakeSocket.all).toHaveLength(2);
-    expect(withoutProbe(FakeSocket.all[1].url)).toBe('ws://x:1/ws?token=tok&last_event_id=7');
+    expect(FakeSocket.all[1].url).toContain('ticket=tk2&'); // a fresh ticket for each connect
+    expect(withoutProbe(FakeSocket.all[1].url)).toBe('ws://x:1/ws?last_event_id=7');
     FakeSocket.all[1].open();
     expect(states.at(-1)).toBe('live');
     expect(frames).toEqual([7]);
@@ -117,6 +128,7 @@ describe('LiveClient', () => {
     const { c, states, frames, poll, srv } = client();
     srv.stream = [1, 2, 3];
     c.start();
+    await vi.advanceTimersByTimeAsync(0);
     for (let i = 0; i < 3; i++) {
       FakeSocket.all[i].close();
       await vi.advanceTimersByTimeAsync(i < 2 ? 15000 : 0);
@@ -136,7 +148,7 @@ describe('LiveClient', () => {
     await vi.advanceTimersByTimeAsync(6000);
     expect(FakeSocket.all).toHaveLength(4);
     const ws = FakeSocket.all.at(-1)!;
-    expect(withoutProbe(ws.url)).toBe('ws://x:1/ws?token=tok&last_event_id=8');
+    expect(withoutProbe(ws.url)).toBe('ws://x:1/ws?last_event_id=8');
     ws.open();
     expect(states.at(-1)).toBe('live');
     const n = srv.requests.length;
@@ -150,6 +162,7 @@ describe('LiveClient', () => {
     const { c, states, frames, srv } = client();
     srv.verdict = 'blocked';
     c.start();
+    await vi.advanceTimersByTimeAsync(0);
     FakeSocket.all[0].close();
     await vi.advanceTimersByTimeAsync(0);
     expect(srv.requests[0]).toMatch(/^\/ws\/probe\?probe=[a-z0-9]+$/);
@@ -163,6 +176,20 @@ describe('LiveClient', () => {
     FakeSocket.all[1].close();
     await vi.advanceTimersByTimeAsync(0);
     expect(states.at(-1)).toBe('blocked');
+    c.stop();
+  });
+
+  it('opens no socket while the ticket is refused, and counts it as a failed open', async () => {
+    const { c, states, srv } = client();
+    srv.ticketStatus = 401;
+    c.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeSocket.all).toHaveLength(0);
+    expect(states).toEqual(['reconnecting']);
+    srv.ticketStatus = 200;
+    await vi.advanceTimersByTimeAsync(15000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(FakeSocket.all[0].url).not.toContain('token');
     c.stop();
   });
 });
