@@ -24,6 +24,10 @@ type Check func(ctx context.Context) error
 type Config struct {
 	// Addr is the listen address (FRONTDESK_HTTP_ADDR).
 	Addr string
+	// MetricsAddr, when set, is a separate listen address that serves
+	// /metrics (FRONTDESK_METRICS_ADDR); the main address then answers 404
+	// there. Empty: /metrics is on the main address.
+	MetricsAddr string
 	// ShutdownTimeout bounds how long in-flight requests may finish on stop.
 	ShutdownTimeout time.Duration
 }
@@ -35,6 +39,9 @@ type Server struct {
 	mux    *http.ServeMux
 	checks map[string]Check
 	ln     net.Listener
+	// metrics serves /metrics on cfg.MetricsAddr (nil when that is empty).
+	metrics   *http.ServeMux
+	metricsLn net.Listener
 	// draining is closed when Run starts shutting down.
 	draining chan struct{}
 }
@@ -50,7 +57,15 @@ func New(cfg Config, log zerolog.Logger, gatherer prometheus.Gatherer, checks ma
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})
+	if cfg.MetricsAddr == "" {
+		s.mux.Handle("GET /metrics", metrics)
+		return s
+	}
+	// Held here so that no later route (the web app's "GET /") answers it.
+	s.mux.Handle("GET /metrics", http.NotFoundHandler())
+	s.metrics = http.NewServeMux()
+	s.metrics.Handle("GET /metrics", metrics)
 	return s
 }
 
@@ -65,6 +80,15 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // Handler returns the server's root handler (for in-process tests): the
 // routes behind the security headers.
 func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
+
+// MetricsHandler returns the handler of the metrics address, nil when
+// Config.MetricsAddr is empty (for in-process tests).
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	return securityHeaders(s.metrics)
+}
 
 // securityHeaders sets the headers every response carries: no MIME
 // sniffing, no referrer, never framed (X-Frame-Options and CSP
@@ -112,7 +136,24 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("listen on FRONTDESK_HTTP_ADDR %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
+	if s.metrics != nil {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on FRONTDESK_METRICS_ADDR %s: %w", s.cfg.MetricsAddr, err)
+		}
+		s.metricsLn = mln
+	}
 	return nil
+}
+
+// MetricsAddr returns the bound metrics address (after Listen), empty when
+// metrics are served on the main address.
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return s.cfg.MetricsAddr
+	}
+	return s.metricsLn.Addr().String()
 }
 
 // Addr returns the bound address (after Listen).
@@ -137,19 +178,29 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(s.ln) }()
 	s.log.Info().Str("addr", s.Addr()).Msg("http server listening")
+	var msrv *http.Server
+	if s.metricsLn != nil {
+		msrv = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() { errc <- msrv.Serve(s.metricsLn) }()
+		s.log.Info().Str("addr", s.MetricsAddr()).Msg("metrics server listening")
+	}
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
+		serveErr = fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	close(s.draining)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if msrv != nil {
+		_ = msrv.Shutdown(sctx)
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
 		return fmt.Errorf("http server shutdown: %w", err)
 	}
-	return nil
+	return serveErr
 }

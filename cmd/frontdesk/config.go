@@ -20,14 +20,16 @@ import (
 // config is every setting of the binary, parsed once from the environment
 // (the contract) and flags that mirror it.
 type config struct {
-	HTTPAddr   string
-	LogLevel   string
-	LogFormat  string
-	Store      sqlstore.Config
-	Kafka      kafkalog.Config
-	Cluster    cluster.Config
-	Actors     actors.Config
-	Partitions int
+	HTTPAddr string
+	// MetricsAddr serves /metrics apart from HTTPAddr when set.
+	MetricsAddr string
+	LogLevel    string
+	LogFormat   string
+	Store       sqlstore.Config
+	Kafka       kafkalog.Config
+	Cluster     cluster.Config
+	Actors      actors.Config
+	Partitions  int
 
 	Demo bool
 	// explicit names the settings given in the environment or as flags
@@ -103,6 +105,8 @@ type setting struct {
 var settings = []setting{
 	{"FRONTDESK_HTTP_ADDR", "http-addr", ":8080", "listen address of the HTTP server (in demo mode " + demoHTTPAddr + " unless set)",
 		func(c *config, v string) error { c.HTTPAddr = v; return nil }},
+	{"FRONTDESK_METRICS_ADDR", "metrics-addr", "", "separate listen address for /metrics (empty: /metrics on the HTTP server's address)",
+		func(c *config, v string) error { c.MetricsAddr = v; return nil }},
 	{"FRONTDESK_DATA_DIR", "data-dir", "./data", "embedded store, log and blobs",
 		func(c *config, v string) error { c.Store.DataDir = v; return nil }},
 	{"FRONTDESK_DATABASE_URL", "database-url", "", "postgres://… selects PostgreSQL (empty: SQLite in the data dir)",

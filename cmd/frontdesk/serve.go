@@ -176,7 +176,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	defer member.Stop()
 	disp := actors.NewDispatcher(actors.DispatchConfig{Fenced: member.Fenced}, eventLog, rt)
 
-	srv := gateway.New(gateway.Config{Addr: cfg.HTTPAddr}, log, reg, map[string]gateway.Check{
+	srv := gateway.New(gateway.Config{Addr: cfg.HTTPAddr, MetricsAddr: cfg.MetricsAddr}, log, reg, map[string]gateway.Check{
 		"store": store.Ping,
 		"log": func(ctx context.Context) error {
 			_, err := eventLog.EndOffset(ctx, persistence.TopicInbound, 0)
