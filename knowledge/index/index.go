@@ -140,7 +140,7 @@ type Set struct {
 
 // Open opens (creating if needed) the directory that holds every tenant's index.
 func Open(dir string, o Options) (*Set, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open knowledge index dir: %w", err)
 	}
 	return &Set{dir: dir, o: o.withDefaults(), tenants: make(map[string]*Index)}, nil
